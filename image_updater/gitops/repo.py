@@ -1,0 +1,211 @@
+"""The config repo's working copy: sync with the remote, commit, and push without ever losing work.
+
+Pushing to the branch never forces: a rejected push means someone else moved the branch, so we fetch,
+re-apply the same decisions on their head and try again. Update branches for pull requests are the
+only refs we rewrite, and only with ``--force-with-lease`` on the value we last saw.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import stat
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import git
+
+from image_updater.errors import GitError, PushRejectedError
+from image_updater.gitops.settings import GitSettings
+
+log = logging.getLogger(__name__)
+
+ChangeT = TypeVar("ChangeT")
+_REJECTED = re.compile(r"\[rejected\]|\[remote rejected\]|stale info|fetch first|non-fast-forward|failed to push")
+_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def redact_url(text: str) -> str:
+    """Drop ``user:password@`` from any URL inside ``text``."""
+    return _URL_CREDENTIALS.sub("***@", text)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a delivery did: the commit pushed (None when nothing changed) and how many tries it took."""
+
+    commit: str | None
+    changes: tuple[Any, ...]
+    attempts: int
+    action: str  # "pushed" | "unchanged" | "branch-updated" | "branch-unchanged"
+
+
+class ConfigRepo:
+    """A working copy of the config repo under ``workdir``, driven through git itself (GitPython)."""
+
+    def __init__(self, settings: GitSettings, workdir: Path, *, token: str | None = None) -> None:
+        self.settings = settings
+        self.root = workdir
+        self._env = self._auth_env(token)
+        self._repo: git.Repo | None = None
+
+    # -- environment -------------------------------------------------------------------------------
+    def _auth_env(self, token: str | None) -> dict[str, str]:
+        env = {"GIT_TERMINAL_PROMPT": "0"}
+        if token:
+            askpass = self.root.parent / f".{self.root.name}-askpass.sh"
+            askpass.parent.mkdir(parents=True, exist_ok=True)
+            # The script prints the token from the environment it is started with, so it never sits on disk.
+            askpass.write_text('#!/bin/sh\ncase "$1" in\n  Username*) echo "$IU_GIT_USERNAME" ;;\n'
+                               '  *) echo "$IU_GIT_TOKEN" ;;\nesac\n')
+            askpass.chmod(stat.S_IRWXU)
+            env.update(GIT_ASKPASS=str(askpass), IU_GIT_TOKEN=token, IU_GIT_USERNAME=self.settings.username)
+        if self.settings.ssh_key_file:
+            parts = ["ssh", "-i", self.settings.ssh_key_file, "-o", "IdentitiesOnly=yes"]
+            if self.settings.known_hosts_file:
+                parts += ["-o", f"UserKnownHostsFile={self.settings.known_hosts_file}",
+                          "-o", "StrictHostKeyChecking=yes"]
+            env["GIT_SSH_COMMAND"] = " ".join(parts)
+        return env
+
+    @property
+    def repo(self) -> git.Repo:
+        if self._repo is None:
+            raise GitError("the config repo has not been synced yet")
+        return self._repo
+
+    def _git(self, *args: str) -> str:
+        try:
+            with self.repo.git.custom_environment(**self._env):
+                return str(self.repo.git.execute(["git", *args]))
+        except git.GitCommandError as exc:
+            detail = redact_url(str(exc.stderr or exc).strip())
+            if args and args[0] == "push" and _REJECTED.search(detail):
+                raise PushRejectedError(f"push to {redact_url(self.settings.url)} rejected: {detail}") from None
+            raise GitError(f"git {args[0]} failed for {redact_url(self.settings.url)}: {detail}") from None
+
+    # -- sync ----------------------------------------------------------------------------------------
+    def sync(self, branch: str | None = None) -> str:
+        """Clone or fetch, then make the work tree exactly the remote ``branch``; return its commit."""
+        branch = branch or self.settings.branch
+        if self._repo is None and (self.root / ".git").exists():
+            self._repo = git.Repo(self.root)
+        if self._repo is None:
+            self.root.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._repo = git.Repo.clone_from(self.settings.url, self.root, env=self._env,
+                                                 no_checkout=True)
+            except git.GitCommandError as exc:
+                raise GitError(f"cannot clone {redact_url(self.settings.url)}: "
+                               f"{redact_url(str(exc.stderr).strip())}") from None
+        self._git("fetch", "--prune", "origin")
+        remote_ref = f"refs/remotes/origin/{branch}"
+        if self.remote_sha(branch) is None:
+            raise GitError(f"branch {branch} does not exist on {redact_url(self.settings.url)}")
+        self._git("checkout", "--force", "-B", branch, remote_ref)
+        self._git("clean", "-fdx")
+        return self.head()
+
+    def head(self) -> str:
+        return str(self.repo.head.commit.hexsha)
+
+    def remote_sha(self, branch: str) -> str | None:
+        """The commit ``origin/branch`` pointed at when we last fetched (None if absent)."""
+        try:
+            return str(self.repo.commit(f"refs/remotes/origin/{branch}").hexsha)
+        except (git.BadName, ValueError):
+            return None
+
+    # -- commit --------------------------------------------------------------------------------------
+    def commit(self, message: str, paths: Sequence[str]) -> str:
+        """Commit ``paths`` as the configured author (signed when configured); return the new commit."""
+        self._git("add", "--", *paths)
+        author = self.settings.author
+        args = ["-c", f"user.name={author.name}", "-c", f"user.email={author.email}"]
+        signing = self.settings.commit.signing
+        if signing is not None:
+            args += ["-c", f"gpg.format={'ssh' if signing.format == 'ssh' else 'openpgp'}",
+                     "-c", f"user.signingkey={signing.key}"]
+        args += ["commit", "--quiet", "--no-verify", f"--author={author.name} <{author.email}>",
+                 "-m", message]
+        if signing is not None:
+            args.append("--gpg-sign")
+        self._git(*args)
+        return self.head()
+
+    def _changed_paths(self) -> list[str]:
+        out = self._git("status", "--porcelain", "-z", "--untracked-files=all")
+        return [entry[3:] for entry in out.split("\0") if entry]
+
+    # -- delivery ------------------------------------------------------------------------------------
+    def deliver(
+        self,
+        apply: Callable[[Path], Sequence[ChangeT]],
+        message: Callable[[Sequence[ChangeT]], str],
+    ) -> Delivery:
+        """Push the changes ``apply`` makes to the branch, re-applying on the new head when rejected.
+
+        ``apply`` edits files under the work tree and returns what it changed; it is called again
+        on each retry, against whatever the remote now holds, so concurrent commits survive.
+        """
+        attempts = self.settings.push_attempts
+        for attempt in range(1, attempts + 1):
+            self.sync()
+            changes = apply(self.root)
+            paths = self._changed_paths()
+            if not changes or not paths:
+                return Delivery(None, tuple(changes), attempt, "unchanged")
+            sha = self.commit(message(changes), paths)
+            try:
+                self._git("push", "--porcelain", "origin", f"HEAD:refs/heads/{self.settings.branch}")
+            except PushRejectedError as exc:
+                log.warning("push rejected, re-applying on the new head",
+                            extra={"attempt": attempt, "detail": str(exc)})
+                if attempt == attempts:
+                    raise
+                continue
+            return Delivery(sha, tuple(changes), attempt, "pushed")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def deliver_branch(
+        self,
+        branch: str,
+        apply: Callable[[Path], Sequence[ChangeT]],
+        message: Callable[[Sequence[ChangeT]], str],
+    ) -> Delivery:
+        """Rebuild ``branch`` as one commit on top of the current base and push it with a lease.
+
+        The lease is the branch's value at our fetch: if anyone pushed to it since, git refuses
+        and we report it instead of clobbering their work. The base branch is never written.
+        """
+        self.sync()
+        expected = self.remote_sha(branch)
+        changes = apply(self.root)
+        paths = self._changed_paths()
+        if not changes or not paths:
+            return Delivery(None, tuple(changes), 1, "unchanged")
+        sha = self.commit(message(changes), paths)
+        if expected is not None and self._same_update(expected, sha):
+            return Delivery(expected, tuple(changes), 1, "branch-unchanged")
+        lease = f"--force-with-lease=refs/heads/{branch}:{expected or ''}"
+        self._git("push", "--porcelain", lease, "origin", f"HEAD:refs/heads/{branch}")
+        return Delivery(sha, tuple(changes), 1, "branch-updated")
+
+    def _same_update(self, existing: str, new: str) -> bool:
+        """True when the branch already holds this exact change on this exact base."""
+        old, fresh = self.repo.commit(existing), self.repo.commit(new)
+        return bool(old.tree == fresh.tree and [p.hexsha for p in old.parents] == [p.hexsha for p in fresh.parents]
+                    and old.message == fresh.message)
+
+    def delete_branch(self, branch: str) -> bool:
+        """Delete our update branch if it still is what we last saw; False when it was already gone."""
+        expected = self.remote_sha(branch)
+        if expected is None:
+            return False
+        self._git("push", "--porcelain", f"--force-with-lease=refs/heads/{branch}:{expected}",
+                  "origin", f":refs/heads/{branch}")
+        return True
+
+

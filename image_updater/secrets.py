@@ -1,0 +1,47 @@
+"""Secrets come from a file or an environment variable, never from the config file itself.
+
+Kept in one place so every credential (registry passwords, git tokens, webhook secrets) is read,
+reported and redacted the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from image_updater.errors import ConfigError
+
+_known: set[str] = set()
+
+
+def read_secret(*, file: str | None, env: str | None, what: str) -> str | None:
+    """Return the secret named by ``file`` or ``env`` (``file`` wins), or None when neither is set.
+
+    The value is remembered so log redaction can mask it wherever it would appear.
+    """
+    value: str | None = None
+    if file:
+        try:
+            value = Path(file).read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read {what} from file {file}: {exc.strerror}") from None
+    elif env:
+        if env not in os.environ:
+            raise ConfigError(f"{what}: environment variable {env} is not set")
+        value = os.environ[env].strip()
+    if value:
+        _known.add(value)
+    return value
+
+
+def known_secrets() -> frozenset[str]:
+    """Every secret value read so far (for log redaction)."""
+    return frozenset(_known)
+
+
+def redact(text: str) -> str:
+    """Mask every known secret inside ``text``."""
+    for secret in sorted(_known, key=len, reverse=True):
+        if len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text

@@ -1,0 +1,180 @@
+"""ConfigRepo against real bare remotes (file:// and git daemon)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from image_updater.errors import ConfigError, PushRejectedError
+from image_updater.gitops import ConfigRepo, GitSettings, commit_message
+from tests.support.gitrepo import BareRemote, GitDaemon, git, make_remote, start_git_daemon
+
+
+@dataclass(frozen=True)
+class Change:
+    image: str
+    old: str
+    new: str
+
+
+def replace_in(path: str, old: str, new: str) -> Callable[[Path], list[Change]]:
+    def apply(root: Path) -> list[Change]:
+        target = root / path
+        text = target.read_text()
+        if old not in text:
+            return []
+        target.write_text(text.replace(old, new))
+        return [Change("web", old, new)]
+    return apply
+
+
+def message(changes: Sequence[Change]) -> str:
+    return commit_message("update {count} image{plural}\n\n{changes}\n", changes)
+
+
+@pytest.fixture
+def remote(tmp_path: Path) -> BareRemote:
+    return make_remote(tmp_path, {"app/deploy.yaml": "image: web:1.0.0\n", "README": "hi\n"})
+
+
+def settings(url: str, **extra: object) -> GitSettings:
+    return GitSettings.model_validate({"url": url, "author": {"name": "bot", "email": "bot@example.com"}, **extra})
+
+
+def test_deliver_commits_once_with_author_and_message(remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+    result = repo.deliver(replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
+    assert result.action == "pushed" and result.attempts == 1
+    assert remote.read("app/deploy.yaml") == b"image: web:1.1.0\n"
+    assert remote.rev() == result.commit
+    body = git(remote.path, "log", "-1", "--format=%an <%ae>%n%B")
+    assert body.startswith("bot <bot@example.com>\nupdate 1 image\n")
+    assert "- web: 1.0.0 → 1.1.0" in body
+    again = repo.deliver(replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
+    assert again.action == "unchanged" and again.commit is None
+    assert remote.rev() == result.commit
+
+
+def test_rejected_push_is_reapplied_on_the_new_head_and_both_commits_survive(
+        remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+    inner = replace_in("app/deploy.yaml", "1.0.0", "1.1.0")
+    calls = {"n": 0}
+
+    def apply_while_someone_pushes(root: Path) -> list[Change]:
+        calls["n"] += 1
+        if calls["n"] == 1:  # a person pushes between our fetch and our push
+            remote.commit_as_human(tmp_path, {"README": "edited by a person\n"}, "human edit")
+        return inner(root)
+
+    result = repo.deliver(apply_while_someone_pushes, message)
+    assert result.action == "pushed" and result.attempts == 2
+    assert remote.log()[:2] == ["update 1 image", "human edit"]
+    assert remote.read("README") == b"edited by a person\n"
+    assert remote.read("app/deploy.yaml") == b"image: web:1.1.0\n"
+
+
+def test_push_gives_up_after_the_configured_attempts(remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url, push_attempts=2), tmp_path / "work")
+    inner = replace_in("app/deploy.yaml", "1.0.0", "1.1.0")
+    counter = iter(range(100))
+
+    def always_raced(root: Path) -> list[Change]:
+        remote.commit_as_human(tmp_path, {"README": f"edit {next(counter)}\n"}, "human edit")
+        return inner(root)
+
+    with pytest.raises(PushRejectedError, match="rejected"):
+        repo.deliver(always_raced, message)
+    assert remote.read("app/deploy.yaml") == b"image: web:1.0.0\n"
+    assert remote.log()[0] == "human edit"
+
+
+def test_update_branch_is_rebuilt_on_a_moved_base_and_base_is_never_written(
+        remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+    base_before = remote.rev()
+    first = repo.deliver_branch("image-updater/web", replace_in("app/deploy.yaml", "1.0.0", "1.1.0"),
+                                message)
+    assert first.action == "branch-updated"
+    assert remote.rev() == base_before
+    assert remote.read("app/deploy.yaml", "image-updater/web") == b"image: web:1.1.0\n"
+    same = repo.deliver_branch("image-updater/web", replace_in("app/deploy.yaml", "1.0.0", "1.1.0"),
+                               message)
+    assert same.action == "branch-unchanged" and remote.rev("image-updater/web") == first.commit
+    moved = remote.commit_as_human(tmp_path, {"README": "base moved\n"}, "base moved")
+    rebuilt = repo.deliver_branch("image-updater/web", replace_in("app/deploy.yaml", "1.0.0", "1.1.0"),
+                                  message)
+    assert rebuilt.action == "branch-updated"
+    assert git(remote.path, "rev-parse", "image-updater/web~1") == moved
+    assert remote.rev() == moved
+
+
+def test_force_with_lease_refuses_to_clobber_someone_elses_push(remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+    repo.deliver_branch("image-updater/web", replace_in("app/deploy.yaml", "1.0.0", "1.1.0"),
+                        message)
+    theirs = {"n": 0}
+
+    def apply_while_a_person_pushes_to_our_branch(root: Path) -> list[Change]:
+        if theirs["n"] == 0:
+            theirs["n"] += 1
+            remote.commit_as_human(tmp_path, {"NOTE": "reviewer fixup\n"}, "fixup", branch="image-updater/web")
+        return replace_in("app/deploy.yaml", "1.0.0", "1.2.0")(root)
+
+    with pytest.raises(PushRejectedError):
+        repo.deliver_branch("image-updater/web", apply_while_a_person_pushes_to_our_branch, message)
+    assert remote.log("image-updater/web")[0] == "fixup"
+
+
+def test_delete_branch_only_removes_our_branch(remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+    repo.deliver_branch("image-updater/web", replace_in("app/deploy.yaml", "1.0.0", "1.1.0"),
+                        message)
+    repo.sync()
+    assert repo.delete_branch("image-updater/web") is True
+    assert remote.branches() == ["main"]
+    repo.sync()
+    assert repo.delete_branch("image-updater/web") is False
+
+
+@pytest.fixture
+def daemon(tmp_path: Path) -> Iterator[GitDaemon]:
+    d = start_git_daemon(tmp_path)
+    yield d
+    d.stop()
+
+
+def test_delivery_over_git_daemon_transport(remote: BareRemote, daemon: GitDaemon, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(daemon.url(remote.path.name)), tmp_path / "work")
+    result = repo.deliver(replace_in("app/deploy.yaml", "1.0.0", "2.0.0"), message)
+    assert result.action == "pushed"
+    assert remote.read("app/deploy.yaml") == b"image: web:2.0.0\n"
+
+
+def test_ssh_signed_commit_verifies(remote: BareRemote, tmp_path: Path) -> None:
+    key = tmp_path / "signing_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    repo = ConfigRepo(settings(remote.url, commit={"signing": {"format": "ssh", "key": str(key)}}),
+                      tmp_path / "work")
+    result = repo.deliver(replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
+    signers = tmp_path / "allowed_signers"
+    signers.write_text(f"bot@example.com {(tmp_path / 'signing_key.pub').read_text()}")
+    out = subprocess.run(["git", "-c", f"gpg.ssh.allowedSignersFile={signers}", "verify-commit", "--raw",
+                          str(result.commit)], cwd=remote.path, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "Good" in out.stderr
+
+
+def test_bad_commit_template_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"git\.commit\.message"):
+        commit_message("{nope}", [Change("a", "1", "2")])
+
+
+def test_missing_branch_is_a_clear_error(remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url, branch="production"), tmp_path / "work")
+    with pytest.raises(Exception, match="branch production does not exist"):
+        repo.sync()
