@@ -5,7 +5,7 @@ those into :class:`TagMetadata`, and calls :func:`select`. See docs/policies.md 
 """
 
 from image_updater.policy.models import Decision, PolicySpec, SelectionRules, TagMetadata, Verdict
-from image_updater.policy.select import metadata_needed, select
+from image_updater.policy.selection import metadata_needed, select
 from image_updater.policy.semver_range import SemverRange, parse_version
 
 __all__ = [

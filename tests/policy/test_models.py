@@ -13,7 +13,8 @@ from image_updater.policy import PolicySpec, SelectionRules
 @pytest.mark.parametrize(("mapping", "message"), [
     ({"semver": "latest"}, "invalid semver range 'latest'"),
     ({"semver": ">= 1.0 <"}, "invalid semver range '>= 1.0 <'"),
-    ({"order": "numerical", "filter": "^(unclosed"}, "policy.filter: invalid regular expression '^(unclosed'"),
+    ({"order": "numerical", "filter": "^(unclosed"},
+     "policy.filter: invalid regular expression '^(unclosed'"),
     ({"order": "numerical", "filter": r"^(?P<n>\d+)$", "extract": "$m"}, "refers to group 'm'"),
     ({"order": "numerical", "filter": r"^(\d+)$", "extract": "$2"}, "refers to group '2'"),
     ({"order": "numerical", "extract": "$1"}, "policy.extract needs policy.filter"),

@@ -14,7 +14,8 @@ AMD_ARM = frozenset({"linux/amd64", "linux/arm64", "linux/arm64/v8"})
 
 
 def built(hours: int, platforms: frozenset[str] = frozenset({"linux/amd64"})) -> TagMetadata:
-    return TagMetadata(digest=f"sha256:{hours:064d}", created=T0 + timedelta(hours=hours), platforms=platforms)
+    created = T0 + timedelta(hours=hours)
+    return TagMetadata(digest=f"sha256:{hours:064d}", created=created, platforms=platforms)
 
 
 # --- compatibility suffix (Renovate docker versioning) -------------------------------------------------
@@ -34,8 +35,9 @@ def test_compatible_suffix(tags: list[str], current: str, chosen: str) -> None:
 def test_compatible_suffix_reasons() -> None:
     spec = PolicySpec(semver="*", compatible_suffix=True)
     decision = select(spec, NO_RULES, ["1.3", "1.3.1-alpine", "1.4-bookworm", "1.3-alpine"], "1.2-alpine")
-    assert decision.verdict("1.3").reason == "suffix differs from current '1.2-alpine' (wants -alpine)"
-    assert decision.verdict("1.4-bookworm").reason == "suffix differs from current '1.2-alpine' (wants -alpine)"
+    wrong_suffix = "suffix differs from current '1.2-alpine' (wants -alpine)"
+    assert decision.verdict("1.3").reason == wrong_suffix
+    assert decision.verdict("1.4-bookworm").reason == wrong_suffix
     assert decision.verdict("1.3.1-alpine").reason == "has 3 version parts, current '1.2-alpine' has 2"
     plain = select(spec, NO_RULES, ["1.3-alpine"], "1.2")
     assert plain.verdict("1.3-alpine").reason == "suffix differs from current '1.2' (wants no suffix)"

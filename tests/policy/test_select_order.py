@@ -26,7 +26,8 @@ FLUX_BUILD = r"^main-[a-fA-F0-9]+-(?P<ts>\d+)"  # Flux docs' example for timesta
     (dict(order="numerical", filter=FLUX_BUILD, extract="$ts"),
      ["main-abc123-1700000100", "main-fff000-1700000009", "pr-1-1800000000", "latest"], None,
      "main-abc123-1700000100"),
-    (dict(order="numerical", filter=FLUX_BUILD, extract="${ts}"), ["main-a-5", "main-b-40"], None, "main-b-40"),
+    (dict(order="numerical", filter=FLUX_BUILD, extract="${ts}"), ["main-a-5", "main-b-40"], None,
+     "main-b-40"),
     (dict(order="numerical", filter=r"^build-(\d+)$", extract="$1"), ["build-7", "build-12", "build-x"], None,
      "build-12"),
     # Go/RE2 named-group spelling is accepted too

@@ -1,10 +1,10 @@
-"""semver policy through ``select``: the behaviour Flux and argocd-image-updater document, plus our choices."""
+"""semver policy through ``select``: what Flux and argocd-image-updater document, plus our choices."""
 
 from __future__ import annotations
 
 import pytest
 
-from image_updater.policy import Decision, PolicySpec, SelectionRules, select
+from image_updater.policy import Decision, PolicySpec, SelectionRules, Verdict, select
 
 NO_RULES = SelectionRules()
 
@@ -35,7 +35,8 @@ def choose(range_text: str, tags: list[str], current: str | None, *, lenient: bo
     # commit hashes are never versions (but all-digit tags are not hashes)
     ("*", ["1.0.0", "abcdef1"], "1.0.0", "1.0.0", False),
 ])
-def test_semver_table(range_text: str, tags: list[str], current: str | None, chosen: str, changed: bool) -> None:
+def test_semver_table(range_text: str, tags: list[str], current: str | None, chosen: str,
+                      changed: bool) -> None:
     decision = choose(range_text, tags, current)
     assert (decision.chosen, decision.changed) == (chosen, changed), decision.reason
     assert decision.digest is None
@@ -63,7 +64,7 @@ def test_no_downgrade_unless_allowed() -> None:
     kept = choose("^1", tags, "2.0.0")
     assert (kept.chosen, kept.changed) == ("2.0.0", False)
     assert "allow_downgrade" in kept.reason
-    assert kept.verdict("1.5.0") == kept.verdict("1.5.0").__class__("1.5.0", False, "older than current 2.0.0")
+    assert kept.verdict("1.5.0") == Verdict("1.5.0", False, "older than current 2.0.0")
     down = choose("^1", tags, "2.0.0", rules=SelectionRules(allow_downgrade=True))
     assert (down.chosen, down.changed) == ("1.5.0", True)
     assert "DOWNGRADE" in down.reason

@@ -71,7 +71,8 @@ TABLE = [
 ]
 
 
-@pytest.mark.parametrize(("range_text", "inside", "outside"), TABLE, ids=[row[0] or "<empty>" for row in TABLE])
+@pytest.mark.parametrize(("range_text", "inside", "outside"), TABLE,
+                         ids=[row[0] or "<empty>" for row in TABLE])
 def test_range_table(range_text: str, inside: list[str], outside: list[str]) -> None:
     for version in inside:
         assert satisfies(range_text, version), f"{version} should satisfy {range_text!r}"
@@ -85,8 +86,8 @@ def test_rejection_says_why() -> None:
     assert rng.rejection(parse_version("2.0.0")) == "outside range '^1.0'"  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("bad", ["latest", ">=", "1.2.3 ||", "|| 1.0", "1.x.3", ">=1.0 foo", "1.0.0 -", "~>", "1.2.3.4",
-                                 ">=1.0,,<2", "^1.0 && <2"])
+@pytest.mark.parametrize("bad", ["latest", ">=", "1.2.3 ||", "|| 1.0", "1.x.3", ">=1.0 foo", "1.0.0 -", "~>",
+                                 "1.2.3.4", ">=1.0,,<2", "^1.0 && <2"])
 def test_invalid_ranges_raise_naming_the_range(bad: str) -> None:
     with pytest.raises(ValueError, match="invalid semver range") as info:
         SemverRange.parse(bad)
