@@ -81,6 +81,7 @@ def test_newest_build_reads_the_configured_platforms_config(registry: RegistrySe
 
     needed = metadata_needed(spec, SelectionRules(), tags, "main-ccc")
     assert needed == ["main-ddd", "main-ccc", "main-bbb", "main-aaa"]  # the filter ran before any fetch
+    assert SelectionRules().metadata_platform == "linux/amd64"
     amd = select(spec, SelectionRules(), tags, "main-ccc", fetch_metadata(registry.url, REPO, needed))
     assert (amd.chosen, amd.changed) == ("main-bbb", True)
     assert amd.verdicts[0].reason == "chosen: newest build (created 2024-06-01T00:00:00Z)"
@@ -88,7 +89,7 @@ def test_newest_build_reads_the_configured_platforms_config(registry: RegistrySe
 
     arm_rules = SelectionRules(platforms=["linux/arm64"])
     arm_meta = fetch_metadata(registry.url, REPO, metadata_needed(spec, arm_rules, tags, "main-ccc"),
-                              platform="linux/arm64")
+                              platform=arm_rules.metadata_platform)
     arm = select(spec, arm_rules, tags, "main-ccc", arm_meta)
     assert arm.chosen == "main-ddd"
     assert arm.verdict("main-ccc").reason == "lacks platform linux/arm64"
