@@ -1,0 +1,156 @@
+"""The policy's configuration keys and its result types.
+
+Every regex and range is compiled while the configuration loads, so a typo fails at start-up with the
+key and the bad value named, never halfway through a cycle.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import pydantic
+
+from image_updater.policy.filters import compile_regex, compile_template
+from image_updater.policy.semver_range import SemverRange
+from image_updater.reference import is_valid_tag
+
+_PLATFORM_RE = re.compile(r"^[a-z0-9_]+/[a-z0-9_]+(?:/[a-z0-9_.]+)?$")
+
+
+class PolicySpec(pydantic.BaseModel):
+    """The ``policy:`` mapping of one configured image: exactly one kind, optionally a tag filter."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+    semver: str | None = None
+    lenient: bool = False
+    filter: str | None = None
+    extract: str | None = None
+    order: Literal["alphabetical", "numerical"] | None = None
+    direction: Literal["asc", "desc"] = "asc"
+    newest_build: bool = False
+    digest: str | None = None
+    compatible_suffix: bool = False
+
+    _range: SemverRange | None = pydantic.PrivateAttr(default=None)
+
+    @pydantic.model_validator(mode="after")
+    def _check(self) -> PolicySpec:
+        kinds = [name for name, on in (("semver", self.semver is not None), ("order", self.order is not None),
+                                       ("newest_build", self.newest_build),
+                                       ("digest", self.digest is not None)) if on]
+        if len(kinds) != 1:
+            found = ", ".join(kinds) if kinds else "none"
+            raise ValueError(
+                f"policy needs exactly one of semver, order, newest_build, digest (found: {found})")
+        if self.semver is not None:
+            self._range = SemverRange.parse(self.semver)
+        elif self.lenient:
+            raise ValueError("policy.lenient only applies to a semver policy")
+        if "direction" in self.model_fields_set and self.order is None:
+            raise ValueError("policy.direction only applies to an order policy")
+        if self.filter is not None:
+            compile_regex(self.filter, "policy.filter")
+        if self.extract is not None:
+            if self.filter is None:
+                raise ValueError("policy.extract needs policy.filter (the regex whose groups it uses)")
+            if self.newest_build:
+                raise ValueError("policy.extract has no effect with newest_build (it orders by build time)")
+            compile_template(self.extract, self.filter)
+        if self.digest is not None:
+            if not is_valid_tag(self.digest):
+                raise ValueError(f"policy.digest: {self.digest!r} is not a valid tag to track")
+            if self.filter is not None or self.compatible_suffix:
+                raise ValueError(
+                    "policy.digest tracks one tag: filter, extract and compatible_suffix do not apply")
+        return self
+
+    @property
+    def kind(self) -> Literal["semver", "alphabetical", "numerical", "newest_build", "digest"]:
+        if self.semver is not None:
+            return "semver"
+        if self.order is not None:
+            return self.order
+        return "newest_build" if self.newest_build else "digest"
+
+    @property
+    def semver_range(self) -> SemverRange:
+        assert self._range is not None, "only for semver policies"
+        return self._range
+
+    def describe(self) -> str:
+        """One phrase naming the policy, for reasons (``semver '^1.2'``, ``numerical desc``)."""
+        if self.semver is not None:
+            return f"semver {self.semver!r}" + (" (lenient)" if self.lenient else "")
+        if self.order is not None:
+            return f"{self.order} {self.direction}"
+        return "newest build" if self.newest_build else f"digest of {self.digest!r}"
+
+
+class SelectionRules(pydantic.BaseModel):
+    """Image-level tag filters applied before any policy; the config's image model inherits these keys."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    allow: str | None = None
+    ignore: list[str] = pydantic.Field(default_factory=list)
+    platforms: list[str] = pydantic.Field(default_factory=list)
+    allow_downgrade: bool = False
+    include_artifacts: bool = False
+
+    @property
+    def metadata_platform(self) -> str:
+        """Whose config gives a multi-arch tag's ``created``: the first listed platform, else linux/amd64."""
+        return self.platforms[0] if self.platforms else "linux/amd64"
+
+    @pydantic.field_validator("allow")
+    @classmethod
+    def _allow_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            compile_regex(value, "allow")
+        return value
+
+    @pydantic.field_validator("platforms")
+    @classmethod
+    def _platforms_wellformed(cls, value: list[str]) -> list[str]:
+        for platform in value:
+            if not _PLATFORM_RE.match(platform):
+                raise ValueError(f"platforms: {platform!r} is not os/arch or os/arch/variant")
+        return value
+
+
+@dataclass(frozen=True)
+class TagMetadata:
+    """What the registry client learnt about one tag (only fetched for tags :func:`metadata_needed` names)."""
+
+    digest: str | None = None
+    created: datetime | None = None
+    platforms: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    tag: str
+    accepted: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome for one image: what to write, whether the file changes, and why for every tag."""
+
+    current: str | None
+    chosen: str | None
+    digest: str | None
+    changed: bool
+    reason: str
+    verdicts: tuple[Verdict, ...]
+
+    def verdict(self, tag: str) -> Verdict:
+        for verdict in self.verdicts:
+            if verdict.tag == tag:
+                return verdict
+        raise KeyError(tag)
