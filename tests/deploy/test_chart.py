@@ -331,3 +331,20 @@ def test_readme_documents_every_value() -> None:
     assert missing == [], f"values without a row in charts/image-updater/README.md: {missing}"
     unknown = sorted(documented - set(_value_paths(defaults)))
     assert unknown == [], f"README rows for values that do not exist: {unknown}"
+
+
+def test_getting_started_values_render_and_validate() -> None:
+    """The values file the getting-started guide tells people to write must install as shown."""
+    guide = (CHART_DIR.parents[1] / "docs" / "getting-started.md").read_text()
+    blocks = [
+        doc for b in re.findall(r"```yaml\n(.*?)```", guide, flags=re.DOTALL) for doc in yaml.safe_load_all(b)
+    ]
+    (values,) = [b for b in blocks if isinstance(b, dict) and {"image", "config", "credentials"} <= set(b)]
+    report = helm.lint(CHART_DIR, values, strict=True)
+    assert report["errors"] == []
+    objects = render(values)
+    for obj in objects:
+        kubernetes_validate.validate(obj, KUBE_VERSIONS[-1], strict=True)
+    assert yaml.safe_load(by_kind(objects, "ConfigMap")["data"]["config.yaml"]) == values["config"]
+    mounts = {m["mountPath"] for m in main_container(objects)["volumeMounts"]}
+    assert {"/var/run/secrets/git-ssh", "/var/run/secrets/webhooks"} <= mounts

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -33,8 +34,8 @@ def dockerfile() -> Dockerfile:
 
 
 @pytest.fixture(scope="module")
-def chart_defaults() -> dict[str, object]:
-    values: dict[str, object] = yaml.safe_load(CHART_VALUES.read_text())
+def chart_defaults() -> dict[str, Any]:
+    values: dict[str, Any] = yaml.safe_load(CHART_VALUES.read_text())
     return values
 
 
@@ -100,7 +101,9 @@ def test_runtime_installs_git_and_ssh_lean(dockerfile: Dockerfile) -> None:
     assert "rm -rf /var/lib/apt/lists/*" in command
 
 
-def test_runs_as_the_charts_numeric_non_root_user(dockerfile: Dockerfile, chart_defaults: dict) -> None:
+def test_runs_as_the_charts_numeric_non_root_user(
+    dockerfile: Dockerfile, chart_defaults: dict[str, Any]
+) -> None:
     users = dockerfile.final.of("USER")
     assert len(users) == 1
     uid, _, gid = users[0].arguments.partition(":")
@@ -115,7 +118,9 @@ def test_runs_as_the_charts_numeric_non_root_user(dockerfile: Dockerfile, chart_
     assert not [i for i in after_user if i.keyword == "RUN"]
 
 
-def test_read_only_root_works_with_writable_volumes(dockerfile: Dockerfile, chart_defaults: dict) -> None:
+def test_read_only_root_works_with_writable_volumes(
+    dockerfile: Dockerfile, chart_defaults: dict[str, Any]
+) -> None:
     volumes = [json.loads(v.arguments) for v in dockerfile.final.of("VOLUME")]
     assert volumes == [[WORK_DIR, "/tmp"]]
     env = _env(dockerfile.final.of("ENV"))
@@ -133,7 +138,7 @@ def test_read_only_root_works_with_writable_volumes(dockerfile: Dockerfile, char
     assert chart_defaults["securityContext"]["readOnlyRootFilesystem"] is True
 
 
-def test_entrypoint_command_and_port(dockerfile: Dockerfile, chart_defaults: dict) -> None:
+def test_entrypoint_command_and_port(dockerfile: Dockerfile, chart_defaults: dict[str, Any]) -> None:
     final = dockerfile.final
     assert [e.exec_form() for e in final.of("ENTRYPOINT")] == [["image-updater"]]
     assert [c.exec_form() for c in final.of("CMD")] == [["run", "--config", "/etc/image-updater/config.yaml"]]
