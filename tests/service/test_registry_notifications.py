@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -21,6 +21,7 @@ from image_updater.service import (
     serve,
 )
 from tests.support.registry import MT_DOCKER_MANIFEST, RegistryServer, free_port, start_registry
+from tests.support.service_wait import until
 
 TOKEN = "registry-notify-token-7f3a9c2e51"
 
@@ -44,16 +45,6 @@ def notifying_registry(app_port: int) -> Iterator[RegistryServer]:
         yield server
     finally:
         server.stop()
-
-
-async def _until(condition: Callable[[], bool], what: str, deadline: float = 20.0) -> None:
-    """Wait for a condition with a generous deadline (a hang guard, not a speed assertion)."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + deadline
-    while not condition():
-        if loop.time() > end:
-            raise AssertionError(f"gave up waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 async def test_push_to_real_registry_triggers_only_that_image(
@@ -83,14 +74,14 @@ async def test_push_to_real_registry_triggers_only_that_image(
     pusher = notifying_registry.pusher()
     try:
         await asyncio.to_thread(pusher.push_image, "team/web", "1.1.0")
-        await _until(lambda: len(cycles) == 1, "a cycle after the push")
+        await until(lambda: len(cycles) == 1, "a cycle after the push")
         # A pull is filtered by the registry (and by our parser); a later push to another repository
         # arrives after anything the pull could have sent, since the registry delivers in order.
         async with httpx.AsyncClient(base_url=notifying_registry.url) as client:
             pulled = await client.get("/v2/team/web/manifests/1.1.0", headers={"Accept": MT_DOCKER_MANIFEST})
         assert pulled.status_code == 200
         await asyncio.to_thread(pusher.push_image, "team/api", "0.3.0")
-        await _until(lambda: len(cycles) == 2, "a cycle after the second push")
+        await until(lambda: len(cycles) == 2, "a cycle after the second push")
     finally:
         pusher.close()
         await scheduler.stop()
@@ -116,7 +107,7 @@ async def test_registry_with_wrong_token_triggers_nothing(tmp_path: Path, app_po
     pusher = notifying_registry.pusher()
     try:
         await asyncio.to_thread(pusher.push_image, "team/web", "1.1.0")
-        await _until(lambda: bool(metrics.value("image_updater_webhook_events_total",
+        await until(lambda: bool(metrics.value("image_updater_webhook_events_total",
                                                 {"receiver": "registry", "result": "unauthorized"})),
                      "the registry's refused notification")
     finally:
