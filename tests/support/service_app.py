@@ -66,7 +66,7 @@ async def running_app(secret_dir: Path, *, receivers: dict[str, str] | None = No
     for name, kind in chosen.items():
         path = secret_dir / f"{name}.secret"
         path.write_text(secret_for(name) + "\n")
-        webhooks.append(WebhookReceiverSettings(name=name, type=kind, secret_file=str(path)))  # type: ignore[arg-type]
+        webhooks.append(WebhookReceiverSettings(name=name, type=kind, secret_file=str(path)))
     settings = ServiceSettings(listen="127.0.0.1", port=0, interval=interval, webhooks=webhooks,
                                max_body_bytes=max_body_bytes)
     metrics = Metrics()
