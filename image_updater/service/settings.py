@@ -1,0 +1,141 @@
+"""The ``service:`` section: where to listen, how often to scan, which webhook senders to trust.
+
+Secrets are never written inline: a config file lives in Git, so a receiver names a file or an
+environment variable and the value is read at start-up (:func:`load_receiver_secret`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from image_updater.errors import ConfigError
+
+ReceiverType = Literal["distribution", "dockerhub", "harbor", "quay", "ghcr", "gitlab", "acr", "generic"]
+
+MIN_SECRET_LENGTH = 16
+"""A shorter shared secret is guessable over the network; refuse it rather than run exposed."""
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_RECEIVER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]+$")
+
+
+def parse_duration(value: float | int | str) -> float:
+    """Seconds from a number or a Go-style duration (``"90s"``, ``"5m"``, ``"1h30m"``, ``"250ms"``)."""
+    if isinstance(value, bool):
+        raise ValueError("a duration is a number of seconds or a string like '5m'")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        text = value.strip().lower()
+        try:
+            seconds = float(text)
+        except ValueError:
+            parts = _DURATION_PART.findall(text)
+            if not parts or "".join(n + u for n, u in parts) != text:
+                raise ValueError(f"{value!r} is not a duration (use seconds or e.g. '30s', '5m', '1h30m')")\
+                    from None
+            seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+    if not seconds > 0:
+        raise ValueError(f"{value!r}: a duration must be more than zero")
+    return seconds
+
+
+class WebhookReceiverSettings(BaseModel):
+    """One webhook endpoint, ``POST /webhook/{name}``, of one sender type with one shared secret."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    type: ReceiverType
+    secret_file: str | None = None
+    secret_env: str | None = None
+    signature_header: str = "X-Signature"
+
+    @field_validator("name")
+    @classmethod
+    def _url_safe_name(cls, value: str) -> str:
+        if not _RECEIVER_NAME.match(value):
+            raise ValueError(f"{value!r}: a receiver name is 1-63 letters, digits, '.', '_' or '-' "
+                             "(it becomes a URL path segment)")
+        return value
+
+    @field_validator("signature_header")
+    @classmethod
+    def _header_name(cls, value: str) -> str:
+        if not _HEADER_NAME.match(value):
+            raise ValueError(f"{value!r} is not an HTTP header name")
+        return value
+
+    @model_validator(mode="after")
+    def _one_secret_source(self) -> WebhookReceiverSettings:
+        if (self.secret_file is None) == (self.secret_env is None):
+            raise ValueError(f"webhook receiver {self.name!r}: set exactly one of secret_file or secret_env "
+                             "(secrets are never written in the config file)")
+        return self
+
+
+class ServiceSettings(BaseModel):
+    """How the long-running process listens, schedules cycles and logs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    listen: str = "0.0.0.0"
+    port: int = Field(default=8080, ge=0, le=65535)
+    interval: float = 300.0
+    jitter: float = Field(default=0.1, ge=0.0, le=1.0)
+    webhooks: list[WebhookReceiverSettings] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    log_format: Literal["auto", "json", "text"] = "auto"
+    log_level: str = "info"
+
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _duration(cls, value: float | int | str) -> float:
+        return parse_duration(value)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.strip().lower() not in ("debug", "info", "warning", "warn", "error", "critical"):
+            raise ValueError(f"{value!r}: log_level is one of debug, info, warning, error, critical")
+        return value.strip().lower()
+
+    @field_validator("webhooks")
+    @classmethod
+    def _unique_names(cls, value: list[WebhookReceiverSettings]) -> list[WebhookReceiverSettings]:
+        seen: set[str] = set()
+        for receiver in value:
+            if receiver.name in seen:
+                raise ValueError(f"webhook receiver name {receiver.name!r} is used twice")
+            seen.add(receiver.name)
+        return value
+
+
+def load_receiver_secret(receiver: WebhookReceiverSettings) -> str:
+    """Read a receiver's secret from its file or variable; the error names the source, never the value."""
+    key = f"service.webhooks[{receiver.name}]"
+    if receiver.secret_file is not None:
+        path = Path(receiver.secret_file)
+        try:
+            secret = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read webhook secret file {path}: {exc.strerror}",
+                              key=f"{key}.secret_file") from None
+        where = f"file {path}"
+    else:
+        assert receiver.secret_env is not None
+        secret = os.environ.get(receiver.secret_env, "").strip()
+        where = f"environment variable {receiver.secret_env}"
+        if not secret:
+            raise ConfigError(f"{where} is unset or empty", key=f"{key}.secret_env")
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"the secret in {where} is shorter than {MIN_SECRET_LENGTH} characters",
+                          key=key)
+    return secret
