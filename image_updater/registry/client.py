@@ -97,8 +97,7 @@ class RegistryClient:
 
     async def aclose(self) -> None:
         for connection in self._connections.values():
-            await connection.close()
-        self._connections.clear()
+            await connection.close()  # counters and auth state stay; a later call reopens the pool
 
     @property
     def requests_made(self) -> int:
