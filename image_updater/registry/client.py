@@ -22,7 +22,13 @@ from image_updater.errors import (
     RegistryNotFoundError,
     RegistryProtocolError,
 )
-from image_updater.reference import canonical_name, registry_api_host, split_name, validate_tag
+from image_updater.reference import (
+    ImageReference,
+    canonical_name,
+    registry_api_host,
+    split_name,
+    validate_tag,
+)
 from image_updater.registry import manifests as mf
 from image_updater.registry.cache import BoundedCache
 from image_updater.registry.credentials import credential_source
@@ -105,12 +111,16 @@ class RegistryClient:
         return sum(c.requests for c in self._connections.values())
 
     def repository(self, image: str) -> Repository:
-        """Resolve an image name: the configured registry with the longest matching prefix, else HTTPS."""
-        name = canonical_name(image)
+        """Resolve an image name: the configured registry with the longest matching prefix, else HTTPS.
+
+        An invalid name raises :class:`InvalidReferenceError` before any request is made.
+        """
+        written = ImageReference.parse(image).name  # a tag or digest, if given, is not part of the name
+        name = canonical_name(written)
+        domain, path = split_name(written)
         for registry in self._registries:
             if name == registry.prefix or name.startswith(registry.prefix + "/"):
-                return Repository(image, registry, split_name(image)[1])
-        domain, path = split_name(image)
+                return Repository(image, registry, path)
         implicit = self._implicit.get(domain)
         if implicit is None:
             api = f"https://{registry_api_host(domain)}"

@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import json
 import os
 import shlex
+import signal
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -112,15 +114,17 @@ def _decode_auth_entry(entry: Any) -> Credentials | None:
 async def _run(argv: list[str], stdin: bytes, timeout: float, what: str, registry: str) -> tuple[int, bytes]:
     """Run a helper without a shell; kill it on timeout. Output is returned, never logged."""
     try:
+        # a session of its own, so a timeout kills the whole group: a shell's children hold our pipes open
         proc = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.PIPE,
                                                     stdout=asyncio.subprocess.PIPE,
-                                                    stderr=asyncio.subprocess.DEVNULL)
+                                                    stderr=asyncio.subprocess.DEVNULL, start_new_session=True)
     except OSError as exc:
         raise RegistryAuthError(f"{what} could not be started ({exc.strerror})", registry=registry) from None
     try:
         out, _ = await asyncio.wait_for(proc.communicate(stdin), timeout)
     except TimeoutError:
-        proc.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         await proc.wait()
         raise RegistryAuthError(f"{what} did not finish within {timeout:g}s", registry=registry) from None
     return proc.returncode or 0, out

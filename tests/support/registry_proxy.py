@@ -43,6 +43,7 @@ class ProxyBehaviour:
     loop_links: bool = False  # every page links back to the first one
     revoked: set[str] = field(default_factory=set)  # Authorization values answered with the registry's 401
     revoke_bearer: bool = False  # every bearer token is answered with the registry's 401
+    reject_page_size: bool = False  # tags/list with ``n`` answers 400, as some registries do above a maximum
 
 
 class RegistryProxy:
@@ -53,6 +54,7 @@ class RegistryProxy:
         self.requests: list[tuple[str, str]] = []  # (method, path?query) as received
         self.per_repository: dict[str, int] = defaultdict(int)
         self.authorizations: list[str | None] = []
+        self.statuses: list[int] = []  # in the order responses were made
         self._session: aiohttp.ClientSession | None = None
         self.app = ThreadedApp(self._make_app, port)
 
@@ -96,9 +98,14 @@ class RegistryProxy:
             return response.status, out, data
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        behaviour = self.behaviour
         self.requests.append((request.method, request.path_qs))
         self.authorizations.append(request.headers.get("Authorization"))
+        response = await self._respond(request)
+        self.statuses.append(response.status)
+        return response
+
+    async def _respond(self, request: web.Request) -> web.StreamResponse:
+        behaviour = self.behaviour
         match = _REPO_RE.match(request.path)
         repository = match[1] if match else ""
         self.per_repository[repository] += 1
@@ -123,6 +130,8 @@ class RegistryProxy:
         if authorization in behaviour.revoked or (behaviour.revoke_bearer and bearer):
             status, headers, _ = await self._forward(request, request.path_qs, drop_auth=True)
             return web.Response(status=status, headers=headers)
+        if behaviour.reject_page_size and request.path.endswith("/tags/list") and "n" in request.query:
+            return web.json_response({"errors": [{"code": "PAGINATION_NUMBER_INVALID"}]}, status=400)
         if request.method == "GET" and request.path.endswith("/tags/list") and behaviour.page_size:
             status, headers, body = await self._page(request, repository)
         else:
