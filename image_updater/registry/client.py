@@ -1,0 +1,270 @@
+"""The registry datasource: tag listings, digests and per-tag metadata over the OCI distribution API.
+
+A ``RegistryClient`` lives as long as the process, so its caches pay off across cycles: listing pages are
+revalidated with ``If-None-Match`` when the registry sends ETags, and anything addressed by digest
+(manifests, configs, the metadata built from them) is immutable and kept in bounded caches.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import urljoin
+
+from image_updater.errors import (
+    RegistryAuthError,
+    RegistryError,
+    RegistryNotFoundError,
+    RegistryProtocolError,
+)
+from image_updater.reference import (
+    ImageReference,
+    canonical_name,
+    registry_api_host,
+    split_name,
+    validate_tag,
+)
+from image_updater.registry import manifests as mf
+from image_updater.registry.cache import BoundedCache
+from image_updater.registry.credentials import credential_source
+from image_updater.registry.metadata import TagMetadata
+from image_updater.registry.settings import RegistrySettings
+from image_updater.registry.transport import RegistryConnection, Reply, RequestObserver
+
+_LINK_RE = re.compile(r'<([^>]*)>\s*((?:;\s*[^;,]*)*)')
+_REL_NEXT_RE = re.compile(r';\s*rel\s*=\s*"?([^";]*)"?')
+
+
+@dataclass(frozen=True)
+class Repository:
+    """An image name resolved to the registry that serves it and its path there."""
+
+    image: str  # as the caller wrote it, for messages
+    registry: RegistrySettings
+    path: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.registry.name, self.path)
+
+    @property
+    def scope(self) -> str:
+        return f"repository:{self.path}:pull"
+
+    def url(self, suffix: str) -> str:
+        return f"{self.registry.url}/v2/{self.path}/{suffix}"
+
+
+@dataclass(frozen=True)
+class _Page:
+    etag: str
+    tags: tuple[str, ...]
+    next_url: str | None
+
+
+def next_link(header: str | None, current_url: str) -> str | None:
+    """The ``rel="next"`` target of a ``Link`` header, resolved against the page it came with."""
+    for target, params in _LINK_RE.findall(header or ""):
+        rels = [rel.lower() for match in _REL_NEXT_RE.findall(params) for rel in match.split()]
+        if "next" in rels:
+            return urljoin(current_url, str(target).strip())
+    return None
+
+
+class RegistryClient:
+    """Long-lived client for every configured registry plus implicit anonymous HTTPS ones."""
+
+    def __init__(self, registries: Sequence[RegistrySettings], *, docker_config: str | Path | None = None,
+                 on_request: RequestObserver | None = None, cache_size: int = 20_000) -> None:
+        self._registries = sorted(registries, key=lambda r: len(r.prefix), reverse=True)
+        self._docker_config = Path(docker_config) if docker_config else None
+        self._on_request = on_request
+        self._connections: dict[str, RegistryConnection] = {}
+        self._implicit: dict[str, RegistrySettings] = {}
+        self._pages: BoundedCache[str, _Page] = BoundedCache(cache_size)
+        self._documents: BoundedCache[tuple[str, str], dict[str, Any]] = BoundedCache(cache_size)
+        self._metadata: BoundedCache[tuple[str, str, tuple[str, ...]], TagMetadata] = BoundedCache(cache_size)
+        self._without_page_size: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"RegistryClient({[r.name for r in self._registries]})"
+
+    async def __aenter__(self) -> RegistryClient:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        for connection in self._connections.values():
+            await connection.close()  # counters and auth state stay; a later call reopens the pool
+
+    @property
+    def requests_made(self) -> int:
+        """HTTP attempts so far across registries (retries and token fetches included)."""
+        return sum(c.requests for c in self._connections.values())
+
+    def repository(self, image: str) -> Repository:
+        """Resolve an image name: the configured registry with the longest matching prefix, else HTTPS.
+
+        An invalid name raises :class:`InvalidReferenceError` before any request is made.
+        """
+        written = ImageReference.parse(image).name  # a tag or digest, if given, is not part of the name
+        name = canonical_name(written)
+        domain, path = split_name(written)
+        for registry in self._registries:
+            if name == registry.prefix or name.startswith(registry.prefix + "/"):
+                return Repository(image, registry, path)
+        implicit = self._implicit.get(domain)
+        if implicit is None:
+            api = f"https://{registry_api_host(domain)}"
+            implicit = RegistrySettings(name=domain, url=api, prefix=domain)
+            self._implicit[domain] = implicit
+        return Repository(image, implicit, path)
+
+    def _connection(self, registry: RegistrySettings) -> RegistryConnection:
+        connection = self._connections.get(registry.name)
+        if connection is None:
+            credentials = credential_source(registry, self._docker_config)
+            connection = RegistryConnection(registry, credentials, self._on_request)
+            self._connections[registry.name] = connection
+        return connection
+
+    async def _get(self, repo: Repository, url: str, *, headers: dict[str, str] | None = None,
+                   method: str = "GET", parse_json: bool = False, what: str) -> Reply:
+        reply = await self._connection(repo.registry).send(method, url, scope=repo.scope, image=repo.image,
+                                                           headers=headers, parse_json=parse_json)
+        if reply.status in (200, 304):
+            return reply
+        where = {"registry": repo.registry.name, "image": repo.image}
+        if reply.status == 404:
+            raise RegistryNotFoundError(f"{what} not found (HTTP 404)", **where)
+        if reply.status == 403:
+            raise RegistryAuthError(f"access to {what} denied (HTTP 403)", **where)
+        raise RegistryProtocolError(f"{what}: unexpected HTTP {reply.status}", **where)
+
+    async def list_tags(self, image: str) -> list[str]:
+        """Every tag of the repository, following ``Link: rel="next"`` pages to the end."""
+        repo = self.repository(image)
+        url: str | None = repo.url("tags/list")
+        if repo.registry.page_size and repo.registry.name not in self._without_page_size:
+            url = f"{url}?n={repo.registry.page_size}"
+        tags: list[str] = []
+        seen_urls: set[str] = set()
+        while url is not None:
+            if url in seen_urls:
+                raise RegistryProtocolError(f"tag pages loop back to {url}", registry=repo.registry.name,
+                                            image=image)
+            seen_urls.add(url)
+            page = await self._tag_page(repo, url, first=len(seen_urls) == 1)
+            tags.extend(page.tags)
+            url = page.next_url
+        return list(dict.fromkeys(tags))
+
+    async def _tag_page(self, repo: Repository, url: str, *, first: bool) -> _Page:
+        cached = self._pages.get(url)
+        headers = {"If-None-Match": cached.etag} if cached is not None else None
+        try:
+            reply = await self._get(repo, url, headers=headers, parse_json=True, what="tag list")
+        except RegistryProtocolError:
+            if first and "?n=" in url and repo.registry.name not in self._without_page_size:
+                # a registry that rejects our page size: ask with its default from now on
+                self._without_page_size.add(repo.registry.name)
+                return await self._tag_page(repo, repo.url("tags/list"), first=True)
+            raise
+        if reply.status == 304 and cached is not None:
+            return cached
+        if reply.status != 200:
+            raise RegistryProtocolError(f"tag list: HTTP {reply.status} without a cached page",
+                                        registry=repo.registry.name, image=repo.image)
+        data = reply.data
+        raw_tags = data.get("tags", ...) if isinstance(data, dict) else ...
+        if raw_tags is None:
+            raw_tags = []  # a repository whose tags were all deleted answers "tags": null
+        if not isinstance(raw_tags, list) or not all(isinstance(t, str) for t in raw_tags):
+            raise RegistryProtocolError('tag list is not {"tags": [string, ...]}',
+                                        registry=repo.registry.name, image=repo.image)
+        next_url = next_link(reply.headers.get("Link"), url)
+        page = _Page(reply.headers.get("ETag", ""), tuple(raw_tags), next_url)
+        if page.etag:
+            self._pages.put(url, page)
+        return page
+
+    async def resolve_digest(self, image: str, tag: str) -> str:
+        """The digest of what ``tag`` points to now (an index digest for multi-arch images)."""
+        repo = self.repository(image)
+        url = repo.url(f"manifests/{validate_tag(tag)}")
+        reply = await self._get(repo, url, method="HEAD", headers={"Accept": mf.MANIFEST_ACCEPT},
+                                what=f"tag {tag}")
+        digest = reply.headers.get("Docker-Content-Digest")
+        if digest:
+            return digest
+        reply = await self._get(repo, url, headers={"Accept": mf.MANIFEST_ACCEPT}, what=f"tag {tag}")
+        return mf.sha256_digest(reply.body)
+
+    async def _document(self, repo: Repository, kind: str, digest: str) -> dict[str, Any]:
+        """A manifest or config blob by digest: immutable, so cached, and checked against its digest."""
+        key = (repo.registry.name, digest)
+        cached = self._documents.get(key)
+        if cached is not None:
+            return cached
+        headers = {"Accept": mf.MANIFEST_ACCEPT} if kind == "manifests" else None
+        reply = await self._get(repo, repo.url(f"{kind}/{digest}"), headers=headers,
+                                what=f"{kind[:-1]} {digest}")
+        where = {"registry": repo.registry.name, "image": repo.image}
+        if digest.startswith("sha256:") and mf.sha256_digest(reply.body) != digest:
+            raise RegistryProtocolError(f"{kind[:-1]} {digest} does not match its content", **where)
+        try:
+            document = json.loads(reply.body)
+        except ValueError:
+            raise RegistryProtocolError(f"{kind[:-1]} {digest} is not JSON", **where) from None
+        if not isinstance(document, dict):
+            raise RegistryProtocolError(f"{kind[:-1]} {digest} is not a JSON object", **where)
+        self._documents.put(key, document)
+        return document
+
+    async def tag_metadata(self, image: str, tag: str, platforms: Sequence[str] = ()) -> TagMetadata:
+        """Digest, creation time (from the config of the wanted platform) and the platforms offered.
+
+        One HEAD per call while the tag still points at a digest seen before; otherwise the manifest,
+        for an index the chosen child, and the config blob, each fetched once per digest.
+        """
+        repo = self.repository(image)
+        digest = await self.resolve_digest(image, tag)
+        wanted = tuple(platforms)
+        key = (repo.registry.name, digest, wanted)
+        cached = self._metadata.get(key)
+        if cached is not None:
+            return cached
+        manifest = await self._document(repo, "manifests", digest)
+        offered: frozenset[str] = frozenset()
+        if mf.media_type_of(manifest, None) in mf.INDEX_TYPES:
+            children = mf.index_children(manifest)
+            offered = mf.platforms_with_parents([name for name, _ in children])
+            child = mf.choose_child(children, wanted)
+            manifest = await self._document(repo, "manifests", child) if child else {}
+        created = None
+        config_digest = mf.config_digest(manifest)
+        if config_digest is not None:
+            config = await self._document(repo, "blobs", config_digest)
+            created = mf.parse_created(config.get("created"))
+            if not offered:
+                platform = mf.config_platform(config)
+                offered = mf.platforms_with_parents([platform] if platform else [])
+        metadata = TagMetadata(digest=digest, created=created, platforms=offered)
+        self._metadata.put(key, metadata)
+        return metadata
+
+
+def describe_failure(exc: BaseException, repo: Repository | None, image: str) -> RegistryError:
+    """Any failure of one image as a RegistryError naming it, so a scan can report and carry on."""
+    if isinstance(exc, RegistryError):
+        return exc
+    registry = repo.registry.name if repo is not None else None
+    return RegistryError(f"{type(exc).__name__}: {exc}", registry=registry, image=image)

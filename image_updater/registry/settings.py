@@ -1,0 +1,137 @@
+"""Settings for the registries image-updater talks to.
+
+Passwords are never written inline: they come from a file, an environment variable, a Docker config or an
+external command, so a settings file can be committed and logged without leaking anything.
+Plain ``http://`` is refused unless ``insecure: true`` says so explicitly: the same flag that turns TLS
+verification off, because both mean "credentials and tags may be read or forged on the wire".
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from image_updater.reference import DOCKER_HUB, split_name
+
+CREDENTIAL_KINDS = ("dockerconfig", "pullsecret", "ext", "env")
+_DURATION_RE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def normalise_prefix(prefix: str) -> str:
+    """Canonical form of an image-name prefix: a domain (Docker Hub aliases folded) plus an optional path.
+
+    A prefix whose first component is not a domain (``myorg``) is a Docker Hub path, as in image names.
+    """
+    text = prefix.strip().rstrip("/")
+    first, _, rest = text.partition("/")
+    domain, probe = split_name(f"{first}/x/y")
+    if probe == "x/y":  # ``first`` is a domain
+        return f"{domain}/{rest}" if rest else domain
+    return f"{DOCKER_HUB}/{text}"
+
+
+class RegistrySettings(BaseModel):
+    """One registry: where its API is, which image names it serves, how to authenticate and how politely."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, description="Label used in logs, errors and metrics.")
+    url: str = Field(description="API endpoint, e.g. https://ghcr.io or http://127.0.0.1:5000.")
+    prefix: str = Field(min_length=1, description="Image names starting with this use this registry.")
+    insecure: bool = Field(False, description="Allow plain http and skip TLS verification.")
+    ca_file: Path | None = Field(None, description="Extra CA bundle (PEM) trusted for this registry.")
+    username: str | None = None
+    password_file: Path | None = None
+    password_env: str | None = None
+    credentials: str | None = Field(
+        None, description="dockerconfig:/path | pullsecret:/path | ext:/path/to/script [args] | env:VAR")
+    credentials_ttl: timedelta = Field(timedelta(seconds=300),
+                                       description="How long credentials (ext: output too) are reused.")
+    credentials_timeout: float = Field(10.0, gt=0, description="Seconds an ext: command or helper may run.")
+    rate_limit: float = Field(0.0, ge=0, description="Requests per second, 0 = unlimited.")
+    max_concurrency: int = Field(8, ge=1, description="Requests in flight at once.")
+    timeout: float = Field(10.0, gt=0, description="Seconds for each HTTP request, connect to last byte.")
+    retries: int = Field(4, ge=0, description="Retries of a transient failure (429, 5xx, timeout, reset).")
+    backoff: float = Field(0.5, ge=0, description="First retry delay in seconds; doubles, with jitter.")
+    max_retry_wait: float = Field(60.0, ge=0, description="Longest Retry-After honoured before giving up.")
+    page_size: int = Field(1000, ge=0, description="Tags asked per page (n=); 0 sends no n.")
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_http(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"{value!r} must be an http:// or https:// URL")
+        if parts.query or parts.fragment:
+            raise ValueError(f"{value!r} must not carry a query or fragment")
+        return value.rstrip("/")
+
+    @field_validator("credentials_ttl", mode="before")
+    @classmethod
+    def _duration_with_unit(cls, value: Any) -> Any:
+        """Accept ``300s``, ``5m``, ``1h`` besides seconds and ISO 8601, as the issue's example writes it."""
+        if isinstance(value, str):
+            match = _DURATION_RE.match(value.strip())
+            if match:
+                return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2]])
+        return value
+
+    @field_validator("prefix")
+    @classmethod
+    def _canonical_prefix(cls, value: str) -> str:
+        return normalise_prefix(value)
+
+    @field_validator("credentials")
+    @classmethod
+    def _known_credential_kind(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        kind, sep, target = value.partition(":")
+        if not sep or kind not in CREDENTIAL_KINDS or not target.strip():
+            raise ValueError(f"credentials must be one of {', '.join(k + ':…' for k in CREDENTIAL_KINDS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RegistrySettings:
+        if urlsplit(self.url).scheme == "http" and not self.insecure:
+            raise ValueError(f"registry {self.name}: {self.url} is plain http; set insecure: true to allow")
+        if self.password_file is not None and self.password_env is not None:
+            raise ValueError(f"registry {self.name}: set password_file or password_env, not both")
+        has_password = self.password_file is not None or self.password_env is not None
+        if has_password != (self.username is not None):
+            raise ValueError(f"registry {self.name}: username needs password_file or password_env, and back")
+        if self.username is not None and self.credentials is not None:
+            raise ValueError(f"registry {self.name}: set username/password or credentials, not both")
+        return self
+
+    @property
+    def host(self) -> str:
+        """``host[:port]`` of the API endpoint, the key Docker config files use."""
+        return urlsplit(self.url).netloc
+
+
+class RegistriesSettings(BaseModel):
+    """The ``registries:`` list and the global ``docker_config`` as one block the config package can embed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    registries: list[RegistrySettings] = Field(default_factory=list)
+    docker_config: Path | None = Field(
+        None, description="A Docker config.json or mounted kubernetes.io/dockerconfigjson file, any host.")
+
+    @model_validator(mode="after")
+    def _unique(self) -> RegistriesSettings:
+        for attr in ("name", "prefix"):
+            seen: set[Any] = set()
+            for registry in self.registries:
+                value = getattr(registry, attr)
+                if value in seen:
+                    raise ValueError(f"two registries share the {attr} {value!r}")
+                seen.add(value)
+        return self

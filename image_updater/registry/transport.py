@@ -1,0 +1,198 @@
+"""One polite HTTP connection pool per registry: limits, retries, timeouts, authentication.
+
+aiohttp rather than httpx: on two cores httpx.AsyncClient spent so much CPU per request that it got slower
+as concurrency rose (bench/README.md has the figures), while aiohttp kept up with the registry. Everything
+aiohttp-specific stays in this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import random
+import ssl
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from multidict import CIMultiDictProxy
+
+from image_updater.errors import RegistryAuthError, RegistryUnavailableError
+from image_updater.registry.auth import Authenticator
+from image_updater.registry.credentials import CredentialSource
+from image_updater.registry.settings import RegistrySettings
+
+log = logging.getLogger("image_updater.registry")
+
+RequestObserver = Callable[[str, "int | None", float], None]
+_RETRY_AFTER_STATUSES = frozenset({429, 503})
+_TRANSIENT_STATUSES = frozenset({408, 500, 502, 504})
+_MAX_BACKOFF = 30.0
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A fully read response: registries answer small documents, so bodies are always read in full."""
+
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+    url: str
+    data: Any = None  # the parsed JSON body when the caller asked for it and the status was 200
+
+
+class RateLimiter:
+    """Spaces request starts ``1/rate`` apart; shared by every request to one registry."""
+
+    def __init__(self, rate: float) -> None:
+        self._interval = 1.0 / rate if rate > 0 else 0.0
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        if not self._interval:
+            return
+        now = time.monotonic()
+        slot = max(now, self._next)
+        self._next = slot + self._interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """``Retry-After`` as seconds (delta-seconds or an HTTP date); None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _ssl_for(settings: RegistrySettings) -> ssl.SSLContext | bool:
+    if settings.insecure:
+        return False
+    if settings.ca_file is not None:
+        return ssl.create_default_context(cafile=str(settings.ca_file))
+    return True
+
+
+class _Transient(Exception):
+    """One failed attempt worth retrying; ``wait`` is the server's Retry-After when it gave one."""
+
+    def __init__(self, reason: str, wait: float | None = None) -> None:
+        super().__init__(reason)
+        self.wait = wait
+
+
+class RegistryConnection:
+    """Everything that talks to one registry goes through ``send``, so its limits hold process-wide."""
+
+    def __init__(self, settings: RegistrySettings, credentials: CredentialSource | None,
+                 observer: RequestObserver | None = None) -> None:
+        self.settings = settings
+        self._observer = observer
+        self._limiter = RateLimiter(settings.rate_limit)
+        self._slots = asyncio.Semaphore(settings.max_concurrency)
+        self._session: aiohttp.ClientSession | None = None
+        self.auth = Authenticator(settings.name, credentials, self._fetch_token)
+        self.requests = 0  # HTTP attempts made, for benchmarks and tests
+
+    def __repr__(self) -> str:
+        return f"RegistryConnection({self.settings.name}, {self.settings.url})"
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self.settings.max_concurrency, ssl=_ssl_for(self.settings),
+                                             ttl_dns_cache=300, enable_cleanup_closed=True)
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
+                headers={"User-Agent": "image-updater"}, auto_decompress=True)
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def send(self, method: str, url: str, *, scope: str, image: str | None,
+                   headers: Mapping[str, str] | None = None, parse_json: bool = False) -> Reply:
+        """Send with retries; on 401 answer the challenge and send once more; a second 401 is fatal."""
+        sent = self.auth.header(scope)
+        for attempt in range(2):
+            request_headers = dict(headers or {})
+            if sent is not None:
+                request_headers["Authorization"] = sent
+            reply = await self._send_with_retries(method, url, request_headers, image, parse_json)
+            if reply.status != 401:
+                return reply
+            if attempt == 1:
+                break
+            sent = await self.auth.answer(reply.headers.get("WWW-Authenticate"), scope, sent, image)
+        raise RegistryAuthError("the registry refused the credentials (HTTP 401)",
+                                registry=self.settings.name, image=image)
+
+    async def _fetch_token(self, url: str, headers: dict[str, str]) -> tuple[int, Any]:
+        reply = await self._send_with_retries("GET", url, headers, None, True)
+        return reply.status, reply.data
+
+    async def _send_with_retries(self, method: str, url: str, headers: dict[str, str], image: str | None,
+                                 parse_json: bool) -> Reply:
+        settings = self.settings
+        for attempt in range(settings.retries + 1):
+            try:
+                return await self._attempt(method, url, headers, parse_json)
+            except _Transient as failure:
+                reason, server_wait = str(failure), failure.wait
+            if server_wait is not None and server_wait > settings.max_retry_wait:
+                raise RegistryUnavailableError(
+                    f"{reason}; Retry-After {server_wait:g}s exceeds max_retry_wait",
+                    registry=settings.name, image=image)
+            if attempt == settings.retries:
+                break
+            # exponential backoff with "equal jitter": half fixed, half random, so retries spread out
+            backoff = min(settings.backoff * 2 ** attempt, _MAX_BACKOFF) * (0.5 + random.random() / 2)
+            wait = server_wait if server_wait is not None else backoff
+            log.info("registry %s: %s %s: %s; retry %d/%d in %.2fs", settings.name, method, url, reason,
+                     attempt + 1, settings.retries, wait)
+            await asyncio.sleep(wait)
+        raise RegistryUnavailableError(f"{reason} (gave up after {settings.retries + 1} attempts)",
+                                       registry=settings.name, image=image)
+
+    async def _attempt(self, method: str, url: str, headers: dict[str, str], parse_json: bool) -> Reply:
+        async with self._slots:
+            await self._limiter.wait()
+            started = time.perf_counter()
+            status: int | None = None
+            self.requests += 1
+            try:
+                async with self._client().request(method, url, headers=headers) as response:
+                    body = await response.read()
+                    status = response.status
+                    reply = Reply(status, response.headers, body, str(response.url))
+            except TimeoutError:
+                raise _Transient(f"no answer within {self.settings.timeout:g}s") from None
+            except aiohttp.ClientPayloadError as exc:
+                raise _Transient(f"truncated response ({type(exc).__name__})") from None
+            except aiohttp.ClientError as exc:
+                raise _Transient(f"connection failed ({type(exc).__name__}: {exc})") from None
+            finally:
+                if self._observer is not None:
+                    self._observer(self.settings.name, status, time.perf_counter() - started)
+        if status in _RETRY_AFTER_STATUSES:
+            raise _Transient(f"HTTP {status}", retry_after_seconds(reply.headers.get("Retry-After")))
+        if status in _TRANSIENT_STATUSES:
+            raise _Transient(f"HTTP {status}")
+        if parse_json and status == 200:
+            try:
+                return Reply(status, reply.headers, body, reply.url, json.loads(body))
+            except ValueError:
+                raise _Transient("truncated or invalid JSON body") from None
+        return reply

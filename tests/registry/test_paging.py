@@ -1,0 +1,79 @@
+"""Paging (relative and absolute ``Link`` targets), loop protection and conditional listing requests."""
+
+from __future__ import annotations
+
+import pytest
+
+from image_updater.errors import RegistryProtocolError
+from image_updater.registry import RegistryClient, RegistrySettings, TagScanner
+from tests.support.registry import RegistryServer
+from tests.support.registry_proxy import RegistryProxy
+
+TAGS = [f"1.{i}.0" for i in range(23)]
+
+
+def through(proxy: RegistryProxy, **extra: object) -> RegistrySettings:
+    fields = {"name": "paged", "url": proxy.url, "prefix": proxy.host, "insecure": True, **extra}
+    return RegistrySettings.model_validate(fields)
+
+
+def tag_requests(proxy: RegistryProxy) -> list[str]:
+    return [path for method, path in proxy.requests if "/tags/list" in path]
+
+
+async def test_follows_every_page_whatever_the_link_form(registry: RegistryServer,
+                                                         proxy: RegistryProxy) -> None:
+    with registry.pusher() as pusher:
+        pusher.push_tags("team/paged", TAGS)
+    proxy.behaviour.page_size = 5
+    async with RegistryClient([through(proxy)]) as client:
+        tags = await client.list_tags(f"{proxy.host}/team/paged")
+    assert tags == sorted(TAGS)  # every tag once, in the server's order
+    paths = tag_requests(proxy)
+    assert len(paths) == 5
+    assert paths[0] == "/v2/team/paged/tags/list?n=1000"  # we ask for large pages
+    # the proxy links page k+1 as an absolute URL, a query-only reference or an absolute path by turns
+    assert [p.rsplit("page=", 1)[-1] for p in paths[1:]] == ["2", "3", "4", "5"]
+
+
+async def test_a_link_loop_is_a_protocol_error(registry: RegistryServer, proxy: RegistryProxy) -> None:
+    with registry.pusher() as pusher:
+        pusher.push_tags("looping", TAGS[:4])
+    proxy.behaviour.page_size = 2
+    proxy.behaviour.loop_links = True
+    async with RegistryClient([through(proxy)]) as client:
+        with pytest.raises(RegistryProtocolError, match="loop back"):
+            await client.list_tags(f"{proxy.host}/looping")
+    assert len(tag_requests(proxy)) == 2
+
+
+async def test_a_registry_rejecting_the_page_size_is_asked_without_it(
+        registry: RegistryServer, proxy: RegistryProxy) -> None:
+    with registry.pusher() as pusher:
+        pusher.push_tags("strict", TAGS[:3])
+    proxy.behaviour.reject_page_size = True
+    async with RegistryClient([through(proxy)]) as client:
+        assert sorted(await client.list_tags(f"{proxy.host}/strict")) == sorted(TAGS[:3])
+        assert sorted(await client.list_tags(f"{proxy.host}/strict")) == sorted(TAGS[:3])
+    assert tag_requests(proxy) == ["/v2/strict/tags/list?n=1000", "/v2/strict/tags/list",
+                                   "/v2/strict/tags/list"]
+
+
+async def test_etags_make_an_unchanged_listing_cost_304s(registry: RegistryServer,
+                                                         proxy: RegistryProxy) -> None:
+    with registry.pusher() as pusher:
+        pusher.push_tags("cached", TAGS)
+    proxy.behaviour.page_size = 10
+    proxy.behaviour.etag = True
+    image = f"{proxy.host}/cached"
+    async with RegistryClient([through(proxy)]) as client:
+        first = await client.list_tags(image)
+        assert proxy.statuses == [200, 200, 200]
+        second = await TagScanner(client).scan([image, image])  # a new cycle: revalidated, not refetched
+        assert second[image] == first and proxy.statuses[3:] == [304, 304, 304]
+        with registry.pusher() as pusher:
+            pusher.push_tags("cached", ["9.9.9"])
+        third = await client.list_tags(image)
+    assert third == sorted([*TAGS, "9.9.9"])
+    assert proxy.statuses[6:] == [304, 304, 200]  # only the last page changed
+
