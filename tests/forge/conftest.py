@@ -70,7 +70,11 @@ class ForgeRig:
         return REMOTE[self.kind]
 
     def settings(self, **overrides: Any) -> ForgeSettings:
-        values: dict[str, Any] = {"kind": self.kind, "api_url": self.api_url, "token_file": str(self.token_file)}
+        values: dict[str, Any] = {
+            "kind": self.kind,
+            "api_url": self.api_url,
+            "token_file": str(self.token_file),
+        }
         return ForgeSettings(**{**values, **overrides})
 
     def client(self, **overrides: Any) -> Forge:

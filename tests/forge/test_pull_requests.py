@@ -1,4 +1,4 @@
-"""ensure/close against each fake forge over real HTTP; every request is checked against the forge's description."""
+"""ensure/close against each fake forge over real HTTP; every request is checked against its description."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from tests.support.forge_fake import StoredPR
 HEAD, BASE = "image-updater/nginx", "main"
 ROWS = [ChangeRow("docker.io/library/nginx", "1.25.3", "1.25.4", "semver ~1.25", "newest patch")]
 NEWER = [ChangeRow("docker.io/library/nginx", "1.25.3", "1.25.5", "semver ~1.25", "newest patch")]
-UPDATE_CALL = {"github": ("PATCH", r"/repos/acme/config/pulls/\d+"),
-               "gitlab": ("PUT", r"/projects/[^/]+/merge_requests/\d+"),
-               "gitea": ("PATCH", r"/repos/acme/config/pulls/\d+")}
+UPDATE_CALL = {
+    "github": ("PATCH", r"/repos/acme/config/pulls/\d+"),
+    "gitlab": ("PUT", r"/projects/[^/]+/merge_requests/\d+"),
+    "gitea": ("PATCH", r"/repos/acme/config/pulls/\d+"),
+}
 
 
 def updates(rig: ForgeRig) -> int:
@@ -28,7 +30,9 @@ async def test_ten_cycles_one_pull_request_updated_at_most_once(rig: ForgeRig) -
     forge = rig.client()
     try:
         title, body = render_pull_request(settings, "nginx", ROWS)
-        actions = [(await ensure_pull_request(forge, HEAD, BASE, title, body, settings))[1] for _ in range(10)]
+        actions = [
+            (await ensure_pull_request(forge, HEAD, BASE, title, body, settings))[1] for _ in range(10)
+        ]
         assert actions == ["opened"] + ["unchanged"] * 9
         assert updates(rig) == 0
 
@@ -39,7 +43,12 @@ async def test_ten_cycles_one_pull_request_updated_at_most_once(rig: ForgeRig) -
     finally:
         await forge.aclose()
     (stored,) = rig.fake.prs.values()
-    assert (stored.state, stored.head, stored.base, stored.title) == ("open", HEAD, BASE, "Update docker.io/library/nginx to 1.25.5")
+    assert (stored.state, stored.head, stored.base, stored.title) == (
+        "open",
+        HEAD,
+        BASE,
+        "Update docker.io/library/nginx to 1.25.5",
+    )
     assert "`1.25.3` → `1.25.5`" in stored.body
     assert {pr.number for pr, _ in results} == {stored.number}
 
@@ -118,7 +127,8 @@ async def test_an_existing_pull_request_hidden_from_the_list_is_adopted_not_dupl
 
 
 async def test_forge_errors_carry_the_forge_message_and_never_the_token(
-        rig: ForgeRig, caplog: pytest.LogCaptureFixture) -> None:
+    rig: ForgeRig, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     create = {"github": "create_pull", "gitlab": "create_mr", "gitea": "create_pull"}[rig.kind]
     rig.fake.failures[create] = (422, f"head branch is protected (token {rig.token} echoed)")

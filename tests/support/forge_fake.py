@@ -125,20 +125,24 @@ class FakeForge:
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         if not path.startswith(self.prefix + "/"):
             return 404, self.error_body(404, f"not under {self.prefix}")
-        path = path[len(self.prefix):]
+        path = path[len(self.prefix) :]
         body = json.loads(raw) if raw else None
         request = FakeRequest(scope["method"], path, query, headers, body)
         mock = self.checker.mock_request(request.method, path, query, headers, raw)
         with self._lock:
             problems = self.checker.check_request(mock, query, raw)
             if problems:
-                status, payload = 400, self.error_body(400, f"{self.name} spec violation: {'; '.join(problems)}")
+                status, payload = (
+                    400,
+                    self.error_body(400, f"{self.name} spec violation: {'; '.join(problems)}"),
+                )
                 self.violations += [f"{request.method} {path}: {p}" for p in problems]
             else:
                 status, payload = self.dispatch(request)
             out = b"" if payload is None else json.dumps(payload).encode()
-            self.violations += [f"{request.method} {path}: {p}"
-                                for p in self.checker.check_response(mock, status, out)]
+            self.violations += [
+                f"{request.method} {path}: {p}" for p in self.checker.check_response(mock, status, out)
+            ]
             self.log.append(Exchange(request.method, path, query, body, status))
         return status, payload
 
@@ -165,7 +169,9 @@ class ForgeServer:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.port = int(self.sock.getsockname()[1])
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+        )
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     @property

@@ -37,12 +37,25 @@ class FakeGitea(FakeForge):
 
     def render(self, pr: StoredPR, head_repo: str | None = None) -> Any:
         full_name = head_repo or f"{self.owner}/{self.repo}"
-        return overlay(self._pr, {
-            "number": pr.number, "id": 500 + pr.number, "title": pr.title, "body": pr.body, "state": pr.state,
-            "draft": pr.draft, "html_url": f"https://gitea.test/{self.owner}/{self.repo}/pulls/{pr.number}",
-            "labels": [overlay(self._label, {"name": n}) for n in pr.labels],
-            "head": {"ref": pr.head, "label": pr.head, "repo": {"full_name": full_name}},
-            "base": {"ref": pr.base, "label": pr.base, "repo": {"full_name": f"{self.owner}/{self.repo}"}}})
+        return overlay(
+            self._pr,
+            {
+                "number": pr.number,
+                "id": 500 + pr.number,
+                "title": pr.title,
+                "body": pr.body,
+                "state": pr.state,
+                "draft": pr.draft,
+                "html_url": f"https://gitea.test/{self.owner}/{self.repo}/pulls/{pr.number}",
+                "labels": [overlay(self._label, {"name": n}) for n in pr.labels],
+                "head": {"ref": pr.head, "label": pr.head, "repo": {"full_name": full_name}},
+                "base": {
+                    "ref": pr.base,
+                    "label": pr.base,
+                    "repo": {"full_name": f"{self.owner}/{self.repo}"},
+                },
+            },
+        )
 
     def _pr_of(self, owner: str, repo: str, number: str) -> StoredPR | None:
         return self.prs.get(int(number)) if (owner, repo) == (self.owner, self.repo) else None
@@ -54,16 +67,20 @@ class FakeGitea(FakeForge):
         page, limit = int(request.arg("page", "1") or 1), int(request.arg("limit", "30") or 30)
         rendered = [self.render(pr, "someone/fork") for pr in self.foreign]
         rendered += [self.render(pr) for pr in self.prs.values()]
-        found = [item for item in rendered
-                 if state in ("all", item["state"]) and base in (None, item["base"]["ref"])]
-        return 200, found[(page - 1) * limit:page * limit]
+        found = [
+            item
+            for item in rendered
+            if state in ("all", item["state"]) and base in (None, item["base"]["ref"])
+        ]
+        return 200, found[(page - 1) * limit : page * limit]
 
     def create_pull(self, request: FakeRequest, owner: str, repo: str) -> tuple[int, Any]:
         body = request.body
         if any(pr.head == body.get("head") and pr.base == body.get("base") for pr in self.open_prs()):
             return 409, self.error_body(409, "pull request already exists for these targets")
-        pr = self.new_pr(body["head"], body["base"], body["title"], body.get("body", ""),
-                         bool(_WIP.match(body["title"])))
+        pr = self.new_pr(
+            body["head"], body["base"], body["title"], body.get("body", ""), bool(_WIP.match(body["title"]))
+        )
         pr.reviewers = list(body.get("reviewers", []))
         pr.team_reviewers = list(body.get("team_reviewers", []))
         return 201, self.render(pr)

@@ -34,11 +34,23 @@ class FakeGitLab(FakeForge):
         return {"message": f"{status} {message}" if status in (401, 404) else message}
 
     def render(self, pr: StoredPR) -> Any:
-        return overlay(self._mr, {
-            "id": 1000 + pr.number, "iid": pr.number, "project_id": 7, "title": pr.title, "description": pr.body,
-            "state": _GITLAB_STATE[pr.state], "source_branch": pr.head, "target_branch": pr.base,
-            "web_url": f"https://gitlab.test/{self.project}/-/merge_requests/{pr.number}",
-            "draft": pr.draft, "labels": pr.labels, "merge_when_pipeline_succeeds": pr.auto_merge})
+        return overlay(
+            self._mr,
+            {
+                "id": 1000 + pr.number,
+                "iid": pr.number,
+                "project_id": 7,
+                "title": pr.title,
+                "description": pr.body,
+                "state": _GITLAB_STATE[pr.state],
+                "source_branch": pr.head,
+                "target_branch": pr.base,
+                "web_url": f"https://gitlab.test/{self.project}/-/merge_requests/{pr.number}",
+                "draft": pr.draft,
+                "labels": pr.labels,
+                "merge_when_pipeline_succeeds": pr.auto_merge,
+            },
+        )
 
     def _ours(self, project: str) -> bool:
         return project == self.project
@@ -51,9 +63,13 @@ class FakeGitLab(FakeForge):
             return 404, self.error_body(404, "Project Not Found")
         state = request.arg("state", "all")
         source, target = request.arg("source_branch"), request.arg("target_branch")
-        found = [pr for pr in self.prs.values()
-                 if state in ("all", _GITLAB_STATE[pr.state]) and source in (None, pr.head)
-                 and target in (None, pr.base)]
+        found = [
+            pr
+            for pr in self.prs.values()
+            if state in ("all", _GITLAB_STATE[pr.state])
+            and source in (None, pr.head)
+            and target in (None, pr.base)
+        ]
         return 200, [self.render(pr) for pr in found]
 
     def create_mr(self, request: FakeRequest, project: str) -> tuple[int, Any]:
@@ -62,10 +78,18 @@ class FakeGitLab(FakeForge):
         body = request.body
         for pr in self.open_prs():
             if pr.head == body["source_branch"] and pr.base == body["target_branch"]:
-                return 409, {"message": [f"Another open merge request already exists for this source branch: "
-                                         f"!{pr.number}"]}
-        pr = self.new_pr(body["source_branch"], body["target_branch"], body["title"], body.get("description", ""),
-                         bool(_DRAFT.match(body["title"])))
+                return 409, {
+                    "message": [
+                        f"Another open merge request already exists for this source branch: !{pr.number}"
+                    ]
+                }
+        pr = self.new_pr(
+            body["source_branch"],
+            body["target_branch"],
+            body["title"],
+            body.get("description", ""),
+            bool(_DRAFT.match(body["title"])),
+        )
         pr.labels = [n for n in body.get("labels", "").split(",") if n]
         pr.reviewers = [str(i) for i in body.get("reviewer_ids", [])]
         return 201, self.render(pr)

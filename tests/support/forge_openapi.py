@@ -37,7 +37,8 @@ def _rewrite_refs(node: Json) -> Json:
         for key, value in node.items():
             if key == "$ref" and isinstance(value, str):
                 value = value.replace("#/definitions/", "#/components/schemas/").replace(
-                    "#/responses/", "#/components/responses/")
+                    "#/responses/", "#/components/responses/"
+                )
             out[key] = _rewrite_refs(value)
         return out
     if isinstance(node, list):
@@ -69,8 +70,10 @@ def _convert_response(resp: dict[str, Any]) -> dict[str, Any]:
     if "schema" in resp:
         out["content"] = {"application/json": {"schema": resp["schema"]}}
     if "headers" in resp:  # Gitea describes its error *body* fields as headers; kept literally
-        out["headers"] = {n: {"schema": {k: v for k, v in h.items() if k != "description"}}
-                          for n, h in resp["headers"].items()}
+        out["headers"] = {
+            n: {"schema": {k: v for k, v in h.items() if k != "description"}}
+            for n, h in resp["headers"].items()
+        }
     return out
 
 
@@ -79,8 +82,10 @@ def _convert_operation(op: dict[str, Any]) -> dict[str, Any]:
     params = []
     for param in op.get("parameters", []):
         if param.get("in") == "body":
-            out["requestBody"] = {"required": bool(param.get("required")),
-                                  "content": {"application/json": {"schema": param.get("schema", {})}}}
+            out["requestBody"] = {
+                "required": bool(param.get("required")),
+                "content": {"application/json": {"schema": param.get("schema", {})}},
+            }
         else:
             params.append(_convert_parameter(param))
     if params:
@@ -173,8 +178,11 @@ def sample(spec: Mapping[str, Any], schema: Json, depth: int = 0) -> Json:
     if kind == "array":
         return []
     if kind == "string":
-        return {"date-time": "2024-01-01T00:00:00Z", "uri": "https://forge.invalid/x",
-                "email": "bot@forge.invalid"}.get(schema.get("format", ""), "x")
+        return {
+            "date-time": "2024-01-01T00:00:00Z",
+            "uri": "https://forge.invalid/x",
+            "email": "bot@forge.invalid",
+        }.get(schema.get("format", ""), "x")
     if kind in ("integer", "number"):
         return max(1, int(schema.get("minimum", 1)))
     if kind == "boolean":
@@ -203,8 +211,9 @@ def _first_line(error: BaseException) -> str:
     cause = error.__cause__
     schema_errors = getattr(cause, "schema_errors", None) or getattr(error, "schema_errors", None)
     if schema_errors:
-        details = "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
-                            for e in schema_errors)
+        details = "; ".join(
+            f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in schema_errors
+        )
         return f"{type(error).__name__}: {details}"
     return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
 
@@ -217,8 +226,10 @@ class SpecChecker:
         self.spec = copy.deepcopy(spec)
         self.spec["servers"] = [{"url": "/"}]
         self.api = OpenAPI.from_dict(self.spec)
-        self._routes = [(re.compile("^" + re.sub(r"\\\{[^}/]+\\\}", "[^/]+", re.escape(p)) + "$"), p)
-                        for p in self.spec["paths"]]
+        self._routes = [
+            (re.compile("^" + re.sub(r"\\\{[^}/]+\\\}", "[^/]+", re.escape(p)) + "$"), p)
+            for p in self.spec["paths"]
+        ]
 
     def operation(self, method: str, path: str) -> Operation | None:
         for pattern, template in self._routes:
@@ -227,16 +238,25 @@ class SpecChecker:
                 op = item.get(method.lower())
                 if op is None:
                     return None
-                params = [resolve(self.spec, p) for p in item.get("parameters", []) + op.get("parameters", [])]
+                params = [
+                    resolve(self.spec, p) for p in item.get("parameters", []) + op.get("parameters", [])
+                ]
                 return Operation(template, method.lower(), op, params)
         return None
 
-    def mock_request(self, method: str, path: str, query: list[tuple[str, str]], headers: Mapping[str, str],
-                     body: bytes) -> MockRequest:
+    def mock_request(
+        self, method: str, path: str, query: list[tuple[str, str]], headers: Mapping[str, str], body: bytes
+    ) -> MockRequest:
         from werkzeug.datastructures import ImmutableMultiDict
 
-        request = MockRequest("http://forge.test", method, path, headers=dict(headers), data=body,
-                              content_type=headers.get("content-type", "application/json"))
+        request = MockRequest(
+            "http://forge.test",
+            method,
+            path,
+            headers=dict(headers),
+            data=body,
+            content_type=headers.get("content-type", "application/json"),
+        )
         request.parameters.query = ImmutableMultiDict(query)
         return request
 
@@ -255,7 +275,9 @@ class SpecChecker:
         return problems
 
     def _undeclared_body_fields(self, op: Operation, body: bytes) -> list[str]:
-        schema = resolve(self.spec, op.op.get("requestBody", {})).get("content", {}).get("application/json", {})
+        schema = (
+            resolve(self.spec, op.op.get("requestBody", {})).get("content", {}).get("application/json", {})
+        )
         schema = resolve(self.spec, schema.get("schema", {}))
         if not body or "properties" not in schema:
             return []
