@@ -10,6 +10,7 @@ from image_updater.errors import ConfigError, ForgeError
 from image_updater.forge import ChangeRow, PullRequestSettings, ensure_pull_request, render_pull_request
 from tests.forge.conftest import ForgeRig
 from tests.support.forge_fake import StoredPR
+from tests.support.forge_fake_gitea import FakeGitea
 
 HEAD, BASE = "image-updater/nginx", "main"
 ROWS = [ChangeRow("docker.io/library/nginx", "1.25.3", "1.25.4", "semver ~1.25", "newest patch")]
@@ -173,6 +174,7 @@ async def test_an_unreachable_forge_is_a_forge_error_naming_the_url(rig: ForgeRi
 async def test_gitea_pages_through_open_pull_requests_and_ignores_forks(rig: ForgeRig) -> None:
     for n in range(60):
         rig.fake.new_pr(f"feature/{n}", BASE, f"feature {n}", "", False)
+    assert isinstance(rig.fake, FakeGitea)
     rig.fake.foreign.append(StoredPR(number=900, head=HEAD, base=BASE, title="fork", body=""))
     ours = rig.fake.new_pr(HEAD, BASE, "ours", "", False)
     forge = rig.client()

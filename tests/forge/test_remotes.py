@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -74,9 +75,9 @@ def token(tmp_path: Path) -> str:
     ],
 )
 async def test_forge_and_api_url_inference(
-    url: str, kind: str | None, cls: type, api: str, token: str
+    url: str, kind: Literal["github", "gitlab", "gitea"] | None, cls: type, api: str, token: str
 ) -> None:
-    forge = forge_for(url, ForgeSettings(kind=kind, token_file=token))  # type: ignore[arg-type]
+    forge = forge_for(url, ForgeSettings(kind=kind, token_file=token))
     try:
         assert isinstance(forge, cls)
         assert forge.api.base_url == api  # type: ignore[attr-defined]
