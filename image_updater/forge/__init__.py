@@ -1,1 +1,43 @@
-"""forge package."""
+"""The platform layer: GitHub, GitLab and Gitea pull-request APIs behind one protocol.
+
+The git side (pushing the update branch) lives in ``gitops``; this package only talks to forge APIs
+and renders what a pull request says.
+"""
+
+from image_updater.forge.factory import forge_for
+from image_updater.forge.gitea import GiteaForge
+from image_updater.forge.github import GitHubForge
+from image_updater.forge.gitlab import GitLabForge
+from image_updater.forge.model import EnsureAction, Forge, PullRequest, closing_body, ensure_pull_request
+from image_updater.forge.remote import RemoteRepository, parse_remote, redact_remote
+from image_updater.forge.render import (
+    ALL_GROUP,
+    ChangeRow,
+    group_for_image,
+    render_branch,
+    render_pull_request,
+)
+from image_updater.forge.settings import ForgeSettings, GitHubAppSettings, PullRequestSettings
+
+__all__ = [
+    "ALL_GROUP",
+    "ChangeRow",
+    "EnsureAction",
+    "Forge",
+    "ForgeSettings",
+    "GitHubAppSettings",
+    "GitHubForge",
+    "GitLabForge",
+    "GiteaForge",
+    "PullRequest",
+    "PullRequestSettings",
+    "RemoteRepository",
+    "closing_body",
+    "ensure_pull_request",
+    "forge_for",
+    "group_for_image",
+    "parse_remote",
+    "redact_remote",
+    "render_branch",
+    "render_pull_request",
+]

@@ -1,0 +1,194 @@
+"""The HTTP plumbing every forge client shares: TLS, credentials, and errors in the forge's words.
+
+Credentials are objects whose repr hides the value, and every error message is scrubbed of every
+secret the client knows, so a token can reach the forge and nowhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import ssl
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from image_updater.errors import ConfigError, ForgeError
+from image_updater.forge.settings import ForgeSettings
+
+REDACTED = "***"
+
+log = logging.getLogger(__name__)
+
+
+class Credentials(Protocol):
+    """Supplies auth headers per request (tokens may rotate or expire) and the values to scrub."""
+
+    async def headers(self, client: httpx.AsyncClient) -> dict[str, str]: ...
+
+    def secrets(self) -> list[str]: ...
+
+
+class StaticToken:
+    """A personal/project token read from a file or an env var at every use, so rotation needs no restart."""
+
+    def __init__(self, settings: ForgeSettings, header: str, scheme: str | None) -> None:
+        self._file = settings.token_file
+        self._env = settings.token_env
+        self._header = header
+        self._scheme = scheme
+        self._last: str | None = None
+
+    def __repr__(self) -> str:
+        where = f"file {self._file}" if self._file else f"env {self._env}"
+        return f"StaticToken({where})"
+
+    def read(self) -> str:
+        if self._file is not None:
+            try:
+                value = Path(self._file).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot read token file {self._file}: {exc.strerror}", key="git.forge.token_file"
+                ) from None
+            origin, key = f"token file {self._file}", "git.forge.token_file"
+        else:
+            value = os.environ.get(self._env or "", "").strip()
+            origin, key = f"environment variable {self._env}", "git.forge.token_env"
+        if not value:
+            raise ConfigError(f"{origin} is empty or missing", key=key)
+        self._last = value
+        return value
+
+    async def headers(self, client: httpx.AsyncClient) -> dict[str, str]:
+        token = self.read()
+        return {self._header: f"{self._scheme} {token}" if self._scheme else token}
+
+    def secrets(self) -> list[str]:
+        return [self._last] if self._last else []
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def forge_message(response: httpx.Response) -> str:
+    """The forge's own explanation: ``message`` plus GitHub's ``errors`` list or GitLab's field map."""
+    try:
+        data: Any = response.json()
+    except ValueError:
+        text = " ".join(response.text.split())[:300]
+        return text or response.reason_phrase
+    if not isinstance(data, dict):
+        return str(data)[:300]
+    parts: list[str] = []
+    message = data.get("message", data.get("error"))
+    if isinstance(message, dict):
+        parts.extend(
+            f"{field}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for field, v in message.items()
+        )
+    elif message is not None:
+        parts.append(str(message))
+    for item in data.get("errors") or []:
+        if isinstance(item, dict):
+            detail = item.get("message") or " ".join(
+                str(item[k]) for k in ("resource", "field", "code") if k in item
+            )
+            parts.append(str(detail))
+        else:
+            parts.append(str(item))
+    if data.get("error_description"):
+        parts.append(str(data["error_description"]))
+    return "; ".join(parts) or response.reason_phrase
+
+
+def _verify(settings: ForgeSettings) -> ssl.SSLContext | bool:
+    if settings.insecure:
+        return False
+    if settings.ca_file is not None:
+        try:
+            return ssl.create_default_context(cafile=settings.ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"cannot load CA file {settings.ca_file}: {exc}", key="git.forge.ca_file"
+            ) from None
+    return True
+
+
+class ApiClient:
+    """One forge API endpoint: base URL, credentials, and uniform error reporting."""
+
+    def __init__(
+        self,
+        forge: str,
+        base_url: str,
+        credentials: Credentials,
+        settings: ForgeSettings,
+        *,
+        headers: dict[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.forge = forge
+        self.base_url = base_url.rstrip("/")
+        self._credentials = credentials
+        self.http = httpx.AsyncClient(
+            base_url=self.base_url + "/",
+            headers={"User-Agent": "image-updater", **(headers or {})},
+            timeout=settings.timeout_seconds,
+            verify=_verify(settings),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"ApiClient({self.forge} {self.base_url}, {self._credentials!r})"
+
+    def error(self, message: str, status: int | None = None) -> ForgeError:
+        return ForgeError(scrub(message, self._credentials.secrets()), forge=self.forge, status=status)
+
+    async def call(
+        self, method: str, path: str, *, doing: str, params: dict[str, Any] | None = None, json: Any = None
+    ) -> Any:
+        """Send one request; return the decoded JSON (None for empty bodies) or raise ForgeError.
+
+        ``doing`` names the operation and its subject, so the error says what failed on what.
+        """
+        try:
+            auth = await self._credentials.headers(self.http)
+            response = await self.http.request(
+                method, path.lstrip("/"), params=params, json=json, headers=auth
+            )
+        except httpx.HTTPError as exc:
+            raise self.error(f"{doing}: {type(exc).__name__} talking to {self.base_url}: {exc}") from None
+        if response.status_code >= 400:
+            raise self.error(f"{doing}: {forge_message(response)}", response.status_code)
+        if response.status_code >= 300:
+            where = response.headers.get("location", "?")
+            raise self.error(f"{doing}: unexpected redirect to {where}", response.status_code)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise self.error(f"{doing}: the answer is not JSON", response.status_code) from None
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+async def best_effort(call: Awaitable[object]) -> bool:
+    """Await an optional step (labels, reviewers, auto-merge) after a pull request exists.
+
+    Its refusal is logged in the forge's words but does not undo or fail the opened pull request.
+    """
+    try:
+        await call
+    except ForgeError as exc:
+        log.warning("%s", exc)
+        return False
+    return True

@@ -1,0 +1,118 @@
+"""The forge protocol and the one decision built on it: open, update or leave a pull request.
+
+Every forge is a peer behind :class:`Forge`; :func:`ensure_pull_request` is written once against it,
+so "never a second PR per group" and "no no-op updates" hold for all of them alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from image_updater.errors import ForgeError
+from image_updater.forge.settings import PullRequestSettings
+
+log = logging.getLogger(__name__)
+
+EnsureAction = Literal["opened", "updated", "unchanged"]
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """A pull/merge request as the forge holds it.
+
+    ``title`` is the title without the forge's draft marker (GitLab ``Draft:``, Gitea ``WIP:``);
+    ``draft`` says whether the marker or flag is set, so updates keep what a human chose.
+    """
+
+    number: int
+    url: str
+    head: str
+    base: str
+    title: str
+    body: str
+    state: str
+    draft: bool = False
+
+
+class Forge(Protocol):
+    """One forge's pull-request API; implementations live beside this module."""
+
+    name: str
+
+    def check_settings(self, settings: PullRequestSettings) -> None:
+        """Raise ConfigError for settings this forge cannot honour, before any request is made."""
+
+    async def find_open_pull_request(self, head: str, base: str) -> PullRequest | None: ...
+
+    async def open_pull_request(
+        self, head: str, base: str, title: str, body: str, settings: PullRequestSettings
+    ) -> PullRequest: ...
+
+    async def update_pull_request(self, pr: PullRequest, title: str, body: str) -> PullRequest: ...
+
+    async def close_pull_request(self, pr: PullRequest, comment: str) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+def closing_body(comment: str, body: str) -> str:
+    """The body a closed pull request is left with: the closing note on top, the old body below.
+
+    None of the API descriptions we validate against has a comment endpoint, so the note goes
+    into the body, in the same request that closes the pull request.
+    """
+    return f"{comment.strip()}\n\n---\n\n{body}" if body.strip() else comment.strip()
+
+
+def split_reviewers(reviewers: list[str]) -> tuple[list[str], list[str]]:
+    """(users, team slugs): ``org/team`` names a team, anything else a user login."""
+    return ([r for r in reviewers if "/" not in r], [r.split("/", 1)[1] for r in reviewers if "/" in r])
+
+
+def strip_draft_marker(title: str, markers: tuple[str, ...]) -> str:
+    """The title without a leading draft marker such as ``Draft:`` or ``[WIP]`` (case-insensitive)."""
+    for marker in markers:
+        if title[: len(marker)].lower() == marker.lower():
+            return title[len(marker) :].lstrip()
+    return title
+
+
+async def ensure_pull_request(
+    forge: Forge, head: str, base: str, title: str, body: str, settings: PullRequestSettings
+) -> tuple[PullRequest, EnsureAction]:
+    """Make exactly one open pull request from ``head`` to ``base`` carry this title and body.
+
+    If opening fails because one already exists (another instance won a race, or the listing
+    lagged), the existing one is adopted instead of failing the cycle.
+    """
+    forge.check_settings(settings)
+    existing = await forge.find_open_pull_request(head, base)
+    if existing is None:
+        try:
+            opened = await forge.open_pull_request(head, base, title, body, settings)
+        except ForgeError as exc:
+            existing = await forge.find_open_pull_request(head, base)
+            if existing is None:
+                raise
+            log.info(
+                "%s: pull request for %s already existed (%s); adopting #%d",
+                forge.name,
+                head,
+                exc,
+                existing.number,
+            )
+        else:
+            log.info("%s: opened pull request #%d %s", forge.name, opened.number, opened.url)
+            return opened, "opened"
+    if _same_text(existing.title, title) and _same_text(existing.body, body):
+        return existing, "unchanged"
+    updated = await forge.update_pull_request(existing, title, body)
+    log.info("%s: updated pull request #%d %s", forge.name, updated.number, updated.url)
+    return updated, "updated"
+
+
+def _same_text(held: str, wanted: str) -> bool:
+    """Equal up to what forges normalise on save (CRLF, surrounding whitespace)."""
+    return held.replace("\r\n", "\n").strip() == wanted.replace("\r\n", "\n").strip()

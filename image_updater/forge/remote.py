@@ -1,0 +1,102 @@
+"""From a git remote URL to the forge API: which forge, which base URL, which repository.
+
+Remote URLs can carry credentials (``https://x-access-token:…@host/…``); :func:`redact_remote` is
+what every message uses, so a token in a remote never reaches a log or an error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+from image_updater.errors import ConfigError
+from image_updater.forge.settings import ForgeSettings
+
+ForgeKind = Literal["github", "gitlab", "gitea"]
+
+_SCP_LIKE = re.compile(r"^(?:(?P<user>[^@/]+)@)?(?P<host>[^:/]+):(?P<path>(?!//).+)$")
+_KNOWN_HOSTS: dict[str, ForgeKind] = {"github.com": "github", "gitlab.com": "gitlab"}
+_KNOWN_API = {"github.com": "https://api.github.com", "gitlab.com": "https://gitlab.com/api/v4"}
+_API_SUFFIX: dict[ForgeKind, str] = {"github": "/api/v3", "gitlab": "/api/v4", "gitea": "/api/v1"}
+
+
+@dataclass(frozen=True)
+class RemoteRepository:
+    """Host and repository path parsed from a remote; ``path`` is ``owner/repo`` or a GitLab project path."""
+
+    host: str
+    port: int | None
+    scheme: str
+    path: str
+
+
+def redact_remote(url: str) -> str:
+    """The remote URL with any user-info (tokens, passwords) removed."""
+    if "://" in url:
+        parts = urlsplit(url)
+        if parts.hostname is not None and "@" in parts.netloc:
+            netloc = parts.netloc.rsplit("@", 1)[1]
+            return parts._replace(netloc=netloc).geturl()
+        return url
+    match = _SCP_LIKE.match(url)
+    return f"{match['host']}:{match['path']}" if match else "<unparseable remote>"
+
+
+def parse_remote(url: str) -> RemoteRepository:
+    """Parse https://, http://, ssh:// and scp-like (``git@host:owner/repo.git``) remotes."""
+    shown = redact_remote(url)
+    if "://" in url:
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http", "ssh", "git") or not parts.hostname:
+            raise ConfigError(f"remote {shown} is not an http(s) or ssh URL", key="git.url")
+        host, port, scheme, path = parts.hostname, parts.port, parts.scheme, parts.path
+    else:
+        match = _SCP_LIKE.match(url)
+        if not match:
+            raise ConfigError(f"remote {shown} is not a URL or host:path remote", key="git.url")
+        host, port, scheme, path = match["host"].lower(), None, "ssh", match["path"]
+    path = path.strip("/").removesuffix(".git").strip("/")
+    if path.count("/") < 1 or any(not p for p in path.split("/")):
+        raise ConfigError(f"remote {shown} does not name owner/repository", key="git.url")
+    return RemoteRepository(host=host, port=port, scheme=scheme, path=path)
+
+
+def forge_kind(remote: RemoteRepository, settings: ForgeSettings) -> ForgeKind:
+    if settings.kind is not None:
+        return settings.kind
+    kind = _KNOWN_HOSTS.get(remote.host)
+    if kind is None:
+        raise ConfigError(
+            f"cannot tell which forge serves {remote.host}; set it to github, gitlab or gitea",
+            key="git.forge.kind",
+        )
+    return kind
+
+
+def api_base_url(remote: RemoteRepository, kind: ForgeKind, settings: ForgeSettings) -> str:
+    """``api_url`` if set; the public API for github.com/gitlab.com; else the forge's usual path on the host.
+
+    For an ssh remote the web host is assumed to be the ssh host on https; set ``api_url`` when not.
+    """
+    if settings.api_url is not None:
+        return settings.api_url.rstrip("/")
+    if remote.host in _KNOWN_API and _KNOWN_HOSTS[remote.host] == kind:
+        return _KNOWN_API[remote.host]
+    web = (
+        f"{remote.scheme}://{remote.host}" if remote.scheme in ("http", "https") else f"https://{remote.host}"
+    )
+    if remote.port is not None and remote.scheme in ("http", "https"):
+        web += f":{remote.port}"
+    return web + _API_SUFFIX[kind]
+
+
+def github_like_repo(remote: RemoteRepository, kind: ForgeKind) -> tuple[str, str]:
+    """GitHub and Gitea address repositories as exactly ``owner/repo``."""
+    owner, _, repo = remote.path.partition("/")
+    if "/" in repo:
+        raise ConfigError(
+            f"{kind} repositories are owner/repo, but the remote names {remote.path}", key="git.url"
+        )
+    return owner, repo

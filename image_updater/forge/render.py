@@ -1,0 +1,94 @@
+"""Pull-request title, body and branch names: pure functions of settings and changes.
+
+Rendering is deterministic (rows are sorted) so the same changes always give the same text, which
+is what lets :func:`ensure_pull_request` skip no-op updates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from image_updater.forge.settings import PullRequestSettings
+from image_updater.forge.template import fill_template
+
+ALL_GROUP = "all"
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """One image move shown in the pull-request body table."""
+
+    image: str
+    old: str
+    new: str
+    policy: str
+    reason: str
+
+
+def _cell(text: str) -> str:
+    """Keep a value inside its Markdown table cell: pipes escaped, line breaks flattened."""
+    return " ".join(text.replace("\\", "\\\\").replace("|", "\\|").split())
+
+
+def _code(text: str) -> str:
+    return f"`{text}`" if text and "`" not in text else _cell(text)
+
+
+def render_table(rows: Sequence[ChangeRow]) -> str:
+    lines = ["| Image | Change | Policy | Why |", "|---|---|---|---|"]
+    for row in sorted(rows, key=lambda r: (r.image, r.old, r.new)):
+        lines.append(
+            f"| {_code(row.image)} | {_code(row.old)} → {_code(row.new)} "
+            f"| {_cell(row.policy)} | {_cell(row.reason)} |"
+        )
+    return "\n".join(lines)
+
+
+def _summary(group: str, rows: Sequence[ChangeRow]) -> str:
+    if len(rows) == 1:
+        return f"{rows[0].image} to {rows[0].new}"
+    return f"{len(rows)} images ({group})"
+
+
+def render_pull_request(
+    settings: PullRequestSettings, group: str, rows: Sequence[ChangeRow]
+) -> tuple[str, str]:
+    """Return (title, body) for a group's pending changes."""
+    if not rows:
+        raise ValueError(f"group {group!r}: a pull request needs at least one change")
+    ordered = sorted(rows, key=lambda r: (r.image, r.old, r.new))
+    values = {
+        "group": group,
+        "summary": _summary(group, ordered),
+        "count": str(len(ordered)),
+        "images": ", ".join(dict.fromkeys(r.image for r in ordered)),
+        "changes": ", ".join(f"{r.image} {r.old} → {r.new}" for r in ordered),
+    }
+    title = " ".join(fill_template(settings.title, values).split())
+    body = fill_template(settings.body, {**values, "title": title, "table": render_table(ordered)})
+    return title, body
+
+
+def group_for_image(settings: PullRequestSettings, image: str, group: str | None) -> str:
+    """The pull-request group an image belongs to; an image without a ``group`` gets its own PR."""
+    if settings.group_by == "all":
+        return ALL_GROUP
+    if settings.group_by == "group" and group:
+        return group
+    return image
+
+
+_REF_BAD = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]+|\.\.+|@\{")
+
+
+def render_branch(settings: PullRequestSettings, group: str) -> str:
+    """The update branch for a group, made a valid git ref name whatever the group is called."""
+    raw = fill_template(settings.branch, {"group": group})
+    name = _REF_BAD.sub("-", raw)
+    parts = [p.lstrip(".").removesuffix(".lock").rstrip(".") for p in name.split("/")]
+    name = "/".join(p for p in parts if p)
+    if not name or name == "@":
+        raise ValueError(f"branch template {settings.branch!r} gives no usable ref for group {group!r}")
+    return name

@@ -1,0 +1,186 @@
+"""ensure/close against each fake forge over real HTTP; every request is checked against its description."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from image_updater.errors import ConfigError, ForgeError
+from image_updater.forge import ChangeRow, PullRequestSettings, ensure_pull_request, render_pull_request
+from tests.forge.conftest import ForgeRig
+from tests.support.forge_fake import StoredPR
+from tests.support.forge_fake_gitea import FakeGitea
+
+HEAD, BASE = "image-updater/nginx", "main"
+ROWS = [ChangeRow("docker.io/library/nginx", "1.25.3", "1.25.4", "semver ~1.25", "newest patch")]
+NEWER = [ChangeRow("docker.io/library/nginx", "1.25.3", "1.25.5", "semver ~1.25", "newest patch")]
+UPDATE_CALL = {
+    "github": ("PATCH", r"/repos/acme/config/pulls/\d+"),
+    "gitlab": ("PUT", r"/projects/[^/]+/merge_requests/\d+"),
+    "gitea": ("PATCH", r"/repos/acme/config/pulls/\d+"),
+}
+
+
+def updates(rig: ForgeRig) -> int:
+    return len(rig.fake.calls(*UPDATE_CALL[rig.kind]))
+
+
+async def test_ten_cycles_one_pull_request_updated_at_most_once(rig: ForgeRig) -> None:
+    settings = PullRequestSettings()
+    forge = rig.client()
+    try:
+        title, body = render_pull_request(settings, "nginx", ROWS)
+        actions = [
+            (await ensure_pull_request(forge, HEAD, BASE, title, body, settings))[1] for _ in range(10)
+        ]
+        assert actions == ["opened"] + ["unchanged"] * 9
+        assert updates(rig) == 0
+
+        title2, body2 = render_pull_request(settings, "nginx", NEWER)
+        results = [await ensure_pull_request(forge, HEAD, BASE, title2, body2, settings) for _ in range(10)]
+        assert [action for _, action in results] == ["updated"] + ["unchanged"] * 9
+        assert updates(rig) == 1
+    finally:
+        await forge.aclose()
+    (stored,) = rig.fake.prs.values()
+    assert (stored.state, stored.head, stored.base, stored.title) == (
+        "open",
+        HEAD,
+        BASE,
+        "Update docker.io/library/nginx to 1.25.5",
+    )
+    assert "`1.25.3` → `1.25.5`" in stored.body
+    assert {pr.number for pr, _ in results} == {stored.number}
+
+
+async def test_close_leaves_a_note_and_a_later_cycle_opens_a_fresh_one(rig: ForgeRig) -> None:
+    settings = PullRequestSettings()
+    forge = rig.client()
+    try:
+        title, body = render_pull_request(settings, "nginx", ROWS)
+        pr, _ = await ensure_pull_request(forge, HEAD, BASE, title, body, settings)
+        await forge.close_pull_request(pr, "nginx is already at 1.25.4 on main: nothing left to change.")
+        assert await forge.find_open_pull_request(HEAD, BASE) is None
+        again, action = await ensure_pull_request(forge, HEAD, BASE, title, body, settings)
+    finally:
+        await forge.aclose()
+    closed = rig.fake.prs[pr.number]
+    assert closed.state == "closed"
+    assert closed.body.startswith("nginx is already at 1.25.4 on main")
+    assert "| Image | Change | Policy | Why |" in closed.body
+    assert action == "opened" and again.number != pr.number
+    assert [p.number for p in rig.fake.open_prs()] == [again.number]
+
+
+async def test_labels_reviewers_and_draft_are_applied_and_draft_survives_updates(rig: ForgeRig) -> None:
+    reviewers = ["42", "43"] if rig.kind == "gitlab" else ["alice", "acme/platform"]
+    settings = PullRequestSettings(labels=["dependencies", "images"], reviewers=reviewers, draft=True)
+    forge = rig.client()
+    try:
+        title, body = render_pull_request(settings, "nginx", ROWS)
+        pr, _ = await ensure_pull_request(forge, HEAD, BASE, title, body, settings)
+        _, again = await ensure_pull_request(forge, HEAD, BASE, title, body, settings)
+        title2, body2 = render_pull_request(settings, "nginx", NEWER)
+        updated, changed = await ensure_pull_request(forge, HEAD, BASE, title2, body2, settings)
+    finally:
+        await forge.aclose()
+    stored = rig.fake.prs[pr.number]
+    assert (pr.title, pr.draft, again, changed) == (title, True, "unchanged", "updated")
+    assert updated.title == title2 and updated.draft
+    assert stored.draft, "an update must not turn a draft into a ready pull request"
+    assert stored.labels == ["dependencies", "images"]
+    if rig.kind == "gitlab":
+        assert stored.reviewers == ["42", "43"]
+    else:
+        assert (stored.reviewers, stored.team_reviewers) == (["alice"], ["platform"])
+
+
+async def test_auto_merge_where_the_forge_offers_it(rig: ForgeRig) -> None:
+    settings = PullRequestSettings(auto_merge=True)
+    forge = rig.client()
+    try:
+        title, body = render_pull_request(settings, "nginx", ROWS)
+        if rig.kind == "github":
+            with pytest.raises(ConfigError, match="auto_merge"):
+                await ensure_pull_request(forge, HEAD, BASE, title, body, settings)
+            assert rig.fake.log == [], "a refused setting must be refused before any request"
+            return
+        pr, _ = await ensure_pull_request(forge, HEAD, BASE, title, body, settings)
+    finally:
+        await forge.aclose()
+    assert rig.fake.prs[pr.number].auto_merge
+
+
+async def test_an_existing_pull_request_hidden_from_the_list_is_adopted_not_duplicated(rig: ForgeRig) -> None:
+    settings = PullRequestSettings()
+    forge = rig.client()
+    try:
+        title, body = render_pull_request(settings, "nginx", ROWS)
+        first, _ = await ensure_pull_request(forge, HEAD, BASE, title, body, settings)
+        rig.fake.lagging_lists = 1
+        title2, body2 = render_pull_request(settings, "nginx", NEWER)
+        adopted, action = await ensure_pull_request(forge, HEAD, BASE, title2, body2, settings)
+    finally:
+        await forge.aclose()
+    assert (adopted.number, action) == (first.number, "updated")
+    assert len(rig.fake.prs) == 1
+
+
+async def test_forge_errors_carry_the_forge_message_and_never_the_token(
+    rig: ForgeRig, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    create = {"github": "create_pull", "gitlab": "create_mr", "gitea": "create_pull"}[rig.kind]
+    rig.fake.failures[create] = (422, f"head branch is protected (token {rig.token} echoed)")
+    settings = PullRequestSettings()
+    forge = rig.client()
+    try:
+        title, body = render_pull_request(settings, "nginx", ROWS)
+        with pytest.raises(ForgeError) as caught:
+            await ensure_pull_request(forge, HEAD, BASE, title, body, settings)
+        assert rig.token not in repr(forge)
+    finally:
+        await forge.aclose()
+    error = caught.value
+    assert error.status == 422 and "head branch is protected" in str(error)
+    assert HEAD in str(error) and rig.token not in str(error) and "***" in str(error)
+    assert rig.token not in caplog.text
+
+
+async def test_a_wrong_token_is_reported_in_the_forges_words(rig: ForgeRig) -> None:
+    rig.token_file.write_text("not-the-token")
+    forge = rig.client()
+    try:
+        with pytest.raises(ForgeError) as caught:
+            await forge.find_open_pull_request(HEAD, BASE)
+    finally:
+        await forge.aclose()
+    assert caught.value.status == 401 and "not-the-token" not in str(caught.value)
+    assert "Bad credentials" in str(caught.value)
+
+
+async def test_an_unreachable_forge_is_a_forge_error_naming_the_url(rig: ForgeRig) -> None:
+    forge = rig.client(api_url="http://127.0.0.1:9/api")
+    try:
+        with pytest.raises(ForgeError, match=r"127\.0\.0\.1:9/api") as caught:
+            await forge.find_open_pull_request(HEAD, BASE)
+    finally:
+        await forge.aclose()
+    assert caught.value.status is None
+
+
+@pytest.mark.parametrize("rig", ["gitea"], indirect=True)
+async def test_gitea_pages_through_open_pull_requests_and_ignores_forks(rig: ForgeRig) -> None:
+    for n in range(60):
+        rig.fake.new_pr(f"feature/{n}", BASE, f"feature {n}", "", False)
+    assert isinstance(rig.fake, FakeGitea)
+    rig.fake.foreign.append(StoredPR(number=900, head=HEAD, base=BASE, title="fork", body=""))
+    ours = rig.fake.new_pr(HEAD, BASE, "ours", "", False)
+    forge = rig.client()
+    try:
+        found = await forge.find_open_pull_request(HEAD, BASE)
+    finally:
+        await forge.aclose()
+    assert found is not None and found.number == ours.number
+    assert len(rig.fake.calls("GET", "/repos/acme/config/pulls")) == 2
