@@ -1,0 +1,101 @@
+"""Kubernetes workloads: the containers of every pod-spec kind, plus user-configured custom resources."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from image_updater.manifests.locate import FileContext, full_reference
+from image_updater.manifests.model import FoundImage
+from image_updater.manifests.tree import Mapping, Node, Sequence, deref, get, items, string_value
+
+NAME = "kubernetes"
+
+_TEMPLATE = ("spec", "template", "spec")
+POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "Pod": ("spec",),
+    "PodTemplate": ("template", "spec"),
+    "Deployment": _TEMPLATE,
+    "ReplicaSet": _TEMPLATE,
+    "ReplicationController": _TEMPLATE,
+    "StatefulSet": _TEMPLATE,
+    "DaemonSet": _TEMPLATE,
+    "Job": _TEMPLATE,
+    "Rollout": _TEMPLATE,
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+_STEP = re.compile(r"([^.\[\]]+)|\[(\d+|\*)\]")
+
+
+def parse_path(path: str) -> list[str | int | None]:
+    """``spec.jobs[*].template`` -> ["spec", "jobs", None, "template"]; None means every item."""
+    steps: list[str | int | None] = []
+    position = 0
+    for match in _STEP.finditer(path):
+        if path[position:match.start()] not in ("", "."):
+            raise ValueError(f"bad key path {path!r}")
+        key, index = match.groups()
+        steps.append(key if key is not None else (None if index == "*" else int(index)))
+        position = match.end()
+    if position != len(path) or not steps:
+        raise ValueError(f"bad key path {path!r}")
+    return steps
+
+
+def resolve(node: Node | None, steps: list[str | int | None]) -> Iterator[Node]:
+    node = deref(node)
+    if node is None:
+        return
+    if not steps:
+        yield node
+        return
+    step, rest = steps[0], steps[1:]
+    if isinstance(step, str):
+        yield from resolve(get(node, step), rest)
+    elif isinstance(node, Sequence):
+        chosen = node.items if step is None else node.items[step:step + 1] if step < len(node.items) else []
+        for item in chosen:
+            yield from resolve(item, rest)
+
+
+def containers_of(target: Node) -> Iterator[Node]:
+    """A pod spec, a container list or one container -> the container maps."""
+    target = deref(target)  # type: ignore[assignment]
+    if isinstance(target, Sequence):
+        yield from target.items
+    elif isinstance(target, Mapping):
+        keys = dict(items(target))
+        if "image" in keys:
+            yield target
+        for list_key in CONTAINER_LISTS:
+            containers = deref(keys.get(list_key))
+            if isinstance(containers, Sequence):
+                yield from containers.items
+
+
+def pod_specs(ctx: FileContext, document: Node) -> Iterator[Node]:
+    kind = string_value(get(document, "kind"))
+    if kind == "List":
+        for item in _seq(get(document, "items")):
+            yield from pod_specs(ctx, item)
+        return
+    if kind in POD_SPEC_PATHS:
+        yield from resolve(document, list(POD_SPEC_PATHS[kind]))
+    for cr_kind, path in ctx.options.custom_resources:
+        if cr_kind == kind:
+            yield from resolve(document, parse_path(path))
+
+
+def _seq(node: Node | None) -> list[Node]:
+    node = deref(node)
+    return node.items if isinstance(node, Sequence) else []
+
+
+def find(ctx: FileContext) -> Iterator[FoundImage]:
+    for document in ctx.documents:
+        for spec in pod_specs(ctx, document):
+            for container in containers_of(spec):
+                found = full_reference(ctx, NAME, get(container, "image"))
+                if found is not None:
+                    yield found
