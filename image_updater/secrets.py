@@ -10,14 +10,13 @@ import os
 from pathlib import Path
 
 from image_updater.errors import ConfigError
-
-_known: set[str] = set()
+from image_updater.logs import register_secret
 
 
 def read_secret(*, file: str | None, env: str | None, what: str) -> str | None:
     """Return the secret named by ``file`` or ``env`` (``file`` wins), or None when neither is set.
 
-    The value is remembered so log redaction can mask it wherever it would appear.
+    The value is registered with the log redactor so it is masked wherever it would appear.
     """
     value: str | None = None
     if file:
@@ -30,18 +29,5 @@ def read_secret(*, file: str | None, env: str | None, what: str) -> str | None:
             raise ConfigError(f"{what}: environment variable {env} is not set")
         value = os.environ[env].strip()
     if value:
-        _known.add(value)
-    return value
-
-
-def known_secrets() -> frozenset[str]:
-    """Every secret value read so far (for log redaction)."""
-    return frozenset(_known)
-
-
-def redact(text: str) -> str:
-    """Mask every known secret inside ``text``."""
-    for secret in sorted(_known, key=len, reverse=True):
-        if len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
+        register_secret(value)
+    return value or None

@@ -1,19 +1,8 @@
-"""What the registry knows about one tag beyond its name: the facts policies may order or filter by."""
+"""What the registry knows about one tag beyond its name: the policy package's ``TagMetadata``.
 
-from __future__ import annotations
+The registry fills it and the policies read it; it is defined once, beside the pure policy code.
+"""
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from image_updater.policy.models import TagMetadata
 
-
-@dataclass(frozen=True)
-class TagMetadata:
-    """What policies may filter or order by beyond the tag's name.
-
-    ``digest`` is the manifest or index digest the tag points to; ``platforms`` holds ``os/arch`` for every
-    platform offered and also ``os/arch/variant`` when a variant is given, so membership tests suffice.
-    """
-
-    digest: str | None
-    created: datetime | None
-    platforms: frozenset[str] = field(default_factory=frozenset)
+__all__ = ["TagMetadata"]

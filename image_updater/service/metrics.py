@@ -67,9 +67,9 @@ class Metrics:
         if ok:
             self._last_success.set(time.time() if now is None else now)
 
-    def registry_request(self, registry: str, status: int | str, seconds: float) -> None:
+    def registry_request(self, registry: str, status: int | str | None, seconds: float) -> None:
         """``status`` is the HTTP code, or a word (``timeout``, ``connect``) when there was no answer."""
-        self._registry_requests.labels(registry=registry, status=str(status)).inc()
+        self._registry_requests.labels(registry=registry, status="error" if status is None else str(status)).inc()
         self._registry_seconds.labels(registry=registry).observe(seconds)
 
     def tags_seen(self, image: str, count: int) -> None:

@@ -6,14 +6,13 @@ environment variable and the value is read at start-up (:func:`load_receiver_sec
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from image_updater.errors import ConfigError
+from image_updater.secrets import read_secret
 
 ReceiverType = Literal["distribution", "dockerhub", "harbor", "quay", "ghcr", "gitlab", "acr", "generic"]
 
@@ -120,22 +119,15 @@ class ServiceSettings(BaseModel):
 
 def load_receiver_secret(receiver: WebhookReceiverSettings) -> str:
     """Read a receiver's secret from its file or variable; the error names the source, never the value."""
-    key = f"service.webhooks[{receiver.name}]"
-    if receiver.secret_file is not None:
-        path = Path(receiver.secret_file)
-        try:
-            secret = path.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(f"cannot read webhook secret file {path}: {exc.strerror}",
-                              key=f"{key}.secret_file") from None
-        where = f"file {path}"
-    else:
-        assert receiver.secret_env is not None
-        secret = os.environ.get(receiver.secret_env, "").strip()
-        where = f"environment variable {receiver.secret_env}"
-        if not secret:
-            raise ConfigError(f"{where} is unset or empty", key=f"{key}.secret_env")
+    field = "secret_file" if receiver.secret_file else "secret_env"
+    key = f"service.webhooks[{receiver.name}].{field}"
+    where = f"file {receiver.secret_file}" if receiver.secret_file else f"environment variable {receiver.secret_env}"
+    try:
+        secret = read_secret(file=receiver.secret_file, env=receiver.secret_env, what="webhook secret")
+    except ConfigError as exc:
+        raise ConfigError(str(exc), key=key) from None
+    if not secret:
+        raise ConfigError(f"{where} is unset or empty", key=key)
     if len(secret) < MIN_SECRET_LENGTH:
-        raise ConfigError(f"the secret in {where} is shorter than {MIN_SECRET_LENGTH} characters",
-                          key=key)
+        raise ConfigError(f"the secret in {where} is shorter than {MIN_SECRET_LENGTH} characters", key=key)
     return secret

@@ -1,0 +1,86 @@
+"""Command line: ``run`` (service or ``--once``), ``plan`` (dry run), ``test`` (a policy, live), ``version``.
+
+Every failure ends in one line naming what to fix and a non-zero exit; tracebacks are for bugs only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from image_updater import __version__
+from image_updater.errors import ImageUpdaterError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="image-updater", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the service, or one cycle with --once")
+    run.add_argument("--config", default="config.yaml", help="settings file (default ./config.yaml)")
+    run.add_argument("--once", action="store_true", help="run one cycle and exit")
+
+    plan = sub.add_parser("plan", help="dry run: print the diff and why each tag was chosen; writes nothing")
+    plan.add_argument("--config", default="config.yaml")
+    plan.add_argument("--image", action="append", default=None, help="only these configured images")
+
+    test = sub.add_parser("test", help="evaluate a policy against a live registry")
+    test.add_argument("image", help="repository, e.g. ghcr.io/org/app")
+    test.add_argument("--config", default=None, help="settings file for registry credentials (optional)")
+    test.add_argument("--current", default=None, help="the tag deployed now (for no-downgrade and suffix rules)")
+    test.add_argument("--semver", default=None, help="semver range, e.g. '^1.2'")
+    test.add_argument("--lenient", action="store_true", help="accept 1.2 / 1 style versions")
+    test.add_argument("--filter", default=None, help="regex with named groups (unanchored)")
+    test.add_argument("--extract", default=None, help="value to order, e.g. '$ts'")
+    test.add_argument("--order", choices=["alphabetical", "numerical"], default=None)
+    test.add_argument("--direction", choices=["asc", "desc"], default="asc")
+    test.add_argument("--newest-build", action="store_true", help="order by the image's creation time")
+    test.add_argument("--digest", default=None, metavar="TAG", help="track the digest of a mutable tag")
+    test.add_argument("--compatible-suffix", action="store_true")
+    test.add_argument("--allow", default=None, help="only tags matching this regex")
+    test.add_argument("--ignore", action="append", default=[], help="glob of tags to ignore (repeatable)")
+    test.add_argument("--platform", action="append", default=[], help="required platform os/arch (repeatable)")
+    test.add_argument("--allow-downgrade", action="store_true")
+
+    sub.add_parser("version", help="print the version")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "version":
+            print(f"image-updater {__version__}")
+            return EXIT_OK
+        if args.command == "test":
+            from image_updater.commands.test import run_test
+
+            return asyncio.run(run_test(args))
+        from image_updater.config import load_settings
+
+        settings = load_settings(args.config)
+        if args.command == "plan":
+            from image_updater.commands.once import run_once
+
+            only = frozenset(args.image) if args.image else None
+            return asyncio.run(run_once(settings, dry_run=True, only=only))
+        if args.once:
+            from image_updater.commands.once import run_once
+
+            return asyncio.run(run_once(settings, dry_run=False))
+        from image_updater.service.runner import run_service
+
+        return asyncio.run(run_service(settings))
+    except ImageUpdaterError as exc:
+        print(f"image-updater: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""From files and registry answers to new file bytes: pure, so it can be re-run on a moved head.
+
+Nothing here talks to a registry or to git. ``index_repo`` reads the work tree once; ``plan_edits``
+decides every reference with the policies and renders the new bytes in memory; ``write_edits`` is the
+only function that touches the disk, and it writes only files whose every edit succeeded.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from image_updater.config import ImageSettings, Settings
+from image_updater.cycle.model import Binding, Change, FileEdit, ImageScan, TreeEdit
+from image_updater.errors import ImageUpdaterError, ManifestError
+from image_updater.manifests import FoundImage, ImageEdit, KeyPath, ManagerOptions, ManifestFile, could_hold_images
+from image_updater.policy import Decision, PolicySpec, select
+from image_updater.reference import canonical_name, is_valid_tag
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class RepoIndex:
+    """Every parsed file of one checkout with the references bound to configured images."""
+
+    root: Path
+    files: dict[str, ManifestFile] = field(default_factory=dict)
+    bindings: list[Binding] = field(default_factory=list)
+    skipped: list[FoundImage] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def images_in_use(self) -> dict[str, set[tuple[str | None, str | None]]]:
+        """Configured image name → the (tag, digest) pairs the repo currently holds for it."""
+        out: dict[str, set[tuple[str | None, str | None]]] = {}
+        for b in self.bindings:
+            ref = b.found.reference
+            out.setdefault(b.image.name, set()).add((ref.tag, ref.digest) if ref else (None, None))
+        return out
+
+
+def manager_options(settings: Settings) -> ManagerOptions:
+    key_paths = tuple(
+        KeyPath(image=image.name, tag=kp.tag, repository=kp.repository, digest=kp.digest, files=tuple(kp.files))
+        for image in settings.images for kp in image.key_paths
+    )
+    custom = tuple((cr.kind, cr.path) for cr in settings.manifests.custom_resources)
+    managers = frozenset(settings.manifests.managers) if settings.manifests.managers is not None else None
+    return ManagerOptions(key_paths=key_paths, custom_resources=custom, managers=managers)
+
+
+def iter_yaml_files(root: Path, paths: Sequence[str]) -> Iterator[str]:
+    """Relative paths of YAML files under the configured paths, sorted, never inside ``.git``."""
+    seen: set[str] = set()
+    for base in paths:
+        start = (root / base).resolve()
+        if not start.is_relative_to(root.resolve()):
+            raise ImageUpdaterError(f"git.paths entry {base!r} points outside the repository")
+        candidates = [start] if start.is_file() else sorted(start.rglob("*"))
+        for path in candidates:
+            rel = path.relative_to(root.resolve()).as_posix()
+            if ".git" in path.relative_to(root.resolve()).parts or rel in seen:
+                continue
+            if path.is_file() and path.suffix in YAML_SUFFIXES:
+                seen.add(rel)
+                yield rel
+
+
+def bind(found: FoundImage, images: Sequence[ImageSettings]) -> ImageSettings | None:
+    """Markers and key paths bind by name (``ns:name`` or ``name``); everything else by repository."""
+    if found.policy is not None:
+        wanted = found.policy
+        for image in images:
+            if wanted == image.name or wanted.rpartition(":")[2] == image.name:
+                return image
+        return None
+    if found.reference is None or not found.reference.name:
+        return None
+    name = canonical_name(found.reference.name)
+    for image in images:
+        if canonical_name(image.image) == name:
+            return image
+    return None
+
+
+def index_repo(root: Path, settings: Settings) -> RepoIndex:
+    """Parse every candidate file once and bind what the managers find."""
+    options = manager_options(settings)
+    index = RepoIndex(root=root)
+    for rel in iter_yaml_files(root, settings.git.paths):
+        data = (root / rel).read_bytes()
+        if not could_hold_images(rel, data, options):
+            continue
+        try:
+            parsed = ManifestFile.parse(rel, data, options)
+        except ManifestError as exc:
+            index.errors.append(str(exc))
+            continue
+        index.files[rel] = parsed
+        for found in parsed.images:
+            if found.skipped:
+                index.skipped.append(found)
+                continue
+            image = bind(found, settings.images)
+            if image is not None:
+                index.bindings.append(Binding(found, image))
+    return index
+
+
+def describe_policy(spec: PolicySpec) -> str:
+    fields = spec.model_dump(exclude_defaults=True)
+    return ", ".join(f"{k}={v}" if v is not True else k for k, v in fields.items()) or "semver=*"
+
+
+def _version(tag: str | None, digest: str | None) -> str:
+    return (tag or "") + (f"@{digest}" if digest else "") or "(none)"
+
+
+def decide(image: ImageSettings, scan: ImageScan, tag: str | None, digest: str | None) -> Decision:
+    return select(image.policy, image, scan.tags or [], tag, scan.metadata, current_digest=digest)
+
+
+def plan_edits(index: RepoIndex, scans: Mapping[str, ImageScan]) -> TreeEdit:
+    """Decide each bound reference and render every touched file in memory."""
+    tree = TreeEdit(bindings=list(index.bindings), skipped=list(index.skipped), errors=list(index.errors))
+    per_file: dict[str, list[tuple[ImageEdit, Change]]] = {}
+    for binding in index.bindings:
+        image, found = binding.image, binding.found
+        scan = scans.get(image.name)
+        if scan is None or scan.tags is None:
+            continue
+        ref = found.reference
+        tag, digest = (ref.tag, ref.digest) if ref else (None, None)
+        key = (image.name, _version(tag, digest))
+        try:
+            decision = tree.decisions.get(key) or decide(image, scan, tag, digest)
+        except ImageUpdaterError as exc:
+            tree.errors.append(f"image {image.name}: {exc}")
+            continue
+        tree.decisions[key] = decision
+        if not decision.changed or decision.chosen is None:
+            continue
+        if not is_valid_tag(decision.chosen):
+            tree.errors.append(f"image {image.name}: refusing to write {decision.chosen!r}: not a valid OCI tag")
+            continue
+        change = Change(image=image.name, old=_version(tag, digest), new=_version(decision.chosen, decision.digest),
+                        path=found.path, line=found.line, policy=describe_policy(image.policy),
+                        reason=decision.reason)
+        per_file.setdefault(found.path, []).append(
+            (ImageEdit(found=found, tag=decision.chosen, digest=decision.digest), change))
+    tree.files = _render_all(index, per_file, tree.errors)
+    return tree
+
+
+def _render_all(index: RepoIndex, per_file: Mapping[str, list[tuple[ImageEdit, Change]]],
+                errors: list[str]) -> list[FileEdit]:
+    """Render every file; an image whose edit fails anywhere is withheld everywhere.
+
+    A change is all or nothing per image: pushing the files that rendered while another file that
+    holds the same image failed would leave the repo half-updated.
+    """
+    withheld: set[str] = set()
+    while True:
+        files: list[FileEdit] = []
+        failed: set[str] = set()
+        for rel, edits in sorted(per_file.items()):
+            kept = [(e, c) for e, c in edits if c.image not in withheld]
+            before = (index.root / rel).read_bytes()
+            try:
+                after = index.files[rel].render([e for e, _ in kept]) if kept else before
+            except ImageUpdaterError as exc:
+                failed.update(c.image for _, c in kept)
+                files.append(FileEdit(rel, before, None, tuple(c for _, c in kept), error=str(exc)))
+                continue
+            files.append(FileEdit(rel, before, after, tuple(c for _, c in kept)))
+        if not failed - withheld:
+            break
+        withheld |= failed
+    for f in files:
+        if f.error:
+            errors.append(f.error)
+    for image in sorted(withheld):
+        errors.append(f"image {image}: not updated anywhere because an edit failed (see above)")
+    return files
+
+
+def write_edits(root: Path, tree: TreeEdit) -> list[Change]:
+    """Write each fully rendered file atomically (same mode); return the changes written."""
+    written: list[Change] = []
+    for edit in tree.changed_files:
+        assert edit.after is not None
+        target = root / edit.path
+        mode = target.stat().st_mode
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(edit.after)
+            os.chmod(tmp, mode)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        written.extend(edit.changes)
+    return written

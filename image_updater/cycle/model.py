@@ -1,0 +1,70 @@
+"""What a cycle learns and decides, as plain data: the plan, the report and the commit all read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from image_updater.config import ImageSettings
+from image_updater.manifests import FoundImage
+from image_updater.policy import Decision, TagMetadata
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A reference found in the repo, tied to the configured image that governs it."""
+
+    found: FoundImage
+    image: ImageSettings
+
+
+@dataclass
+class ImageScan:
+    """The registry's answer for one configured image: its tags and whatever metadata policies need."""
+
+    image: ImageSettings
+    tags: list[str] | None = None
+    metadata: dict[str, TagMetadata] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One reference moved: written into commit messages, PR bodies and the plan."""
+
+    image: str
+    old: str
+    new: str
+    path: str
+    line: int
+    policy: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class FileEdit:
+    """A file's bytes before and after the cycle's edits (``after`` is None when it failed)."""
+
+    path: str
+    before: bytes
+    after: bytes | None
+    changes: tuple[Change, ...]
+    error: str | None = None
+
+
+@dataclass
+class TreeEdit:
+    """Everything the cycle would change in one checkout of the config repo."""
+
+    files: list[FileEdit] = field(default_factory=list)
+    decisions: dict[tuple[str, str | None], Decision] = field(default_factory=dict)
+    bindings: list[Binding] = field(default_factory=list)
+    skipped: list[FoundImage] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def changes(self) -> list[Change]:
+        return [c for f in self.files if f.after is not None for c in f.changes]
+
+    @property
+    def changed_files(self) -> list[FileEdit]:
+        return [f for f in self.files if f.after is not None and f.after != f.before]

@@ -1,0 +1,205 @@
+"""One update cycle: sync the repo, scan, decide, edit, deliver. ``plan`` is the same cycle, delivering nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from image_updater.config import ImageSettings, Settings
+from image_updater.cycle.edit import RepoIndex, index_repo, plan_edits, write_edits
+from image_updater.cycle.model import Change, ImageScan, TreeEdit
+from image_updater.cycle.scan import scan_images
+from image_updater.errors import ImageUpdaterError
+from image_updater.forge import (
+    ChangeRow,
+    Forge,
+    ensure_pull_request,
+    forge_for,
+    group_for_image,
+    render_branch,
+    render_pull_request,
+)
+from image_updater.gitops import ConfigRepo, commit_message, redact_url
+from image_updater.registry import RegistryClient
+from image_updater.secrets import read_secret
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class GroupOutcome:
+    """What delivery did for one group (the whole cycle in push mode)."""
+
+    group: str
+    action: str  # pushed | unchanged | would-push | pr-opened | pr-updated | pr-unchanged | pr-closed | …
+    commit: str | None = None
+    attempts: int = 0
+    branch: str | None = None
+    pull_request: str | None = None
+    title: str | None = None
+    changes: tuple[Change, ...] = ()
+    pushed: bool = False
+
+
+@dataclass
+class CycleReport:
+    scans: dict[str, ImageScan] = field(default_factory=dict)
+    tree: TreeEdit = field(default_factory=TreeEdit)
+    outcomes: list[GroupOutcome] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    duration: float = 0.0
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def all_errors(self) -> list[str]:
+        scan_errors = [f"image {name}: {s.error}" for name, s in self.scans.items() if s.error]
+        return scan_errors + self.tree.errors + self.errors
+
+
+class Updater:
+    """Long-lived: keeps the registry client (ETag and digest caches) and the checkout across cycles."""
+
+    def __init__(self, settings: Settings, *, workdir: Path | None = None,
+                 on_registry_request: Callable[[str, int | None, float], None] | None = None) -> None:
+        self.settings = settings
+        token = read_secret(file=settings.git.token_file, env=settings.git.token_env, what="git token")
+        self.repo = ConfigRepo(settings.git, Path(workdir or settings.git.workdir).resolve(), token=token)
+        self.client = RegistryClient(settings.registries, docker_config=settings.docker_config,
+                                     on_request=on_registry_request)
+        self._forge: Forge | None = None
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        if self._forge is not None:
+            await self._forge.aclose()
+
+    @property
+    def forge(self) -> Forge:
+        if self._forge is None:
+            self._forge = forge_for(self.settings.git.url, self.settings.git.forge)
+        return self._forge
+
+    # -- the cycle ------------------------------------------------------------------------------------
+    async def run_cycle(self, only: frozenset[str] | None = None, *, dry_run: bool = False) -> CycleReport:
+        started = time.monotonic()
+        report = CycleReport(dry_run=dry_run)
+        try:
+            await self._cycle(report, only, dry_run)
+        except ImageUpdaterError as exc:
+            report.errors.append(str(exc))
+        report.duration = time.monotonic() - started
+        return report
+
+    async def _cycle(self, report: CycleReport, only: frozenset[str] | None, dry_run: bool) -> None:
+        head = await asyncio.to_thread(self.repo.sync)
+        index = await asyncio.to_thread(index_repo, self.repo.root, self.settings)
+        in_use = index.images_in_use()
+        wanted = self._images_for(only, in_use)
+        report.scans = await scan_images(self.client, wanted, in_use)
+        report.tree = plan_edits(index, report.scans)
+        if self.settings.git.write.mode == "pull_request":
+            await self._deliver_pull_requests(report, wanted, dry_run)
+        else:
+            await self._deliver_push(report, index, head, dry_run)
+
+    def _images_for(self, only: frozenset[str] | None, in_use: dict[str, set[tuple[str | None, str | None]]],
+                    ) -> list[ImageSettings]:
+        images = [i for i in self.settings.images if i.name in in_use]
+        if only is None:
+            return images
+        if self.settings.git.write.mode == "pull_request":
+            # A PR holds its whole group: rescan every member so the branch is rebuilt completely.
+            groups = {self.group_of(i) for i in images if i.name in only}
+            return [i for i in images if self.group_of(i) in groups]
+        return [i for i in images if i.name in only]
+
+    def group_of(self, image: ImageSettings) -> str:
+        return group_for_image(self.settings.git.write.pull_request, image.name, image.group)
+
+    def _message(self, changes: Sequence[Change]) -> str:
+        return commit_message(self.settings.git.commit.message, changes)
+
+    # -- push mode ------------------------------------------------------------------------------------
+    async def _deliver_push(self, report: CycleReport, index: RepoIndex, head: str, dry_run: bool) -> None:
+        changes = tuple(report.tree.changes)
+        if dry_run or not report.tree.changed_files:
+            report.outcomes.append(GroupOutcome("all", "would-push" if dry_run and changes else "unchanged",
+                                                changes=changes))
+            return
+        scans = report.scans
+        settings = self.settings
+
+        def apply(root: Path) -> list[Change]:
+            tree = report.tree
+            if self.repo.head() != head:  # the remote moved: decide again on what it holds now
+                tree = plan_edits(index_repo(root, settings), scans)
+                report.tree = tree
+            return write_edits(root, tree)
+
+        delivery = await asyncio.to_thread(self.repo.deliver, apply, self._message)
+        report.outcomes.append(GroupOutcome("all", delivery.action, commit=delivery.commit,
+                                            attempts=delivery.attempts, changes=tuple(delivery.changes),
+                                            pushed=delivery.action == "pushed"))
+
+    # -- pull-request mode ----------------------------------------------------------------------------
+    async def _deliver_pull_requests(self, report: CycleReport, images: Sequence[ImageSettings],
+                                     dry_run: bool) -> None:
+        pr = self.settings.git.write.pull_request
+        base = self.settings.git.branch
+        groups: dict[str, list[ImageSettings]] = {}
+        for image in images:
+            groups.setdefault(self.group_of(image), []).append(image)
+        for group, members in sorted(groups.items()):
+            names = {m.name for m in members}
+            branch = render_branch(pr, group)
+            if any(report.scans[n].tags is None for n in names):
+                report.outcomes.append(GroupOutcome(group, "skipped: a registry scan failed", branch=branch))
+                continue
+            changes = tuple(c for c in report.tree.changes if c.image in names)
+            rows = [ChangeRow(c.image, c.old, c.new, c.policy, c.reason) for c in changes]
+            title, body = render_pull_request(pr, group, rows) if rows else (None, None)
+            if dry_run:
+                action = "would-open-or-update-pr" if changes else "would-close-pr-if-open"
+                report.outcomes.append(GroupOutcome(group, action, branch=branch, title=title, changes=changes))
+                continue
+            try:
+                report.outcomes.append(await self._deliver_group(report, group, names, branch, base, title, body))
+            except ImageUpdaterError as exc:
+                report.errors.append(f"group {group}: {exc}")
+
+    async def _deliver_group(self, report: CycleReport, group: str, names: set[str], branch: str, base: str,
+                             title: str | None, body: str | None) -> GroupOutcome:
+        scans = {n: s for n, s in report.scans.items() if n in names}
+        settings = self.settings
+
+        def apply(root: Path) -> list[Change]:
+            return write_edits(root, plan_edits(index_repo(root, settings), scans))
+
+        delivery = await asyncio.to_thread(self.repo.deliver_branch, branch, apply, self._message)
+        if delivery.commit is None:
+            existing = await self.forge.find_open_pull_request(branch, base)
+            if existing is None:
+                deleted = await asyncio.to_thread(self.repo.delete_branch, branch)
+                return GroupOutcome(group, "branch-deleted" if deleted else "unchanged", branch=branch)
+            await self.forge.close_pull_request(
+                existing, "Closing: the base branch already has these images at the chosen tags or newer.")
+            await asyncio.to_thread(self.repo.delete_branch, branch)
+            return GroupOutcome(group, "pr-closed", branch=branch, pull_request=existing.url)
+        assert title is not None and body is not None
+        pull, action = await ensure_pull_request(self.forge, branch, base, title, body,
+                                                 self.settings.git.write.pull_request)
+        return GroupOutcome(group, f"pr-{action}", commit=delivery.commit, branch=branch, pull_request=pull.url,
+                            title=title, changes=tuple(delivery.changes),
+                            pushed=delivery.action == "branch-updated")
+
+
+def describe_remote(settings: Settings) -> str:
+    return redact_url(settings.git.url)

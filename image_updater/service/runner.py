@@ -1,0 +1,108 @@
+"""``image-updater run``: the update cycle on a schedule, webhooks narrowing it, metrics and health around it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from image_updater.config import Settings
+from image_updater.cycle import CycleReport, Updater
+from image_updater.logs import configure_logging, get_logger
+from image_updater.service.app import create_app
+from image_updater.service.events import RepositoryEvent
+from image_updater.service.health import Health
+from image_updater.service.metrics import Metrics
+from image_updater.service.scheduler import CycleScheduler
+from image_updater.service.server import ServiceServer, serve
+
+log = get_logger(__name__)
+
+#: Seconds a webhook waits before its cycle starts, so the children and index of one multi-arch push
+#: (several notifications) become one cycle.
+WEBHOOK_DEBOUNCE = 0.2
+
+
+def images_for_events(settings: Settings, events: Sequence[RepositoryEvent]) -> set[str]:
+    return {image.name for image in settings.images for event in events if event.matches(image.image)}
+
+
+def record_cycle(report: CycleReport, metrics: Metrics) -> None:
+    """Metrics and one structured log line per image and per delivery."""
+    for name, scan in report.scans.items():
+        if scan.tags is not None:
+            metrics.tags_seen(name, len(scan.tags))
+        else:
+            log.warning("scan failed", image=name, error=scan.error)
+    for (image, current), decision in report.tree.decisions.items():
+        if decision.changed:
+            metrics.update_decided(image)
+        log.info("decision", image=image, current=current, chosen=decision.chosen, changed=decision.changed,
+                 reason=decision.reason)
+    for outcome in report.outcomes:
+        if outcome.pushed:
+            metrics.commit_pushed()
+        for _ in range(max(0, outcome.attempts - 1)):
+            metrics.push_retry()
+        log.info("delivery", group=outcome.group, action=outcome.action, commit=outcome.commit,
+                 attempts=outcome.attempts, pull_request=outcome.pull_request)
+    for error in report.all_errors:
+        log.error("cycle error", error=error)
+
+
+class Service:
+    """The pieces of the long-running process, built from settings; ``run`` blocks until SIGTERM."""
+
+    def __init__(self, settings: Settings, *, metrics: Metrics | None = None) -> None:
+        self.settings = settings
+        self.metrics = metrics or Metrics()
+        self.health = Health(settings.service.interval)
+        self.updater = Updater(settings, on_registry_request=self.metrics.registry_request)
+        intervals = {i.name: i.interval for i in settings.images if i.interval is not None}
+        self.scheduler = CycleScheduler(
+            self.cycle, interval=settings.service.interval, jitter=settings.service.jitter,
+            image_intervals=intervals, all_images=[i.name for i in settings.images],
+            debounce=WEBHOOK_DEBOUNCE, metrics=self.metrics, health=self.health)
+        self.app = create_app(settings.service, on_events=self.on_events, metrics=self.metrics,
+                              health=self.health)
+        self.health.mark_config_loaded()
+        self.server: ServiceServer | None = None
+        self.last_report: CycleReport | None = None
+
+    async def cycle(self, only: frozenset[str] | None) -> None:
+        report = await self.updater.run_cycle(only)
+        self.last_report = report
+        record_cycle(report, self.metrics)
+        if report.all_errors:
+            # The scheduler records the failure for /readyz and the cycle metrics.
+            raise RuntimeError(f"cycle finished with {len(report.all_errors)} error(s): {report.all_errors[0]}")
+
+    def on_events(self, events: list[RepositoryEvent]) -> None:
+        names = images_for_events(self.settings, events)
+        log.info("webhook", repositories=[e.name for e in events], images=sorted(names))
+        if names:
+            self.scheduler.trigger(names)
+
+    async def start(self, *, handle_signals: bool = True) -> ServiceServer:
+        self.server = await serve(self.app, self.settings.service.listen, self.settings.service.port,
+                                  handle_signals=handle_signals)
+        await self.scheduler.start()
+        return self.server
+
+    async def stop(self) -> None:
+        await self.scheduler.stop()
+        if self.server is not None:
+            await self.server.stop()
+        await self.updater.aclose()
+
+
+async def run_service(settings: Settings) -> int:
+    configure_logging(settings.service.log_format, settings.service.log_level)
+    service = Service(settings)
+    server = await service.start()
+    try:
+        await server.shutdown_requested.wait()
+        log.info("shutting down: finishing the cycle in flight")
+    finally:
+        await service.stop()
+    return 0
+
+
