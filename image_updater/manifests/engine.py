@@ -7,6 +7,7 @@ moved or changed meaning is a ``ManifestEditError`` and no bytes are produced.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -57,9 +58,9 @@ def decode(path: str, data: bytes) -> tuple[str, bool]:
 
 
 def _compose(path: str, text: str, error: type[ManifestParseError] | type[ManifestEditError],
-             prefix: str = "") -> ComposedText:
+             prefix: str = "", nodes: bool = True) -> ComposedText:
     try:
-        return compose_text(text)
+        return compose_text(text, nodes=nodes)
     except YamlSyntaxError as exc:
         raise error(f"{prefix}{exc}", path=path, line=exc.line) from exc
 
@@ -200,35 +201,31 @@ class ManifestFile:
 
     def _verify(self, text: str, changes: list[_Change]) -> None:
         """Re-parse and compare every node with the original, shifted by the edits."""
-        composed = _compose(self.path, text, ManifestEditError, "the edited file does not parse: ")
+        composed = _compose(self.path, text, ManifestEditError, "the edited file does not parse: ",
+                            nodes=False)
+        old = self._composed.events
+        starts = [event[1] for event in old]
         expected: list[tuple[str, int, str, str]] = []
-        pending = sorted(changes, key=lambda c: (c.start, not c.insertion))
-        shift, index = 0, 0
-
-        def passed(change: _Change, start: int) -> bool:
-            return change.start <= start if change.insertion else change.start < start
-
-        for kind, start, value, tag in [*self._composed.events, ("", len(self.text) + 1, "", "")]:
-            while index < len(pending) and passed(pending[index], start):
-                change = pending[index]
-                if change.insertion:
-                    expected += [("=", change.start + shift + offset, text_value, _STR)
-                                 for offset, text_value in change.expected]
-                shift += len(change.text) - (change.end - change.start)
-                index += 1
-            if kind == "=" and index < len(pending) and pending[index].start == start:
-                offset, value = pending[index].expected[0]
-                start, tag = start + offset, _STR
-            if kind:
-                expected.append((kind, start + shift, value, tag))
+        shift, position = 0, 0
+        for change in sorted(changes, key=lambda c: c.start):
+            cut = bisect.bisect_left(starts, change.start)
+            if not change.insertion:  # the replaced scalar is the first scalar event at change.start
+                while old[cut][0] != "=" or old[cut][1] != change.start:
+                    cut += 1
+            expected += [(kind, start + shift, value, tag) for kind, start, value, tag in old[position:cut]]
+            expected += [("=", change.start + shift + at, value, _STR) for at, value in change.expected]
+            position = cut if change.insertion else cut + 1
+            shift += len(change.text) - (change.end - change.start)
+        expected += [(kind, start + shift, value, tag) for kind, start, value, tag in old[position:]]
         actual = composed.events
+        if expected == actual:
+            return
         for want, got in zip(expected, actual, strict=False):
             if want != got:
                 line = text.count("\n", 0, got[1]) + 1
                 raise self._error(line, f"edit did not read back: expected {want[2]!r} ({want[3]}), "
                                         f"read {got[2]!r} ({got[3]})")
-        if len(expected) != len(actual):
-            raise self._error(changes[0].line, "edit changed the structure of the file")
+        raise self._error(changes[0].line, "edit changed the structure of the file")
 
 
 def _deduplicate(found: Iterable[FoundImage]) -> list[FoundImage]:
