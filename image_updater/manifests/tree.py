@@ -9,6 +9,7 @@ aliases as their own nodes (so we know where each alias sits) and reject duplica
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,8 @@ import yaml
 
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _RESOLVER = yaml.resolver.Resolver()
+# Node properties before a scalar's value: ``&anchor``, ``!tag``, blanks, comment lines.
+_PROPERTIES = re.compile(r"(?:[&!][^ \t\r\n]*|[ \t]+|#[^\r\n]*|\r?\n)*")
 
 
 class YamlSyntaxError(Exception):
@@ -111,7 +114,7 @@ def compose(text: str, *, nodes: bool = True) -> ComposedText:
     out = ComposedText(documents=[])
     loader = _LOADER(text)
     try:
-        _Composer(out, nodes).run(loader.get_event)
+        _Composer(out, text, nodes).run(loader.get_event)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise YamlSyntaxError(f"not valid YAML: {exc.problem or exc.context}",
@@ -137,8 +140,9 @@ class _Frame:
 class _Composer:
     """Iterative (no recursion limit, no generator per level): the 1.9 MB file has 80 000 events."""
 
-    def __init__(self, out: ComposedText, nodes: bool) -> None:
+    def __init__(self, out: ComposedText, text: str, nodes: bool) -> None:
         self.out = out
+        self.text = text
         self.nodes = nodes
         self.anchors: dict[str, Node] = {}
         self.stack: list[_Frame] = []
@@ -152,6 +156,8 @@ class _Composer:
                 return
             if cls is yaml.ScalarEvent:
                 start = event.start_mark.index
+                if event.anchor or (event.tag and not event.implicit[0] and not event.implicit[1]):
+                    start = _PROPERTIES.match(self.text, start).end()  # the value, not its &anchor
                 tag = event.tag if event.tag and event.tag != "!" else _resolve(event.value, event.implicit)
                 events.append(("=", start, event.value, tag))
                 if nodes:

@@ -6,7 +6,8 @@ from image_updater.manifests import FoundImage, ImageEdit, ManagerOptions, Manif
 from image_updater.reference import canonical_name
 
 
-def parse(text: str | bytes, path: str = "deploy.yaml", options: ManagerOptions | None = None) -> ManifestFile:
+def parse(text: str | bytes, path: str = "deploy.yaml",
+          options: ManagerOptions | None = None) -> ManifestFile:
     data = text.encode() if isinstance(text, str) else text
     return ManifestFile.parse(path, data, options or ManagerOptions())
 
