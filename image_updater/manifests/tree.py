@@ -19,7 +19,7 @@ import yaml
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _RESOLVER = yaml.resolver.Resolver()
 # Node properties before a scalar's value: ``&anchor``, ``!tag``, blanks, comment lines.
-_PROPERTIES = re.compile(r"(?:[&!][^ \t\r\n]*|[ \t]+|#[^\r\n]*|\r?\n)*")
+_PROPERTIES = re.compile(r"(?:[&!][^ \t\r\n]*|[ \t]+|#[^\r\n]*|\r?\n)*")  # matches "" at worst
 
 
 class YamlSyntaxError(Exception):
@@ -157,7 +157,7 @@ class _Composer:
             if cls is yaml.ScalarEvent:
                 start = event.start_mark.index
                 if event.anchor or (event.tag and not event.implicit[0] and not event.implicit[1]):
-                    start = _PROPERTIES.match(self.text, start).end()  # the value, not its &anchor
+                    start = _PROPERTIES.match(self.text, start).end()  # type: ignore[union-attr]
                 tag = event.tag if event.tag and event.tag != "!" else _resolve(event.value, event.implicit)
                 events.append(("=", start, event.value, tag))
                 if nodes:

@@ -12,7 +12,8 @@ from tests.manifests.util import only, parse
 @pytest.mark.parametrize(("text", "line", "words"), [
     ("kind: Pod\nspec:\n  containers:\n  - image: [nginx:1.0\n", 5, "not valid YAML"),
     ("kind: Pod\nspec:\n\tcontainers: []\n", 3, "not valid YAML"),
-    ("kind: Pod\nspec:\n  containers: []\n  containers:\n  - image: nginx\n", 4, "duplicate key 'containers'"),
+    ("kind: Pod\nspec:\n  containers: []\n  containers:\n  - image: nginx\n", 4,
+     "duplicate key 'containers'"),
     ("image: {repository: a, repository: b}\n", 1, "duplicate key 'repository'"),
     ("a: *nowhere\n", 1, "alias *nowhere names no anchor"),
 ])
@@ -57,8 +58,8 @@ def test_alias_to_an_image_that_is_also_used_elsewhere_is_refused() -> None:
     assert found.locator.tag is not None and found.locator.tag.line == 2  # the anchored scalar
     with pytest.raises(ManifestEditError) as caught:
         manifest.render([ImageEdit(found, "v1.1")])
-    assert str(caught.value).startswith("values.yaml:2: ") and "alias *v at line 7 is not an image field" in str(
-        caught.value)
+    message = str(caught.value)
+    assert message.startswith("values.yaml:2: ") and "alias *v at line 7 is not an image field" in message
 
 
 def test_alias_used_only_as_images_edits_the_anchor() -> None:
@@ -71,7 +72,7 @@ def test_alias_used_only_as_images_edits_the_anchor() -> None:
 def test_invalid_tag_is_never_written() -> None:
     manifest = parse("kind: Pod\nspec:\n  containers:\n  - image: nginx:1.0\n", "pod.yaml")
     for bad in ("1.1 # x", "-1", "a" * 129, "1.1\nkind: x", ""):
-        with pytest.raises(ManifestEditError, match=r"^pod.yaml:4: refusing to write nginx: .* not a valid OCI tag"):
+        with pytest.raises(ManifestEditError, match=r"^pod.yaml:4: refusing to write nginx: .*OCI"):
             manifest.render([ImageEdit(manifest.images[0], bad)])
 
 

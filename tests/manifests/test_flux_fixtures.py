@@ -51,7 +51,8 @@ def test_setters_on_kustomization_match_flux_byte_for_byte() -> None:
     manifest = ManifestFile.parse(path, original)
     fields = sorted((f.policy or "", f.marker_field) for f in manifest.images if f.manager == "marker")
     assert fields == [("automation-ns:policy", "name"), ("automation-ns:policy", "tag"),
-                      ("automation-ns:policy-with-digest", ""), ("automation-ns:policy-with-digest", "digest")]
+                      ("automation-ns:policy-with-digest", ""),
+                      ("automation-ns:policy-with-digest", "digest")]
     # The marked fields belong to the markers, not to the kustomize entry they sit in.
     assert [f.manager for f in manifest.images] == ["marker"] * 4
     result = apply_policies(manifest, SETTER_POLICIES)
@@ -71,9 +72,9 @@ def _reindent_free(text: bytes) -> list[str]:
 
 
 def test_replace_deployment_changes_only_the_value_flux_also_changes() -> None:
-    for original_name, expected_name in (("replace__original__deployment.yaml", "replace__expected__deployment.yaml"),
-                                         ("replace__commented__deployment.yaml",
-                                          "replace__commented-expected__deployment.yaml")):
+    pairs = (("replace__original__deployment.yaml", "replace__expected__deployment.yaml"),
+             ("replace__commented__deployment.yaml", "replace__commented-expected__deployment.yaml"))
+    for original_name, expected_name in pairs:
         path, original = fixture(original_name)
         _, expected = fixture(expected_name)
         manifest = ManifestFile.parse(path, original)

@@ -40,12 +40,14 @@ def test_flow_style_is_kept() -> None:
     text = "kind: Pod\nspec: {containers: [{name: a, image: nginx:1.0}, {image: 'redis:6'}]}\n"
     manifest = parse(text)
     edits = [ImageEdit(only(manifest, name="nginx"), "1.1"), ImageEdit(only(manifest, name="redis"), "7")]
-    assert manifest.render(edits) == text.replace("nginx:1.0", "nginx:1.1").replace("redis:6", "redis:7").encode()
+    expected = text.replace("nginx:1.0", "nginx:1.1").replace("redis:6", "redis:7")
+    assert manifest.render(edits) == expected.encode()
 
 
 def test_helm_flow_block_is_kept() -> None:
     text = "image: {repository: nginx, tag: \"1.0\"}  # pinned\n"
-    assert set_tag(text, "nginx", "1.1", "values.yaml") == b'image: {repository: nginx, tag: "1.1"}  # pinned\n'
+    expected = b'image: {repository: nginx, tag: "1.1"}  # pinned\n'
+    assert set_tag(text, "nginx", "1.1", "values.yaml") == expected
 
 
 def test_comments_everywhere_survive() -> None:
