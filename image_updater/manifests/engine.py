@@ -229,7 +229,7 @@ class ManifestFile:
 
 
 def _deduplicate(found: Iterable[FoundImage]) -> list[FoundImage]:
-    """Keep the first manager's claim on each value; an anchored value found via aliases counts once."""
+    """Keep the first manager's claim on each value (an aliased value counts once); report in file order."""
     claimed_starts: set[int] = set()
     claimed_lines: set[int] = set()
     kept: list[FoundImage] = []
@@ -244,4 +244,4 @@ def _deduplicate(found: Iterable[FoundImage]) -> list[FoundImage]:
         claimed_lines.add(item.line)
         claimed_lines.update(s.line for s in slots)
         kept.append(item)
-    return kept
+    return sorted(kept, key=lambda f: (f.line, min((s.start for s in f.locator.slots()), default=0)))
