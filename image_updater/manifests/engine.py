@@ -104,6 +104,9 @@ class ManifestFile:
 
     def _plan(self, edit: ImageEdit) -> list[_Change]:
         found, locator = edit.found, edit.found.locator
+        if not any(found is mine for mine in self.images):
+            raise self._error(found.line, f"this {found.manager} image was found in another parse of "
+                                          f"{found.path}, not in this one")
         if found.reference is None:
             raise self._error(found.line, f"cannot edit this image: {found.skipped}")
         ref = found.reference

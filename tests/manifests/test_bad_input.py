@@ -94,3 +94,11 @@ def test_kustomize_entry_without_new_tag_in_flow_style_is_skipped() -> None:
     text = "kind: Kustomization\nimages: [{name: nginx, newName: my/nginx}]\n"
     [found] = parse(text, "kustomization.yaml").images
     assert found.reference is None and "cannot be inserted" in (found.skipped or "")
+
+
+def test_an_image_from_another_parse_is_refused() -> None:
+    text = "kind: Pod\nspec:\n  containers:\n  - image: nginx:1.0\n"
+    stale = parse(text, "pod.yaml").images[0]
+    moved = parse(text.replace("kind: Pod\n", "kind: Pod\n# moved\n"), "pod.yaml")
+    with pytest.raises(ManifestEditError, match=r"^pod.yaml:4: this kubernetes image was found in another"):
+        moved.render([ImageEdit(stale, "1.1")])
