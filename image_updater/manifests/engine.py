@@ -114,7 +114,7 @@ class ManifestFile:
             tag = validate_tag(edit.tag) if edit.tag is not None else None
             unchanged_digest = edit.digest is not None and edit.digest == ref.digest
             digest = validate_digest(edit.digest) if edit.digest and not unchanged_digest else edit.digest
-            name = ImageReference.parse(edit.name).name if edit.name is not None else None
+            name = _bare_name(edit.name) if edit.name is not None else None
         except InvalidReferenceError as exc:
             raise self._error(found.line, f"refusing to write {ref.name}: {exc}") from exc
         tag_changed = tag is not None and tag != ref.tag
@@ -229,6 +229,13 @@ class ManifestFile:
                 raise self._error(line, f"edit did not read back: expected {want[2]!r} ({want[3]}), "
                                         f"read {got[2]!r} ({got[3]})")
         raise self._error(changes[0].line, "edit changed the structure of the file")
+
+
+def _bare_name(text: str) -> str:
+    reference = ImageReference.parse(text)
+    if reference.tag is not None or reference.digest is not None:
+        raise InvalidReferenceError(f"{text!r} is not a bare image name (the tag and digest go separately)")
+    return reference.name
 
 
 def _deduplicate(found: Iterable[FoundImage]) -> list[FoundImage]:

@@ -102,3 +102,10 @@ def test_an_image_from_another_parse_is_refused() -> None:
     moved = parse(text.replace("kind: Pod\n", "kind: Pod\n# moved\n"), "pod.yaml")
     with pytest.raises(ManifestEditError, match=r"^pod.yaml:4: this kubernetes image was found in another"):
         moved.render([ImageEdit(stale, "1.1")])
+
+
+@pytest.mark.parametrize("name", ["nginx:1.2", "Not A Name", "nginx@sha256:" + "a" * 64])
+def test_a_new_name_must_be_a_bare_valid_name(name: str) -> None:
+    manifest = parse("kind: Pod\nspec:\n  containers:\n  - image: nginx:1.0\n", "pod.yaml")
+    with pytest.raises(ManifestEditError, match=r"^pod.yaml:4: refusing to write nginx"):
+        manifest.render([ImageEdit(manifest.images[0], "1.1", name=name)])
