@@ -1,7 +1,8 @@
 """Argo CD Applications (and ApplicationSet templates, ``.argocd-source*.yaml`` write-back files).
 
 Per source: ``helm.parameters`` whose name contains "image" (``X.repository``/``X.name`` with
-``X.tag`` and ``X.digest`` form one image, a lone ``X`` holds a full reference), ``helm.valuesObject``
+``X.tag`` and ``X.digest`` form one image; a lone ``X`` or ``X.image`` holds a full reference; a lone
+``X.tag`` names no image and is ignored), ``helm.valuesObject``
 (read like Helm values) and ``kustomize.images`` strings (``name=newName:tag`` or ``name:tag``).
 """
 
@@ -61,9 +62,13 @@ def helm_parameters(ctx: FileContext, parameters: Node | None) -> Iterator[Found
         parts.keys[role] = name
         lines.setdefault(prefix, deref(entry).line)  # type: ignore[union-attr]
     for prefix, parts in groups.items():
-        if parts.name is None:
-            continue  # a tag without a repository parameter: nothing names the image
-        yield split_reference(ctx, NAME, parts, lines[prefix])
+        if parts.name is not None and parts.tag is not None:
+            yield split_reference(ctx, NAME, parts, lines[prefix])
+        elif parts.name is not None:  # ``worker.image`` alone holds a whole reference
+            found = full_reference(ctx, NAME, parts.name, what=f"parameter {parts.keys['name']}")
+            if found is not None:
+                yield found
+        # a tag or digest without a repository parameter: nothing names the image
 
 
 def find(ctx: FileContext) -> Iterator[FoundImage]:

@@ -7,6 +7,7 @@ moved or changed meaning is a ``ManifestEditError`` and no bytes are produced.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -57,9 +58,9 @@ def decode(path: str, data: bytes) -> tuple[str, bool]:
 
 
 def _compose(path: str, text: str, error: type[ManifestParseError] | type[ManifestEditError],
-             prefix: str = "") -> ComposedText:
+             prefix: str = "", nodes: bool = True) -> ComposedText:
     try:
-        return compose_text(text)
+        return compose_text(text, nodes=nodes)
     except YamlSyntaxError as exc:
         raise error(f"{prefix}{exc}", path=path, line=exc.line) from exc
 
@@ -103,6 +104,9 @@ class ManifestFile:
 
     def _plan(self, edit: ImageEdit) -> list[_Change]:
         found, locator = edit.found, edit.found.locator
+        if not any(found is mine for mine in self.images):
+            raise self._error(found.line, f"this {found.manager} image was found in another parse of "
+                                          f"{found.path}, not in this one")
         if found.reference is None:
             raise self._error(found.line, f"cannot edit this image: {found.skipped}")
         ref = found.reference
@@ -110,7 +114,7 @@ class ManifestFile:
             tag = validate_tag(edit.tag) if edit.tag is not None else None
             unchanged_digest = edit.digest is not None and edit.digest == ref.digest
             digest = validate_digest(edit.digest) if edit.digest and not unchanged_digest else edit.digest
-            name = ImageReference.parse(edit.name).name if edit.name is not None else None
+            name = _bare_name(edit.name) if edit.name is not None else None
         except InvalidReferenceError as exc:
             raise self._error(found.line, f"refusing to write {ref.name}: {exc}") from exc
         tag_changed = tag is not None and tag != ref.tag
@@ -200,39 +204,42 @@ class ManifestFile:
 
     def _verify(self, text: str, changes: list[_Change]) -> None:
         """Re-parse and compare every node with the original, shifted by the edits."""
-        composed = _compose(self.path, text, ManifestEditError, "the edited file does not parse: ")
+        composed = _compose(self.path, text, ManifestEditError, "the edited file does not parse: ",
+                            nodes=False)
+        old = self._composed.events
+        starts = [event[1] for event in old]
         expected: list[tuple[str, int, str, str]] = []
-        pending = sorted(changes, key=lambda c: (c.start, not c.insertion))
-        shift, index = 0, 0
-
-        def passed(change: _Change, start: int) -> bool:
-            return change.start <= start if change.insertion else change.start < start
-
-        for kind, start, value, tag in [*self._composed.events, ("", len(self.text) + 1, "", "")]:
-            while index < len(pending) and passed(pending[index], start):
-                change = pending[index]
-                if change.insertion:
-                    expected += [("=", change.start + shift + offset, text_value, _STR)
-                                 for offset, text_value in change.expected]
-                shift += len(change.text) - (change.end - change.start)
-                index += 1
-            if kind == "=" and index < len(pending) and pending[index].start == start:
-                offset, value = pending[index].expected[0]
-                start, tag = start + offset, _STR
-            if kind:
-                expected.append((kind, start + shift, value, tag))
+        shift, position = 0, 0
+        for change in sorted(changes, key=lambda c: c.start):
+            cut = bisect.bisect_left(starts, change.start)
+            if not change.insertion:  # the replaced scalar is the first scalar event at change.start
+                while old[cut][0] != "=" or old[cut][1] != change.start:
+                    cut += 1
+            expected += [(kind, start + shift, value, tag) for kind, start, value, tag in old[position:cut]]
+            expected += [("=", change.start + shift + at, value, _STR) for at, value in change.expected]
+            position = cut if change.insertion else cut + 1
+            shift += len(change.text) - (change.end - change.start)
+        expected += [(kind, start + shift, value, tag) for kind, start, value, tag in old[position:]]
         actual = composed.events
+        if expected == actual:
+            return
         for want, got in zip(expected, actual, strict=False):
             if want != got:
                 line = text.count("\n", 0, got[1]) + 1
                 raise self._error(line, f"edit did not read back: expected {want[2]!r} ({want[3]}), "
                                         f"read {got[2]!r} ({got[3]})")
-        if len(expected) != len(actual):
-            raise self._error(changes[0].line, "edit changed the structure of the file")
+        raise self._error(changes[0].line, "edit changed the structure of the file")
+
+
+def _bare_name(text: str) -> str:
+    reference = ImageReference.parse(text)
+    if reference.tag is not None or reference.digest is not None:
+        raise InvalidReferenceError(f"{text!r} is not a bare image name (the tag and digest go separately)")
+    return reference.name
 
 
 def _deduplicate(found: Iterable[FoundImage]) -> list[FoundImage]:
-    """Keep the first manager's claim on each value; an anchored value found via aliases counts once."""
+    """Keep the first manager's claim on each value (an aliased value counts once); report in file order."""
     claimed_starts: set[int] = set()
     claimed_lines: set[int] = set()
     kept: list[FoundImage] = []
@@ -247,4 +254,4 @@ def _deduplicate(found: Iterable[FoundImage]) -> list[FoundImage]:
         claimed_lines.add(item.line)
         claimed_lines.update(s.line for s in slots)
         kept.append(item)
-    return kept
+    return sorted(kept, key=lambda f: (f.line, min((s.start for s in f.locator.slots()), default=0)))
