@@ -2,7 +2,8 @@
 
 Why not ruamel's composer: it is pure Python and needs 6 s for the 1.9 MB ``install.yaml`` of the
 corpus; libyaml's event parser (through PyYAML) does it in 0.2 s and its marks are character
-indices into the text, CRLF counted as two characters. Composing ourselves also lets us keep
+indices into the text, CRLF counted as two characters. (ruamel.yaml.clib's older bundled libyaml
+was tried too: it rejects flow values such as ``{image: nginx:1.0}``.) Composing ourselves also lets us keep
 aliases as their own nodes (so we know where each alias sits) and reject duplicate keys.
 """
 
