@@ -11,7 +11,13 @@ from image_updater.forge.github import API_HEADERS, GitHubForge
 from image_updater.forge.github_app import GitHubAppToken
 from image_updater.forge.gitlab import GitLabForge
 from image_updater.forge.model import Forge
-from image_updater.forge.remote import api_base_url, forge_kind, github_like_repo, parse_remote, redact_remote
+from image_updater.forge.remote import (
+    api_base_url,
+    forge_kind,
+    forge_repository,
+    github_like_repo,
+    redact_remote,
+)
 from image_updater.forge.settings import ForgeSettings
 
 
@@ -37,7 +43,7 @@ def forge_for(
     remote_url: str, settings: ForgeSettings, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> Forge:
     """The forge client for the config repo's remote; raises ConfigError naming the key to fix."""
-    remote = parse_remote(remote_url)
+    remote = forge_repository(remote_url, settings)
     kind = forge_kind(remote, settings)
     api_url = api_base_url(remote, kind, settings)
     credentials = _credentials(kind, api_url, settings)
