@@ -47,8 +47,9 @@ def forge_for(
     kind = forge_kind(remote, settings)
     api_url = api_base_url(remote, kind, settings)
     credentials = _credentials(kind, api_url, settings)
+    named_by = "git.url" if settings.repository is None else "git.forge.repository"
     if kind == "github":
-        owner, repo = github_like_repo(remote, kind)
+        owner, repo = github_like_repo(remote, kind, named_by)
         return GitHubForge(
             ApiClient("GitHub", api_url, credentials, settings, headers=API_HEADERS, transport=transport),
             owner,
@@ -59,7 +60,7 @@ def forge_for(
             ApiClient("GitLab", api_url, credentials, settings, transport=transport), remote.path
         )
     if kind == "gitea":
-        owner, repo = github_like_repo(remote, kind)
+        owner, repo = github_like_repo(remote, kind, named_by)
         return GiteaForge(
             ApiClient("Gitea", api_url, credentials, settings, transport=transport), owner, repo
         )

@@ -114,11 +114,9 @@ def api_base_url(remote: RemoteRepository, kind: ForgeKind, settings: ForgeSetti
     return web + _API_SUFFIX[kind]
 
 
-def github_like_repo(remote: RemoteRepository, kind: ForgeKind) -> tuple[str, str]:
-    """GitHub and Gitea address repositories as exactly ``owner/repo``."""
+def github_like_repo(remote: RemoteRepository, kind: ForgeKind, key: str = "git.url") -> tuple[str, str]:
+    """GitHub and Gitea address repositories as exactly ``owner/repo``; ``key`` is where the path came from."""
     owner, _, repo = remote.path.partition("/")
     if "/" in repo:
-        raise ConfigError(
-            f"{kind} repositories are owner/repo, but the remote names {remote.path}", key="git.url"
-        )
+        raise ConfigError(f"{kind} repositories are owner/repo, but {key} names {remote.path}", key=key)
     return owner, repo

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.prmode.conftest import PrLoop
 
 BRANCH = "image-updater/web"
@@ -43,7 +45,11 @@ async def test_ten_cycles_one_pull_request_then_a_newer_tag_updates_it(loop: PrL
     assert loop.remote.rev() == base
 
 
-async def test_base_moves_rebuild_the_branch_and_a_human_merge_closes_the_pull_request(loop: PrLoop) -> None:
+@pytest.mark.parametrize(("loop", "merged"), [("github", "1.1.0"), ("gitlab", "1.3.0"), ("gitea", "1.1.0")],
+                         indirect=["loop"])
+async def test_base_moves_rebuild_the_branch_and_a_human_merge_closes_the_pull_request(
+        loop: PrLoop, merged: str) -> None:
+    """``merged`` is the chosen tag, or one newer than anything in the registry."""
     loop.push_tags("web", ["1.1.0"])
     updater = loop.updater()
     try:
@@ -60,7 +66,7 @@ async def test_base_moves_rebuild_the_branch_and_a_human_merge_closes_the_pull_r
         assert loop.remote.read("README.md", BRANCH) == b"unrelated\n"
         assert loop.remote.rev() == moved and len(loop.edits()) == 0
 
-        web = loop.remote.read("deploy/web.yaml").decode().replace("web:1.0.0", "web:1.1.0")
+        web = loop.remote.read("deploy/web.yaml").decode().replace("web:1.0.0", f"web:{merged}")
         merged = loop.human_commit({"deploy/web.yaml": web}, "bump web by hand")
         (closed,) = await loop.cycles(1, updater)
         assert closed.ok, closed.all_errors
