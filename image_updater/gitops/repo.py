@@ -207,7 +207,7 @@ class ConfigRepo:
         made_by = {str(commit.author.email).lower(), str(commit.committer.email).lower()}
         if made_by != {ours}:
             who = ", ".join(sorted(made_by - {ours}))
-            raise PushRejectedError(
+            raise GitError(
                 f"branch {branch} on {redact_url(self.settings.url)} has a commit by {who} "
                 f"({tip[:12]}) on top of ours: not rebuilding it, so that work is kept; delete the "
                 "branch to let image-updater start it again"
