@@ -20,6 +20,7 @@ from image_updater.forge import (
     ensure_pull_request,
     forge_for,
     group_for_image,
+    needs_update,
     render_branch,
     render_pull_request,
 )
@@ -166,14 +167,27 @@ class Updater:
             changes = tuple(c for c in report.tree.changes if c.image in names)
             rows = [ChangeRow(c.image, c.old, c.new, c.policy, c.reason) for c in changes]
             title, body = render_pull_request(pr, group, rows) if rows else (None, None)
-            if dry_run:
-                action = "would-open-or-update-pr" if changes else "would-close-pr-if-open"
-                report.outcomes.append(GroupOutcome(group, action, branch=branch, title=title, changes=changes))
-                continue
             try:
-                report.outcomes.append(await self._deliver_group(report, group, names, branch, base, title, body))
+                if dry_run:
+                    report.outcomes.append(await self._plan_group(group, branch, base, title, body, changes))
+                else:
+                    report.outcomes.append(
+                        await self._deliver_group(report, group, names, branch, base, title, body))
             except ImageUpdaterError as exc:
                 report.errors.append(f"group {group}: {exc}")
+
+    async def _plan_group(self, group: str, branch: str, base: str, title: str | None, body: str | None,
+                          changes: tuple[Change, ...]) -> GroupOutcome:
+        """What delivery would do to the group's pull request, from a read-only look at the forge."""
+        existing = await self.forge.find_open_pull_request(branch, base)
+        url = existing.url if existing is not None else None
+        if title is None or body is None:
+            action = "would-close-pr" if existing is not None else "unchanged"
+        elif existing is None:
+            action = "would-open-pr"
+        else:
+            action = "would-update-pr" if needs_update(existing, title, body) else "pr-unchanged"
+        return GroupOutcome(group, action, branch=branch, pull_request=url, title=title, changes=changes)
 
     async def _deliver_group(self, report: CycleReport, group: str, names: set[str], branch: str, base: str,
                              title: str | None, body: str | None) -> GroupOutcome:

@@ -8,7 +8,14 @@ from image_updater.forge.factory import forge_for
 from image_updater.forge.gitea import GiteaForge
 from image_updater.forge.github import GitHubForge
 from image_updater.forge.gitlab import GitLabForge
-from image_updater.forge.model import EnsureAction, Forge, PullRequest, closing_body, ensure_pull_request
+from image_updater.forge.model import (
+    EnsureAction,
+    Forge,
+    PullRequest,
+    closing_body,
+    ensure_pull_request,
+    needs_update,
+)
 from image_updater.forge.remote import RemoteRepository, parse_remote, redact_remote
 from image_updater.forge.render import (
     ALL_GROUP,
@@ -36,6 +43,7 @@ __all__ = [
     "ensure_pull_request",
     "forge_for",
     "group_for_image",
+    "needs_update",
     "parse_remote",
     "redact_remote",
     "render_branch",

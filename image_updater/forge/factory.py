@@ -11,7 +11,13 @@ from image_updater.forge.github import API_HEADERS, GitHubForge
 from image_updater.forge.github_app import GitHubAppToken
 from image_updater.forge.gitlab import GitLabForge
 from image_updater.forge.model import Forge
-from image_updater.forge.remote import api_base_url, forge_kind, github_like_repo, parse_remote, redact_remote
+from image_updater.forge.remote import (
+    api_base_url,
+    forge_kind,
+    forge_repository,
+    github_like_repo,
+    redact_remote,
+)
 from image_updater.forge.settings import ForgeSettings
 
 
@@ -37,12 +43,13 @@ def forge_for(
     remote_url: str, settings: ForgeSettings, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> Forge:
     """The forge client for the config repo's remote; raises ConfigError naming the key to fix."""
-    remote = parse_remote(remote_url)
+    remote = forge_repository(remote_url, settings)
     kind = forge_kind(remote, settings)
     api_url = api_base_url(remote, kind, settings)
     credentials = _credentials(kind, api_url, settings)
+    named_by = "git.url" if settings.repository is None else "git.forge.repository"
     if kind == "github":
-        owner, repo = github_like_repo(remote, kind)
+        owner, repo = github_like_repo(remote, kind, named_by)
         return GitHubForge(
             ApiClient("GitHub", api_url, credentials, settings, headers=API_HEADERS, transport=transport),
             owner,
@@ -53,7 +60,7 @@ def forge_for(
             ApiClient("GitLab", api_url, credentials, settings, transport=transport), remote.path
         )
     if kind == "gitea":
-        owner, repo = github_like_repo(remote, kind)
+        owner, repo = github_like_repo(remote, kind, named_by)
         return GiteaForge(
             ApiClient("Gitea", api_url, credentials, settings, transport=transport), owner, repo
         )

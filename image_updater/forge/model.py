@@ -106,11 +106,16 @@ async def ensure_pull_request(
         else:
             log.info("%s: opened pull request #%d %s", forge.name, opened.number, opened.url)
             return opened, "opened"
-    if _same_text(existing.title, title) and _same_text(existing.body, body):
+    if not needs_update(existing, title, body):
         return existing, "unchanged"
     updated = await forge.update_pull_request(existing, title, body)
     log.info("%s: updated pull request #%d %s", forge.name, updated.number, updated.url)
     return updated, "updated"
+
+
+def needs_update(existing: PullRequest, title: str, body: str) -> bool:
+    """Whether an open pull request's title or body differ from what this cycle would write."""
+    return not (_same_text(existing.title, title) and _same_text(existing.body, body))
 
 
 def _same_text(held: str, wanted: str) -> bool:

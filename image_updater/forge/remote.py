@@ -7,7 +7,7 @@ what every message uses, so a token in a remote never reaches a log or an error.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -63,6 +63,28 @@ def parse_remote(url: str) -> RemoteRepository:
     return RemoteRepository(host=host, port=port, scheme=scheme, path=path)
 
 
+def forge_repository(remote_url: str, settings: ForgeSettings) -> RemoteRepository:
+    """The repository the forge API addresses: ``repository`` when set, else the one the remote names.
+
+    ``repository`` covers remotes that name no forge repository (a mirror, ``file://``, ``git://``):
+    the host, if the remote has one, still serves to infer ``kind`` and ``api_url``; if it has none,
+    both must be set.
+    """
+    if settings.repository is None:
+        return parse_remote(remote_url)
+    try:
+        remote = parse_remote(remote_url)
+    except ConfigError:
+        if settings.kind is None or settings.api_url is None:
+            raise ConfigError(
+                f"remote {redact_remote(remote_url)} names no forge host: "
+                "with repository set, also set kind and api_url",
+                key="git.forge",
+            ) from None
+        return RemoteRepository(host="", port=None, scheme="", path=settings.repository)
+    return replace(remote, path=settings.repository)
+
+
 def forge_kind(remote: RemoteRepository, settings: ForgeSettings) -> ForgeKind:
     if settings.kind is not None:
         return settings.kind
@@ -92,11 +114,9 @@ def api_base_url(remote: RemoteRepository, kind: ForgeKind, settings: ForgeSetti
     return web + _API_SUFFIX[kind]
 
 
-def github_like_repo(remote: RemoteRepository, kind: ForgeKind) -> tuple[str, str]:
-    """GitHub and Gitea address repositories as exactly ``owner/repo``."""
+def github_like_repo(remote: RemoteRepository, kind: ForgeKind, key: str = "git.url") -> tuple[str, str]:
+    """GitHub and Gitea address repositories as exactly ``owner/repo``; ``key`` is where the path came from."""
     owner, _, repo = remote.path.partition("/")
     if "/" in repo:
-        raise ConfigError(
-            f"{kind} repositories are owner/repo, but the remote names {remote.path}", key="git.url"
-        )
+        raise ConfigError(f"{kind} repositories are owner/repo, but {key} names {remote.path}", key=key)
     return owner, repo

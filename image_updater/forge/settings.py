@@ -40,6 +40,7 @@ class ForgeSettings(BaseModel):
 
     kind: Literal["github", "gitlab", "gitea"] | None = None
     api_url: str | None = None
+    repository: str | None = Field(default=None, pattern=r"^[^/\s]+(/[^/\s]+)+$")
     token_file: str | None = None
     token_env: str | None = None
     github_app: GitHubAppSettings | None = None

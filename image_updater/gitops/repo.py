@@ -81,7 +81,10 @@ class ConfigRepo:
             with self.repo.git.custom_environment(**self._env):
                 return str(self.repo.git.execute(["git", *args]))
         except git.GitCommandError as exc:
-            detail = redact_url(str(exc.stderr or exc).strip())
+            # push --porcelain gives the reason per ref on stdout ("!  ref  [rejected] (stale info)").
+            refused = [" ".join(line[1:].split()) for line in str(exc.stdout or "").splitlines()
+                       if line.startswith("!")]
+            detail = redact_url("; ".join([*refused, str(exc.stderr or exc).strip()]))
             if args and args[0] == "push" and _REJECTED.search(detail):
                 raise PushRejectedError(f"push to {redact_url(self.settings.url)} rejected: {detail}") from None
             raise GitError(f"git {args[0]} failed for {redact_url(self.settings.url)}: {detail}") from None
@@ -178,10 +181,14 @@ class ConfigRepo:
         """Rebuild ``branch`` as one commit on top of the current base and push it with a lease.
 
         The lease is the branch's value at our fetch: if anyone pushed to it since, git refuses
-        and we report it instead of clobbering their work. The base branch is never written.
+        and we report it instead of clobbering their work. A branch whose tip someone else made
+        (a fix-up, a merge of the base) is left alone for the same reason. The base branch is
+        never written.
         """
         self.sync()
         expected = self.remote_sha(branch)
+        if expected is not None:
+            self._refuse_foreign_tip(branch, expected)
         changes = apply(self.root)
         paths = self._changed_paths()
         if not changes or not paths:
@@ -192,6 +199,19 @@ class ConfigRepo:
         lease = f"--force-with-lease=refs/heads/{branch}:{expected or ''}"
         self._git("push", "--porcelain", lease, "origin", f"HEAD:refs/heads/{branch}")
         return Delivery(sha, tuple(changes), 1, "branch-updated")
+
+    def _refuse_foreign_tip(self, branch: str, tip: str) -> None:
+        """Raise when the branch's last commit was not made by us: rebuilding it would drop that work."""
+        commit = self.repo.commit(tip)
+        ours = self.settings.author.email.lower()
+        made_by = {str(commit.author.email).lower(), str(commit.committer.email).lower()}
+        if made_by != {ours}:
+            who = ", ".join(sorted(made_by - {ours}))
+            raise GitError(
+                f"branch {branch} on {redact_url(self.settings.url)} has a commit by {who} "
+                f"({tip[:12]}) on top of ours: not rebuilding it, so that work is kept; delete the "
+                "branch to let image-updater start it again"
+            )
 
     def _same_update(self, existing: str, new: str) -> bool:
         """True when the branch already holds this exact change on this exact base."""
