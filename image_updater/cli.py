@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("--filter", default=None, help="regex with named groups (unanchored)")
     test.add_argument("--extract", default=None, help="value to order, e.g. '$ts'")
     test.add_argument("--order", choices=["alphabetical", "numerical"], default=None)
-    test.add_argument("--direction", choices=["asc", "desc"], default="asc")
+    test.add_argument("--direction", choices=["asc", "desc"], default="asc", help="with --order")
     test.add_argument("--newest-build", action="store_true", help="order by the image's creation time")
     test.add_argument("--digest", default=None, metavar="TAG", help="track the digest of a mutable tag")
     test.add_argument("--compatible-suffix", action="store_true")
@@ -45,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("--ignore", action="append", default=[], help="glob of tags to ignore (repeatable)")
     test.add_argument("--platform", action="append", default=[], help="required platform os/arch (repeatable)")
     test.add_argument("--allow-downgrade", action="store_true")
+    test.add_argument("--insecure", action="store_true", help="plain http, no TLS verification (local registries)")
 
     sub.add_parser("version", help="print the version")
     return parser

@@ -8,33 +8,47 @@ import sys
 
 from pydantic import ValidationError
 
-from image_updater.config import load_settings
+from image_updater.config import Settings, load_settings
 from image_updater.errors import ConfigError
 from image_updater.policy import PolicySpec, SelectionRules, TagMetadata, metadata_needed, select
-from image_updater.registry import RegistryClient
+from image_updater.reference import ImageReference
+from image_updater.registry import RegistryClient, RegistrySettings
 
 
 def _policy(args: argparse.Namespace) -> tuple[PolicySpec, SelectionRules]:
+    """Only the flags given reach the models, so their validators judge exactly what was asked."""
+    given = {
+        "semver": args.semver, "filter": args.filter, "extract": args.extract, "order": args.order,
+        "direction": args.direction if args.order else None, "digest": args.digest,
+        "lenient": args.lenient or None, "newest_build": args.newest_build or None,
+        "compatible_suffix": args.compatible_suffix or None,
+    }
+    spec_fields = {k: v for k, v in given.items() if v is not None}
+    if not any(k in spec_fields for k in ("semver", "order", "newest_build", "digest")):
+        spec_fields["semver"] = "*"
     try:
-        spec = PolicySpec(semver=args.semver, lenient=args.lenient, filter=args.filter, extract=args.extract,
-                          order=args.order, direction=args.direction, newest_build=args.newest_build,
-                          digest=args.digest, compatible_suffix=args.compatible_suffix) \
-            if any((args.semver is not None, args.order, args.newest_build, args.digest)) \
-            else PolicySpec(semver="*", lenient=args.lenient, filter=args.filter, extract=args.extract,
-                            compatible_suffix=args.compatible_suffix)
+        spec = PolicySpec(**spec_fields)
         rules = SelectionRules(allow=args.allow, ignore=args.ignore, platforms=args.platform,
                                allow_downgrade=args.allow_downgrade)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        raise ConfigError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}", source="command line") from None
+        key = ".".join(map(str, first["loc"])) or "policy"
+        raise ConfigError(f"{key}: {first['msg']}", source="command line") from None
     return spec, rules
+
+
+def _registries(args: argparse.Namespace, settings: Settings | None) -> list[RegistrySettings]:
+    registries = list(settings.registries) if settings else []
+    if args.insecure:
+        domain = ImageReference.parse(args.image).domain
+        registries.append(RegistrySettings(name=domain, url=f"http://{domain}", prefix=domain, insecure=True))
+    return registries
 
 
 async def run_test(args: argparse.Namespace) -> int:
     spec, rules = _policy(args)
     settings = load_settings(args.config) if args.config else None
-    client = RegistryClient(settings.registries if settings else [],
-                            docker_config=settings.docker_config if settings else None)
+    client = RegistryClient(_registries(args, settings), docker_config=settings.docker_config if settings else None)
     try:
         tags = await client.list_tags(args.image)
         wanted = metadata_needed(spec, rules, tags, args.current)
