@@ -14,10 +14,12 @@ from image_updater.errors import ConfigError, InvalidReferenceError
 from image_updater.forge import ForgeSettings, PullRequestSettings
 from image_updater.gitops import CommitSettings, GitSettings
 from image_updater.gitops.message import validate_template
+from image_updater.manifests import MANAGER_NAMES
 from image_updater.policy import PolicySpec, SelectionRules
 from image_updater.reference import ImageReference
 from image_updater.registry import RegistriesSettings, RegistrySettings
 from image_updater.service import ServiceSettings
+from image_updater.service.settings import parse_duration
 
 
 class KeyPathSettings(BaseModel):
@@ -31,8 +33,9 @@ class KeyPathSettings(BaseModel):
 
     @model_validator(mode="after")
     def _one_target(self) -> KeyPathSettings:
-        if not (self.tag or self.digest):
-            raise ValueError("a key path needs `tag` (or `digest`)")
+        if not self.tag:
+            # the key-path manager locates an image by its tag key; a digest key alone would find nothing
+            raise ValueError("a key path needs `tag` (the digest key alone locates nothing)")
         return self
 
 
@@ -46,6 +49,12 @@ class ImageSettings(SelectionRules):
     group: str | None = None
     interval: float | None = Field(default=None, gt=0)
     key_paths: list[KeyPathSettings] = Field(default_factory=list)
+
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _duration(cls, value: float | int | str | None) -> float | None:
+        """The same duration syntax as ``service.interval`` (``300``, ``"90s"``, ``"5m"``, ``"1h30m"``)."""
+        return None if value is None else parse_duration(value)
 
     @field_validator("image")
     @classmethod
@@ -68,7 +77,16 @@ class CustomResourceSettings(BaseModel):
 class ManifestSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     custom_resources: list[CustomResourceSettings] = Field(default_factory=list)
-    managers: list[Literal["kubernetes", "kustomize", "helm", "marker", "compose", "argocd"]] | None = None
+    managers: list[str] | None = None
+
+    @field_validator("managers")
+    @classmethod
+    def _known_managers(cls, value: list[str] | None) -> list[str] | None:
+        """Checked against the engine's own list, so a new manager (or ``keypath``) is never refused."""
+        unknown = sorted(set(value or ()) - MANAGER_NAMES)
+        if unknown:
+            raise ValueError(f"unknown manager {', '.join(unknown)}; known: {', '.join(sorted(MANAGER_NAMES))}")
+        return value
 
 
 class WriteSettings(BaseModel):
