@@ -220,7 +220,7 @@ def test_override_errors_name_the_variable(tmp_path: Path) -> None:
     assert "environment variable IMAGE_UPDATER_SERVICE__PORT, service.port: " in message
     assert "line" not in message  # the file's 8081 is not what failed
     assert load_error(tmp_path, MINIMAL, {"IMAGE_UPDATER_GIT__BRNACH": "x"}) == \
-        "environment variable IMAGE_UPDATER_GIT__BRNACH: git.brnach is not a settings key"
+        "environment variable IMAGE_UPDATER_GIT__BRNACH: git.brnach is not a settings key (did you mean BRANCH?)"
     assert "the list has 0 entries" in load_error(tmp_path, MINIMAL, {"IMAGE_UPDATER_IMAGES__0__NAME": "x"})
     assert "address an entry by its index" in load_error(tmp_path, MINIMAL, {"IMAGE_UPDATER_IMAGES__WEB": "x"})
 

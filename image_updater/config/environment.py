@@ -9,6 +9,7 @@ be JSON and say so by variable name, and every override remembers which variable
 
 from __future__ import annotations
 
+import difflib
 import json
 import types
 import typing
@@ -65,7 +66,9 @@ def _step(annotation: Any, part: str, parent: Location) -> tuple[str | int, Any]
     if _is_model(annotation):
         fields = annotation.model_fields
         if part not in fields:
-            return f"{where + '.' if where else ''}{part} is not a settings key"
+            close = difflib.get_close_matches(part, list(fields), n=1)
+            hint = f" (did you mean {close[0].upper()}?)" if close else ""
+            return f"{where + '.' if where else ''}{part} is not a settings key{hint}"
         return part, fields[part].annotation
     if typing.get_origin(annotation) is list:
         if not part.isdigit():
