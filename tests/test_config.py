@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -241,3 +243,47 @@ def test_foreign_prefixed_variables_are_ignored(tmp_path: Path) -> None:
 def test_key_path_needs_a_tag_key(tmp_path: Path) -> None:
     text = MINIMAL + "images:\n  - name: web\n    image: x/web\n    key_paths:\n      - {digest: web.digest}\n"
     assert "line 7, images.0.key_paths.0: a key path needs `tag`" in load_error(tmp_path, text)
+
+
+# --- settings shown in the docs and the chart --------------------------------------------------------------
+
+SHOWN_IN = ["README.md", "docs/configuration.md", "docs/getting-started.md", "docs/registries.md",
+            "docs/webhooks.md"]
+
+
+def _shown_settings() -> list[tuple[str, dict[str, Any]]]:
+    """Settings documents in the docs' YAML blocks (a `config:` of chart values counts; so does a
+    `- name:` fragment of registries.md, read as a registries list) plus the chart's default `config`.
+
+    Read as the loader reads (round-trip mode: YAML 1.2 as ruamel's safe mode is stricter about flow maps).
+    """
+    yaml = YAML(typ="rt")
+    found: list[tuple[str, dict[str, Any]]] = []
+    for name in SHOWN_IN:
+        text = (ROOT / name).read_text()
+        for number, block in enumerate(re.findall(r"```yaml\n(.*?)```", text, flags=re.DOTALL)):
+            if block.startswith("  - name:"):
+                block = "registries:\n" + block
+            for document in yaml.load_all(block):
+                settings = document.get("config", document) if isinstance(document, dict) else None
+                if isinstance(settings, dict) and settings and set(settings) <= set(Settings.model_fields):
+                    found.append((f"{name} yaml block {number + 1}", settings))
+    values = yaml.load((ROOT / "charts" / "image-updater" / "values.yaml").read_text())
+    found.append(("charts/image-updater/values.yaml config", values["config"]))
+    return found
+
+
+def test_settings_shown_in_docs_and_chart_load(tmp_path: Path) -> None:
+    shown = _shown_settings()
+    assert len(shown) >= 10
+    failures = []
+    for where, settings in shown:
+        # snippets show one concern; give them the one required key they may leave out
+        settings = {**settings, "git": {"url": "https://github.com/acme/config.git", **settings.get("git", {})}}
+        path = tmp_path / "shown.yaml"
+        path.write_text(json.dumps(settings))
+        try:
+            load_settings(path, environ={})
+        except ConfigError as exc:
+            failures.append(f"{where}: {exc}")
+    assert not failures, "\n".join(failures)
