@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +12,12 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
+from image_updater.config.environment import EnvOverride, apply_overrides, env_overrides, keys_at
 from image_updater.config.settings import Settings
-from image_updater.errors import ConfigError
+from image_updater.errors import ConfigError, ImageUpdaterError
+
+# pydantic's prefixes for errors raised by our validators; the rest of the message is ours
+_VALIDATOR_PREFIXES = ("Value error, ", "Assertion failed, ")
 
 
 def _line_of(node: Any, loc: tuple[int | str, ...]) -> int | None:
@@ -39,39 +45,78 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
-    """Load ``path`` (default ``./config.yaml``) plus environment overrides."""
+def load_settings(path: str | os.PathLike[str] | None = None, *,
+                  environ: Mapping[str, str] | None = None) -> Settings:
+    """Load ``path`` (default ``./config.yaml``) plus ``IMAGE_UPDATER_*`` overrides from ``environ``.
+
+    ``environ`` defaults to the process environment.
+    """
     source = Path(path or "config.yaml")
     try:
         text = source.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read the settings file: {exc.strerror}", source=str(source)) from None
+        raise ConfigError(f"cannot read the settings file: {exc.strerror} (choose another with --config PATH)",
+                          source=str(source)) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text (byte {exc.start})", source=str(source)) from None
     yaml = YAML(typ="rt")
     try:
         document = yaml.load(text) or {}
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"{source}:{mark.line + 1}" if mark is not None else str(source)
-        raise ConfigError(f"not valid YAML: {exc.problem}", source=where) from None
+        raise _yaml_error(exc, source) from None
     if not isinstance(document, dict):
-        raise ConfigError("the top level must be a mapping", source=str(source))
+        raise ConfigError("the top level must be a mapping (registries:, git:, images:, …)", source=str(source))
+    overrides = env_overrides(Settings, os.environ if environ is None else environ)
+    values = apply_overrides(_plain(document), overrides)
     try:
-        return Settings(**_plain(document))
+        return Settings.model_validate(values)
     except ValidationError as exc:
-        raise _config_error(exc, document, source) from None
+        raise _config_error(exc, document, source, overrides) from None
+    except ImageUpdaterError as exc:  # a validator that raised our own error instead of ValueError
+        raise ConfigError(str(exc), source=str(source)) from None
 
 
-def _config_error(exc: ValidationError, document: Any, source: Path) -> ConfigError:
-    problems = []
-    first_key: str | None = None
+def _yaml_error(exc: MarkedYAMLError, source: Path) -> ConfigError:
+    mark = exc.problem_mark
+    where = f"{source}:{mark.line + 1}" if mark is not None else str(source)
+    problem = exc.problem or "cannot parse"
+    context = exc.context_mark
+    if exc.context and context is not None and mark is not None and context.line != mark.line:
+        problem += f" ({exc.context} started on line {context.line + 1})"
+    return ConfigError(f"not valid YAML: {problem}", source=where)
+
+
+def _origin(loc: tuple[int | str, ...], document: Any, overrides: list[EnvOverride]) -> tuple[str, int | None]:
+    """Where a value at ``loc`` came from: an environment variable, or a file line (plus variables below)."""
+    setting = [o for o in overrides if loc[:len(o.location)] == o.location]
+    if setting:
+        return f"environment variable {max(setting, key=lambda o: len(o.location)).variable}, ", None
+    line = _line_of(document, loc)
+    below = [o.variable for o in overrides if o.location[:len(loc)] == loc]
+    parts = ([f"line {line}"] if line else []) + ([f"with {', '.join(below)}"] if below else [])
+    return "".join(f"{part}, " for part in parts), line
+
+
+def _message(error: Any) -> str:
+    kind, loc, msg = error["type"], tuple(error["loc"]), str(error["msg"])
+    if kind == "extra_forbidden":
+        known = keys_at(Settings, loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        return "unknown key" + (f" (did you mean {close[0]}?)" if close else "")
+    if kind == "missing":
+        return "required key is missing"
+    for prefix in _VALIDATOR_PREFIXES:
+        msg = msg.removeprefix(prefix)
+    return msg
+
+
+def _config_error(exc: ValidationError, document: Any, source: Path,
+                  overrides: list[EnvOverride]) -> ConfigError:
+    problems: list[tuple[int, str]] = []
     for error in exc.errors(include_url=False, include_input=False):
         loc = tuple(error["loc"])
         key = ".".join(str(p) for p in loc) or "(top level)"
-        first_key = first_key or key
-        line = _line_of(document, loc)
-        where = f"line {line}, " if line else ""
-        kind = error["type"]
-        msg = "unknown key" if kind == "extra_forbidden" else error["msg"]
-        problems.append(f"{where}{key}: {msg}")
-    message = "; ".join(problems)
+        where, line = _origin(loc, document, overrides)
+        problems.append((line or 0, f"{where}{key}: {_message(error)}"))
+    message = "; ".join(text for _, text in sorted(problems, key=lambda p: p[0]))
     return ConfigError(message, source=str(source))

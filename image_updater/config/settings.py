@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from image_updater.errors import ConfigError, InvalidReferenceError
 from image_updater.forge import ForgeSettings, PullRequestSettings
-from image_updater.gitops import GitSettings
+from image_updater.gitops import CommitSettings, GitSettings
 from image_updater.gitops.message import validate_template
+from image_updater.manifests import MANAGER_NAMES
 from image_updater.policy import PolicySpec, SelectionRules
 from image_updater.reference import ImageReference
-from image_updater.registry import RegistrySettings
+from image_updater.registry import RegistriesSettings, RegistrySettings
 from image_updater.service import ServiceSettings
+from image_updater.service.settings import parse_duration
 
 
 class KeyPathSettings(BaseModel):
@@ -31,8 +33,9 @@ class KeyPathSettings(BaseModel):
 
     @model_validator(mode="after")
     def _one_target(self) -> KeyPathSettings:
-        if not (self.tag or self.digest):
-            raise ValueError("a key path needs `tag` (or `digest`)")
+        if not self.tag:
+            # the key-path manager locates an image by its tag key; a digest key alone would find nothing
+            raise ValueError("a key path needs `tag` (the digest key alone locates nothing)")
         return self
 
 
@@ -47,10 +50,19 @@ class ImageSettings(SelectionRules):
     interval: float | None = Field(default=None, gt=0)
     key_paths: list[KeyPathSettings] = Field(default_factory=list)
 
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _duration(cls, value: float | int | str | None) -> float | None:
+        """The same duration syntax as ``service.interval`` (``300``, ``"90s"``, ``"5m"``, ``"1h30m"``)."""
+        return None if value is None else parse_duration(value)
+
     @field_validator("image")
     @classmethod
     def _repository_only(cls, value: str) -> str:
-        ref = ImageReference.parse(value)
+        try:
+            ref = ImageReference.parse(value)
+        except InvalidReferenceError as exc:
+            raise ValueError(str(exc)) from None
         if ref.tag or ref.digest:
             raise ValueError(f"{value!r}: give the repository only, without a tag or digest")
         return value
@@ -65,7 +77,16 @@ class CustomResourceSettings(BaseModel):
 class ManifestSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     custom_resources: list[CustomResourceSettings] = Field(default_factory=list)
-    managers: list[Literal["kubernetes", "kustomize", "helm", "marker", "compose", "argocd"]] | None = None
+    managers: list[str] | None = None
+
+    @field_validator("managers")
+    @classmethod
+    def _known_managers(cls, value: list[str] | None) -> list[str] | None:
+        """Checked against the engine's own list, so a new manager (or ``keypath``) is never refused."""
+        unknown = sorted(set(value or ()) - MANAGER_NAMES)
+        if unknown:
+            raise ValueError(f"unknown manager {', '.join(unknown)}; known: {', '.join(sorted(MANAGER_NAMES))}")
+        return value
 
 
 class WriteSettings(BaseModel):
@@ -81,12 +102,21 @@ class RepoSettings(GitSettings):
     write: WriteSettings = WriteSettings()
     forge: ForgeSettings = ForgeSettings()
 
+    @field_validator("commit")
+    @classmethod
+    def _message_template(cls, value: CommitSettings) -> CommitSettings:
+        """Fail at load time, with the file line, rather than at the first commit."""
+        try:
+            validate_template(value.message)
+        except ConfigError as exc:
+            raise ValueError(str(exc).removeprefix("key git.commit.message: ")) from None
+        return value
 
-class Settings(BaseSettings):
-    """Everything image-updater needs; file first, ``IMAGE_UPDATER_*`` environment on top."""
 
-    model_config = SettingsConfigDict(env_prefix="IMAGE_UPDATER_", env_nested_delimiter="__", extra="forbid",
-                                      nested_model_default_partial_update=True)
+class Settings(BaseModel):
+    """Everything image-updater needs; ``load_settings`` builds it from the file plus the environment."""
+
+    model_config = ConfigDict(extra="forbid")
     registries: list[RegistrySettings] = []
     docker_config: str | None = None
     git: RepoSettings
@@ -94,24 +124,22 @@ class Settings(BaseSettings):
     manifests: ManifestSettings = ManifestSettings()
     service: ServiceSettings = ServiceSettings()
 
-    @model_validator(mode="after")
-    def _unique_names(self) -> Settings:
+    @field_validator("registries")
+    @classmethod
+    def _distinct_registries(cls, value: list[RegistrySettings]) -> list[RegistrySettings]:
+        try:
+            RegistriesSettings(registries=value)  # the registry package owns the uniqueness rule
+        except ValidationError as exc:
+            raise ValueError("; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())) \
+                from None
+        return value
+
+    @field_validator("images")
+    @classmethod
+    def _unique_names(cls, value: list[ImageSettings]) -> list[ImageSettings]:
         seen: set[str] = set()
-        for image in self.images:
+        for image in value:
             if image.name in seen:
                 raise ValueError(f"image name {image.name!r} is used twice")
             seen.add(image.name)
-        validate_template(self.git.commit.message)
-        return self
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Environment overrides the file (passed as init values), as operators expect.
-        return (env_settings, init_settings)
+        return value
