@@ -247,8 +247,8 @@ def test_key_path_needs_a_tag_key(tmp_path: Path) -> None:
 
 # --- settings shown in the docs and the chart --------------------------------------------------------------
 
-SHOWN_IN = ["README.md", "docs/configuration.md", "docs/getting-started.md", "docs/registries.md",
-            "docs/webhooks.md"]
+SHOWN_IN = ["README.md", "docs/configuration.md", "docs/getting-started.md", "docs/registries.md", "docs/policies.md",
+            "docs/webhooks.md", "docs/pull-requests.md"]
 
 
 def _shown_settings() -> list[tuple[str, dict[str, Any]]]:

@@ -12,8 +12,8 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
-from image_updater.config.environment import EnvOverride, apply_overrides, env_overrides, keys_at
-from image_updater.config.settings import Settings
+from image_updater.config.environment import EnvOverride, env_overrides, keys_at
+from image_updater.config.settings import ENVIRON_KEY, Settings
 from image_updater.errors import ConfigError, ImageUpdaterError
 
 # pydantic's prefixes for errors raised by our validators; the rest of the message is ours
@@ -66,10 +66,10 @@ def load_settings(path: str | os.PathLike[str] | None = None, *,
         raise _yaml_error(exc, source) from None
     if not isinstance(document, dict):
         raise ConfigError("the top level must be a mapping (registries:, git:, images:, …)", source=str(source))
-    overrides = env_overrides(Settings, os.environ if environ is None else environ)
-    values = apply_overrides(_plain(document), overrides)
+    environ = os.environ if environ is None else environ
+    overrides = env_overrides(Settings, environ)  # kept to say which variable a bad value came from
     try:
-        return Settings.model_validate(values)
+        return Settings(**_plain(document), **{ENVIRON_KEY: environ})
     except ValidationError as exc:
         raise _config_error(exc, document, source, overrides) from None
     except ImageUpdaterError as exc:  # a validator that raised our own error instead of ValueError

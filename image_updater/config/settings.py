@@ -6,10 +6,14 @@ module only composes them, so adding a concern never means editing a god-object.
 
 from __future__ import annotations
 
-from typing import Literal
+import os
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from image_updater.config.environment import apply_overrides, env_overrides
 from image_updater.errors import ConfigError, InvalidReferenceError
 from image_updater.forge import ForgeSettings, PullRequestSettings
 from image_updater.gitops import CommitSettings, GitSettings
@@ -113,10 +117,50 @@ class RepoSettings(GitSettings):
         return value
 
 
-class Settings(BaseModel):
-    """Everything image-updater needs; ``load_settings`` builds it from the file plus the environment."""
+#: Init key through which ``load_settings`` names the environment to read (tests pass their own).
+ENVIRON_KEY = "__image_updater_environ__"
 
-    model_config = ConfigDict(extra="forbid")
+
+class EnvOverrideSource(PydanticBaseSettingsSource):
+    """pydantic-settings source: the settings file's values with ``IMAGE_UPDATER_*`` overrides applied per key.
+
+    pydantic-settings' own environment source replaces a whole list when one entry is overridden
+    (``IMAGE_UPDATER_REGISTRIES__0__URL``); this source resolves each variable against the model
+    (``environment.py``) and sets exactly that key in the file's document.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], init: PydanticBaseSettingsSource) -> None:
+        super().__init__(settings_cls)
+        self._init = init
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self().get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values = dict(self._init())
+        environ = values.pop(ENVIRON_KEY, os.environ)
+        return apply_overrides(values, env_overrides(self.settings_cls, environ))
+
+
+class Settings(BaseSettings):
+    """Everything image-updater needs: the settings file (as init values) plus the environment on top.
+
+    Build it with ``load_settings``, which also turns validation errors into file/line/variable messages.
+    """
+
+    model_config = SettingsConfigDict(extra="forbid")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (EnvOverrideSource(settings_cls, init_settings),)
+
     registries: list[RegistrySettings] = []
     docker_config: str | None = None
     git: RepoSettings

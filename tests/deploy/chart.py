@@ -112,7 +112,7 @@ FULL_VALUES: dict[str, Any] = {
         "failureThreshold": 2,
     },
     "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
-    "extraEnv": [{"name": "IMAGE_UPDATER_LOG__LEVEL", "value": "debug"}],
+    "extraEnv": [{"name": "IMAGE_UPDATER_SERVICE__LOG_LEVEL", "value": "debug"}],
     "podAnnotations": {"example.com/team": "platform"},
     "nodeSelector": {"kubernetes.io/os": "linux"},
 }

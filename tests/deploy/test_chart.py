@@ -93,7 +93,7 @@ def test_container_runs_the_service_with_the_mounted_config() -> None:
 
     env = {e["name"]: e.get("value") for e in container["env"]}
     assert env["IMAGE_UPDATER_SERVICE__PORT"] == str(values["containerPort"])
-    assert env["IMAGE_UPDATER_LOG__LEVEL"] == "debug"
+    assert env["IMAGE_UPDATER_SERVICE__LOG_LEVEL"] == "debug"
     assert container["resources"] == values["resources"]
 
 
