@@ -69,7 +69,8 @@ def load_settings(path: str | os.PathLike[str] | None = None, *,
     environ = os.environ if environ is None else environ
     overrides = env_overrides(Settings, environ)  # kept to say which variable a bad value came from
     try:
-        return Settings(**_plain(document), **{ENVIRON_KEY: environ})
+        values: dict[str, Any] = {**_plain(document), ENVIRON_KEY: environ}
+        return Settings(**values)
     except ValidationError as exc:
         raise _config_error(exc, document, source, overrides) from None
     except ImageUpdaterError as exc:  # a validator that raised our own error instead of ValueError
