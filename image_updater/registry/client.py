@@ -151,7 +151,10 @@ class RegistryClient:
 
     async def list_tags(self, image: str) -> list[str]:
         """Every tag of the repository, following ``Link: rel="next"`` pages to the end."""
-        repo = self.repository(image)
+        return await self.list_repository_tags(self.repository(image))
+
+    async def list_repository_tags(self, repo: Repository) -> list[str]:
+        """``list_tags`` for an already resolved repository (the scanner resolves each image once)."""
         url: str | None = repo.url("tags/list")
         if repo.registry.page_size and repo.registry.name not in self._without_page_size:
             url = f"{url}?n={repo.registry.page_size}"
@@ -160,7 +163,7 @@ class RegistryClient:
         while url is not None:
             if url in seen_urls:
                 raise RegistryProtocolError(f"tag pages loop back to {url}", registry=repo.registry.name,
-                                            image=image)
+                                            image=repo.image)
             seen_urls.add(url)
             page = await self._tag_page(repo, url, first=len(seen_urls) == 1)
             tags.extend(page.tags)
@@ -187,7 +190,7 @@ class RegistryClient:
         raw_tags = data.get("tags", ...) if isinstance(data, dict) else ...
         if raw_tags is None:
             raw_tags = []  # a repository whose tags were all deleted answers "tags": null
-        if not isinstance(raw_tags, list) or not all(isinstance(t, str) for t in raw_tags):
+        if not isinstance(raw_tags, list) or not set(map(type, raw_tags)) <= {str}:
             raise RegistryProtocolError('tag list is not {"tags": [string, ...]}',
                                         registry=repo.registry.name, image=repo.image)
         next_url = next_link(reply.headers.get("Link"), url)

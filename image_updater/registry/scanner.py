@@ -21,10 +21,12 @@ class TagScanner:
 
     async def list_tags(self, image: str) -> list[str]:
         """Tags of ``image``'s repository, fetched at most once per scanner; a fresh list per caller."""
-        repo = self._client.repository(image)
+        return await self._tags_of(self._client.repository(image))
+
+    async def _tags_of(self, repo: Repository) -> list[str]:
         listing = self._listings.get(repo.key)
         if listing is None:
-            listing = asyncio.ensure_future(self._client.list_tags(image))
+            listing = asyncio.ensure_future(self._client.list_repository_tags(repo))
             self._listings[repo.key] = listing
         return list(await asyncio.shield(listing))
 
@@ -38,6 +40,6 @@ class TagScanner:
         repo: Repository | None = None
         try:
             repo = self._client.repository(image)
-            return await self.list_tags(image)
+            return await self._tags_of(repo)
         except Exception as exc:  # isolation is the point: one image never stops the others
             return describe_failure(exc, repo, image)

@@ -148,7 +148,7 @@ class RegistryConnection:
         settings = self.settings
         for attempt in range(settings.retries + 1):
             try:
-                return await self._attempt(method, url, headers, parse_json)
+                return await self._attempt(method, url, headers, parse_json, image)
             except _Transient as failure:
                 reason, server_wait = str(failure), failure.wait
             if server_wait is not None and server_wait > settings.max_retry_wait:
@@ -166,7 +166,8 @@ class RegistryConnection:
         raise RegistryUnavailableError(f"{reason} (gave up after {settings.retries + 1} attempts)",
                                        registry=settings.name, image=image)
 
-    async def _attempt(self, method: str, url: str, headers: dict[str, str], parse_json: bool) -> Reply:
+    async def _attempt(self, method: str, url: str, headers: dict[str, str], parse_json: bool,
+                       image: str | None) -> Reply:
         async with self._slots:
             await self._limiter.wait()
             started = time.perf_counter()
@@ -179,6 +180,10 @@ class RegistryConnection:
                     reply = Reply(status, response.headers, body, str(response.url))
             except TimeoutError:
                 raise _Transient(f"no answer within {self.settings.timeout:g}s") from None
+            except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
+                # not transient: retrying cannot make a certificate trusted
+                reason = f"TLS failed ({type(exc).__name__}); set ca_file for a private CA"
+                raise RegistryUnavailableError(reason, registry=self.settings.name, image=image) from None
             except aiohttp.ClientPayloadError as exc:
                 raise _Transient(f"truncated response ({type(exc).__name__})") from None
             except aiohttp.ClientError as exc:

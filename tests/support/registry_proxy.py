@@ -15,6 +15,7 @@ import asyncio
 import hashlib
 import json
 import re
+import ssl
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -48,7 +49,7 @@ class ProxyBehaviour:
 
 class RegistryProxy:
     def __init__(self, upstream: str, behaviour: ProxyBehaviour | None = None,
-                 port: int | None = None) -> None:
+                 port: int | None = None, ssl_context: ssl.SSLContext | None = None) -> None:
         self.upstream = upstream.rstrip("/")
         self.behaviour = behaviour or ProxyBehaviour()
         self.requests: list[tuple[str, str]] = []  # (method, path?query) as received
@@ -56,7 +57,9 @@ class RegistryProxy:
         self.authorizations: list[str | None] = []
         self.statuses: list[int] = []  # in the order responses were made
         self._session: aiohttp.ClientSession | None = None
-        self.app = ThreadedApp(self._make_app, port)
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests the proxy was serving at once
+        self.app = ThreadedApp(self._make_app, port, ssl_context)
 
     @property
     def url(self) -> str:
@@ -100,7 +103,12 @@ class RegistryProxy:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.requests.append((request.method, request.path_qs))
         self.authorizations.append(request.headers.get("Authorization"))
-        response = await self._respond(request)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            response = await self._respond(request)
+        finally:
+            self.in_flight -= 1
         self.statuses.append(response.status)
         return response
 
