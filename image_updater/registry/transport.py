@@ -41,7 +41,7 @@ class Reply:
     status: int
     headers: CIMultiDictProxy[str]
     body: bytes
-    url: str
+    url: str  # as requested (redirects are followed, but the request's URL is what callers know)
     data: Any = None  # the parsed JSON body when the caller asked for it and the status was 200
 
 
@@ -177,7 +177,7 @@ class RegistryConnection:
                 async with self._client().request(method, url, headers=headers) as response:
                     body = await response.read()
                     status = response.status
-                    reply = Reply(status, response.headers, body, str(response.url))
+                    reply = Reply(status, response.headers, body, url)
             except TimeoutError:
                 raise _Transient(f"no answer within {self.settings.timeout:g}s") from None
             except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
