@@ -73,7 +73,9 @@ class TagScanner:
     async def _outcome(self, repo: Repository | RegistryError) -> list[str] | RegistryError:
         if isinstance(repo, RegistryError):
             return repo
+        listing = self._listings[repo.key]
         try:
-            return list(await asyncio.shield(self._listings[repo.key]))
+            # after the drain our listings are done; only one started by a concurrent list_tags may still run
+            return list(listing.result() if listing.done() else await asyncio.shield(listing))
         except Exception as exc:
             return describe_failure(exc, repo, repo.image)
