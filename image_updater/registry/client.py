@@ -78,7 +78,11 @@ def next_link(header: str | None, current_url: str) -> str | None:
 
 
 class RegistryClient:
-    """Long-lived client for every configured registry plus implicit anonymous HTTPS ones."""
+    """Long-lived client for every configured registry plus implicit anonymous HTTPS ones.
+
+    Use it from one event loop for its whole life (its connection pools and locks belong to that loop);
+    ``aclose`` releases the pools, and the caches and counters stay.
+    """
 
     def __init__(self, registries: Sequence[RegistrySettings], *, docker_config: str | Path | None = None,
                  on_request: RequestObserver | None = None, cache_size: int = 20_000) -> None:

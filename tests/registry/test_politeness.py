@@ -72,3 +72,19 @@ async def test_tls_verification_with_a_private_ca(registry: RegistryServer, tmp_
             assert await client.list_tags(image) == ["1"]  # insecure: the explicit opt-out
     finally:
         proxy.stop()
+
+
+async def test_digest_is_computed_when_the_registry_does_not_send_it(registry: RegistryServer,
+                                                                      proxy: RegistryProxy) -> None:
+    with registry.pusher() as pusher:
+        docker_list = pusher.push_index("legacy", "1.0", ["linux/amd64", "linux/arm64/v8"], oci=False,
+                                        created="2023-06-01T12:00:00Z")
+    proxy.behaviour.strip_digest = True
+    image = f"{proxy.host}/legacy"
+    async with RegistryClient([through(proxy, insecure=True)]) as client:
+        assert await client.resolve_digest(image, "1.0") == docker_list.digest
+        meta = await client.tag_metadata(image, "1.0", ["linux/arm64"])
+    assert [m for m, _ in proxy.requests[:2]] == ["HEAD", "GET"]  # HEAD told nothing: GET and hash the bytes
+    assert meta.digest == docker_list.digest
+    assert meta.platforms == frozenset({"linux/amd64", "linux/arm64", "linux/arm64/v8"})
+    assert meta.created is not None and meta.created.year == 2023

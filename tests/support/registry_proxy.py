@@ -44,6 +44,7 @@ class ProxyBehaviour:
     loop_links: bool = False  # every page links back to the first one
     revoked: set[str] = field(default_factory=set)  # Authorization values answered with the registry's 401
     revoke_bearer: bool = False  # every bearer token is answered with the registry's 401
+    strip_digest: bool = False  # drop Docker-Content-Digest, as some registries and mirrors do
     reject_page_size: bool = False  # tags/list with ``n`` answers 400, as some registries do above a maximum
 
 
@@ -149,6 +150,8 @@ class RegistryProxy:
             headers["ETag"] = tag
             if request.headers.get("If-None-Match") == tag:
                 return web.Response(status=304, headers=headers)
+        if behaviour.strip_digest:
+            headers.pop("Docker-Content-Digest", None)
         if fault in ("truncated", "badjson"):
             return await self._broken_body(request, status, headers, body, fault)
         return web.Response(status=status, headers=headers, body=body)
