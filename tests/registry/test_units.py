@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -10,6 +13,7 @@ from pydantic import ValidationError
 from image_updater.registry import RegistriesSettings, RegistryClient, RegistrySettings
 from image_updater.registry.auth import Challenge, parse_challenges
 from image_updater.registry.client import next_link
+from image_updater.registry.credentials import docker_config_credentials
 from image_updater.registry.manifests import choose_child, index_children, parse_created, platform_name
 from image_updater.registry.settings import normalise_prefix
 from image_updater.registry.transport import retry_after_seconds
@@ -126,3 +130,21 @@ def test_created_times_with_nanoseconds_and_without_zone() -> None:
     assert parse_created("2024-02-03T04:05:06.123456789Z") == expected
     assert parse_created("2024-02-03T04:05:06") == datetime(2024, 2, 3, 4, 5, 6, tzinfo=UTC)
     assert parse_created("yesterday") is None and parse_created(None) is None
+
+
+async def test_docker_hub_entries_match_every_hub_alias(tmp_path: Path) -> None:
+    hub = base64.b64encode(b"hubuser:hubpass").decode()
+    other = base64.b64encode(b"ghuser:ghpass").decode()
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"auths": {"https://index.docker.io/v1/": {"auth": hub},
+                                            "ghcr.io": {"username": "ghuser", "password": "ghpass"},
+                                            "broken.test": {"auth": "not base64!"}},
+                                  "unused": other}))
+    for host in ("registry-1.docker.io", "index.docker.io", "docker.io"):
+        found = await docker_config_credentials(config, host, 1.0, "hub")
+        assert found is not None and found.username == "hubuser"
+        assert found.password.get_secret_value() == "hubpass"
+    ghcr = await docker_config_credentials(config, "ghcr.io", 1.0, "ghcr")
+    assert ghcr is not None and ghcr.username == "ghuser"
+    assert await docker_config_credentials(config, "broken.test", 1.0, "b") is None
+    assert await docker_config_credentials(config, "quay.io", 1.0, "q") is None
