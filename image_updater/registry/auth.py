@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from image_updater.errors import RegistryAuthError
-from image_updater.registry.credentials import CredentialSource
+from image_updater.registry.credentials import Credentials, CredentialSource
 
 _ITEM_RE = re.compile(r"([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*(=)?\s*")
 _VALUE_RE = re.compile(r'"((?:[^"\\]|\\.)*)"|([^\s,]*)')
@@ -94,10 +94,11 @@ class Authenticator:
         if chosen is None:
             raise RegistryAuthError(f"401 without a Basic or Bearer challenge ({challenge_header!r})",
                                     registry=self._registry, image=image)
-        if sent is not None and self._credentials is not None:
-            self._credentials.invalidate()  # rotated secret or expired ext: output: read it again once
         if chosen.scheme == "basic":
             self._bearer = None
+            if sent is not None and self._basic is not None and self._basic != sent:
+                return self._basic  # another request already replaced the refused credentials
+            self._refused(sent)
             creds = await self._get_credentials(image)
             if creds is None:
                 raise RegistryAuthError("the registry requires credentials and none are configured",
@@ -112,11 +113,17 @@ class Authenticator:
             if cached is not None and cached[0] != sent and cached[1] > time.monotonic():
                 return cached[0]  # another request refreshed it while we waited
             self._tokens.pop(scope, None)
+            self._refused(sent)
             token, lifetime = await self._token(chosen, scope, image)
             self._tokens[scope] = (token, time.monotonic() + max(lifetime - _EXPIRY_MARGIN, 1.0))
             return token
 
-    async def _get_credentials(self, image: str | None) -> Any:
+    def _refused(self, sent: str | None) -> None:
+        """What we sent was refused: a rotated secret or an expired ``ext:`` output is read again, once."""
+        if sent is not None and self._credentials is not None:
+            self._credentials.invalidate()
+
+    async def _get_credentials(self, image: str | None) -> Credentials | None:
         return await self._credentials.get() if self._credentials is not None else None
 
     async def _token(self, challenge: Challenge, scope: str, image: str | None) -> tuple[str, float]:

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -48,7 +49,7 @@ class Repository:
     registry: RegistrySettings
     path: str
 
-    @property
+    @cached_property
     def key(self) -> tuple[str, str]:
         return (self.registry.name, self.path)
 
@@ -77,7 +78,11 @@ def next_link(header: str | None, current_url: str) -> str | None:
 
 
 class RegistryClient:
-    """Long-lived client for every configured registry plus implicit anonymous HTTPS ones."""
+    """Long-lived client for every configured registry plus implicit anonymous HTTPS ones.
+
+    Use it from one event loop for its whole life (its connection pools and locks belong to that loop);
+    ``aclose`` releases the pools, and the caches and counters stay.
+    """
 
     def __init__(self, registries: Sequence[RegistrySettings], *, docker_config: str | Path | None = None,
                  on_request: RequestObserver | None = None, cache_size: int = 20_000) -> None:
@@ -90,6 +95,7 @@ class RegistryClient:
         self._documents: BoundedCache[tuple[str, str], dict[str, Any]] = BoundedCache(cache_size)
         self._metadata: BoundedCache[tuple[str, str, tuple[str, ...]], TagMetadata] = BoundedCache(cache_size)
         self._without_page_size: set[str] = set()
+        self._resolved: BoundedCache[str, Repository] = BoundedCache(cache_size)
 
     def __repr__(self) -> str:
         return f"RegistryClient({[r.name for r in self._registries]})"
@@ -115,6 +121,13 @@ class RegistryClient:
 
         An invalid name raises :class:`InvalidReferenceError` before any request is made.
         """
+        known = self._resolved.get(image)
+        if known is None:
+            known = self._resolve(image)
+            self._resolved.put(image, known)
+        return known
+
+    def _resolve(self, image: str) -> Repository:
         written = ImageReference.parse(image).name  # a tag or digest, if given, is not part of the name
         name = canonical_name(written)
         domain, path = split_name(written)
@@ -151,21 +164,28 @@ class RegistryClient:
 
     async def list_tags(self, image: str) -> list[str]:
         """Every tag of the repository, following ``Link: rel="next"`` pages to the end."""
-        repo = self.repository(image)
-        url: str | None = repo.url("tags/list")
+        return await self.list_repository_tags(self.repository(image))
+
+    async def list_repository_tags(self, repo: Repository) -> list[str]:
+        """``list_tags`` for an already resolved repository (the scanner resolves each image once)."""
+        url = repo.url("tags/list")
         if repo.registry.page_size and repo.registry.name not in self._without_page_size:
             url = f"{url}?n={repo.registry.page_size}"
-        tags: list[str] = []
-        seen_urls: set[str] = set()
-        while url is not None:
-            if url in seen_urls:
-                raise RegistryProtocolError(f"tag pages loop back to {url}", registry=repo.registry.name,
-                                            image=image)
-            seen_urls.add(url)
-            page = await self._tag_page(repo, url, first=len(seen_urls) == 1)
+        page = await self._tag_page(repo, url, first=True)
+        if page.next_url is None:
+            return list(page.tags)  # the common case: one page, nothing to merge
+        tags = list(page.tags)
+        seen_urls = {url}
+        next_url: str | None = page.next_url
+        while next_url is not None:
+            if next_url in seen_urls:
+                raise RegistryProtocolError(f"tag pages loop back to {next_url}", registry=repo.registry.name,
+                                            image=repo.image)
+            seen_urls.add(next_url)
+            page = await self._tag_page(repo, next_url, first=False)
             tags.extend(page.tags)
-            url = page.next_url
-        return list(dict.fromkeys(tags))
+            next_url = page.next_url
+        return list(dict.fromkeys(tags))  # pages of a moving listing may overlap
 
     async def _tag_page(self, repo: Repository, url: str, *, first: bool) -> _Page:
         cached = self._pages.get(url)
@@ -187,7 +207,7 @@ class RegistryClient:
         raw_tags = data.get("tags", ...) if isinstance(data, dict) else ...
         if raw_tags is None:
             raw_tags = []  # a repository whose tags were all deleted answers "tags": null
-        if not isinstance(raw_tags, list) or not all(isinstance(t, str) for t in raw_tags):
+        if not isinstance(raw_tags, list) or not set(map(type, raw_tags)) <= {str}:
             raise RegistryProtocolError('tag list is not {"tags": [string, ...]}',
                                         registry=repo.registry.name, image=repo.image)
         next_url = next_link(reply.headers.get("Link"), url)

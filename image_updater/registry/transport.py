@@ -41,7 +41,7 @@ class Reply:
     status: int
     headers: CIMultiDictProxy[str]
     body: bytes
-    url: str
+    url: str  # as requested (redirects are followed, but the request's URL is what callers know)
     data: Any = None  # the parsed JSON body when the caller asked for it and the status was 200
 
 
@@ -99,7 +99,7 @@ class RegistryConnection:
                  observer: RequestObserver | None = None) -> None:
         self.settings = settings
         self._observer = observer
-        self._limiter = RateLimiter(settings.rate_limit)
+        self._limiter = RateLimiter(settings.rate_limit) if settings.rate_limit > 0 else None
         self._slots = asyncio.Semaphore(settings.max_concurrency)
         self._session: aiohttp.ClientSession | None = None
         self.auth = Authenticator(settings.name, credentials, self._fetch_token)
@@ -111,7 +111,7 @@ class RegistryConnection:
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self.settings.max_concurrency, ssl=_ssl_for(self.settings),
-                                             ttl_dns_cache=300, enable_cleanup_closed=True)
+                                             ttl_dns_cache=300)
             self._session = aiohttp.ClientSession(
                 connector=connector, timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
                 headers={"User-Agent": "image-updater"}, auto_decompress=True)
@@ -127,8 +127,9 @@ class RegistryConnection:
         """Send with retries; on 401 answer the challenge and send once more; a second 401 is fatal."""
         sent = self.auth.header(scope)
         for attempt in range(2):
-            request_headers = dict(headers or {})
+            request_headers = dict(headers) if headers else None
             if sent is not None:
+                request_headers = request_headers or {}
                 request_headers["Authorization"] = sent
             reply = await self._send_with_retries(method, url, request_headers, image, parse_json)
             if reply.status != 401:
@@ -143,12 +144,12 @@ class RegistryConnection:
         reply = await self._send_with_retries("GET", url, headers, None, True)
         return reply.status, reply.data
 
-    async def _send_with_retries(self, method: str, url: str, headers: dict[str, str], image: str | None,
-                                 parse_json: bool) -> Reply:
+    async def _send_with_retries(self, method: str, url: str, headers: dict[str, str] | None,
+                                 image: str | None, parse_json: bool) -> Reply:
         settings = self.settings
         for attempt in range(settings.retries + 1):
             try:
-                return await self._attempt(method, url, headers, parse_json)
+                return await self._attempt(method, url, headers, parse_json, image)
             except _Transient as failure:
                 reason, server_wait = str(failure), failure.wait
             if server_wait is not None and server_wait > settings.max_retry_wait:
@@ -166,9 +167,11 @@ class RegistryConnection:
         raise RegistryUnavailableError(f"{reason} (gave up after {settings.retries + 1} attempts)",
                                        registry=settings.name, image=image)
 
-    async def _attempt(self, method: str, url: str, headers: dict[str, str], parse_json: bool) -> Reply:
+    async def _attempt(self, method: str, url: str, headers: dict[str, str] | None, parse_json: bool,
+                       image: str | None) -> Reply:
         async with self._slots:
-            await self._limiter.wait()
+            if self._limiter is not None:
+                await self._limiter.wait()
             started = time.perf_counter()
             status: int | None = None
             self.requests += 1
@@ -176,9 +179,13 @@ class RegistryConnection:
                 async with self._client().request(method, url, headers=headers) as response:
                     body = await response.read()
                     status = response.status
-                    reply = Reply(status, response.headers, body, str(response.url))
+                    response_headers = response.headers
             except TimeoutError:
                 raise _Transient(f"no answer within {self.settings.timeout:g}s") from None
+            except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
+                # not transient: retrying cannot make a certificate trusted
+                reason = f"TLS failed ({type(exc).__name__}); set ca_file for a private CA"
+                raise RegistryUnavailableError(reason, registry=self.settings.name, image=image) from None
             except aiohttp.ClientPayloadError as exc:
                 raise _Transient(f"truncated response ({type(exc).__name__})") from None
             except aiohttp.ClientError as exc:
@@ -187,12 +194,13 @@ class RegistryConnection:
                 if self._observer is not None:
                     self._observer(self.settings.name, status, time.perf_counter() - started)
         if status in _RETRY_AFTER_STATUSES:
-            raise _Transient(f"HTTP {status}", retry_after_seconds(reply.headers.get("Retry-After")))
+            raise _Transient(f"HTTP {status}", retry_after_seconds(response_headers.get("Retry-After")))
         if status in _TRANSIENT_STATUSES:
             raise _Transient(f"HTTP {status}")
+        data = None
         if parse_json and status == 200:
             try:
-                return Reply(status, reply.headers, body, reply.url, json.loads(body))
+                data = json.loads(body)
             except ValueError:
                 raise _Transient("truncated or invalid JSON body") from None
-        return reply
+        return Reply(status, response_headers, body, url, data)

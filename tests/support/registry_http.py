@@ -7,6 +7,7 @@ its own event loop serves sync fixtures and async tests alike.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 from collections.abc import Callable
 
@@ -18,8 +19,10 @@ from tests.support.registry import free_port
 class ThreadedApp:
     """``start()`` returns once the server accepts connections; ``stop()`` shuts it and its thread down."""
 
-    def __init__(self, make_app: Callable[[], web.Application], port: int | None = None) -> None:
+    def __init__(self, make_app: Callable[[], web.Application], port: int | None = None,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
         self._make_app = make_app
+        self._ssl = ssl_context
         self.port = port or free_port()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -27,7 +30,7 @@ class ThreadedApp:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self._ssl else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def host(self) -> str:
@@ -36,7 +39,7 @@ class ThreadedApp:
     async def _start(self) -> None:
         self._runner = web.AppRunner(self._make_app(), access_log=None, handle_signals=False)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port, backlog=512).start()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port, backlog=512, ssl_context=self._ssl).start()
 
     async def _stop(self) -> None:
         if self._runner is not None:

@@ -15,6 +15,7 @@ import asyncio
 import hashlib
 import json
 import re
+import ssl
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -43,12 +44,13 @@ class ProxyBehaviour:
     loop_links: bool = False  # every page links back to the first one
     revoked: set[str] = field(default_factory=set)  # Authorization values answered with the registry's 401
     revoke_bearer: bool = False  # every bearer token is answered with the registry's 401
+    strip_digest: bool = False  # drop Docker-Content-Digest, as some registries and mirrors do
     reject_page_size: bool = False  # tags/list with ``n`` answers 400, as some registries do above a maximum
 
 
 class RegistryProxy:
     def __init__(self, upstream: str, behaviour: ProxyBehaviour | None = None,
-                 port: int | None = None) -> None:
+                 port: int | None = None, ssl_context: ssl.SSLContext | None = None) -> None:
         self.upstream = upstream.rstrip("/")
         self.behaviour = behaviour or ProxyBehaviour()
         self.requests: list[tuple[str, str]] = []  # (method, path?query) as received
@@ -56,7 +58,9 @@ class RegistryProxy:
         self.authorizations: list[str | None] = []
         self.statuses: list[int] = []  # in the order responses were made
         self._session: aiohttp.ClientSession | None = None
-        self.app = ThreadedApp(self._make_app, port)
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests the proxy was serving at once
+        self.app = ThreadedApp(self._make_app, port, ssl_context)
 
     @property
     def url(self) -> str:
@@ -100,7 +104,12 @@ class RegistryProxy:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.requests.append((request.method, request.path_qs))
         self.authorizations.append(request.headers.get("Authorization"))
-        response = await self._respond(request)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            response = await self._respond(request)
+        finally:
+            self.in_flight -= 1
         self.statuses.append(response.status)
         return response
 
@@ -141,6 +150,8 @@ class RegistryProxy:
             headers["ETag"] = tag
             if request.headers.get("If-None-Match") == tag:
                 return web.Response(status=304, headers=headers)
+        if behaviour.strip_digest:
+            headers.pop("Docker-Content-Digest", None)
         if fault in ("truncated", "badjson"):
             return await self._broken_body(request, status, headers, body, fault)
         return web.Response(status=status, headers=headers, body=body)
@@ -197,7 +208,12 @@ def main() -> None:
         await web.TCPSite(runner, "127.0.0.1", args.port, backlog=1024).start()
         await asyncio.Event().wait()
 
-    asyncio.run(serve())
+    try:
+        import uvloop  # the proxy's own CPU should disturb a benchmark as little as possible
+    except ImportError:
+        asyncio.run(serve())
+    else:
+        uvloop.run(serve())
 
 
 if __name__ == "__main__":
