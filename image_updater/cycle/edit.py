@@ -55,18 +55,30 @@ def manager_options(settings: Settings) -> ManagerOptions:
 def iter_yaml_files(root: Path, paths: Sequence[str]) -> Iterator[str]:
     """Relative paths of YAML files under the configured paths, sorted, never inside ``.git``."""
     seen: set[str] = set()
+    top = root.resolve()
     for base in paths:
-        start = (root / base).resolve()
-        if not start.is_relative_to(root.resolve()):
+        start = (top / base).resolve()
+        if not start.is_relative_to(top):
             raise ImageUpdaterError(f"git.paths entry {base!r} points outside the repository")
-        candidates = [start] if start.is_file() else sorted(start.rglob("*"))
-        for path in candidates:
-            rel = path.relative_to(root.resolve()).as_posix()
-            if ".git" in path.relative_to(root.resolve()).parts or rel in seen:
+        for path in [start] if start.is_file() else _walk(start):
+            parts = path.relative_to(top).parts
+            rel = "/".join(parts)
+            if ".git" in parts or rel in seen:
                 continue
-            if path.is_file() and path.suffix in YAML_SUFFIXES:
+            if path.suffix in YAML_SUFFIXES and path.is_file():
                 seen.add(rel)
                 yield rel
+
+
+def _walk(start: Path) -> list[Path]:
+    """Every entry below ``start`` in ``Path`` order, like ``sorted(start.rglob("*"))``, but never
+    descending into ``.git``, whose loose objects outnumber a config repo's own files."""
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(start):
+        dirs[:] = [d for d in dirs if d != ".git"]
+        here = Path(folder)
+        found.extend(here / name for name in dirs + files)
+    return sorted(found)
 
 
 def bind(found: FoundImage, images: Sequence[ImageSettings]) -> ImageSettings | None:
@@ -86,18 +98,45 @@ def bind(found: FoundImage, images: Sequence[ImageSettings]) -> ImageSettings | 
     return None
 
 
-def index_repo(root: Path, settings: Settings) -> RepoIndex:
-    """Parse every candidate file once and bind what the managers find."""
+@dataclass
+class ParseCache:
+    """Parsed files of the last index, reused for every file whose bytes have not changed since.
+
+    Parsing (compose plus every manager) is nearly all of an index's time, and between two cycles a
+    config repo usually changes in a file or two; so a long-lived ``Updater`` keeps one of these.
+    Entries hold the exact bytes they were parsed from, compared on lookup, and the manager options
+    they were parsed with; files gone from the tree are dropped at each index.
+    """
+
+    options: ManagerOptions | None = None
+    # path -> (bytes, parsed file | parse error text | None when no manager could find anything)
+    entries: dict[str, tuple[bytes, ManifestFile | str | None]] = field(default_factory=dict)
+
+
+def _parse(rel: str, data: bytes, options: ManagerOptions) -> ManifestFile | str | None:
+    if not could_hold_images(rel, data, options):
+        return None
+    try:
+        return ManifestFile.parse(rel, data, options)
+    except ManifestError as exc:
+        return str(exc)
+
+
+def index_repo(root: Path, settings: Settings, cache: ParseCache | None = None) -> RepoIndex:
+    """Parse every candidate file once (or take it from ``cache``) and bind what the managers find."""
     options = manager_options(settings)
     index = RepoIndex(root=root)
+    previous = cache.entries if cache is not None and cache.options == options else {}
+    current: dict[str, tuple[bytes, ManifestFile | str | None]] = {}
     for rel in iter_yaml_files(root, settings.git.paths):
         data = (root / rel).read_bytes()
-        if not could_hold_images(rel, data, options):
+        cached = previous.get(rel)
+        parsed = cached[1] if cached is not None and cached[0] == data else _parse(rel, data, options)
+        current[rel] = (data, parsed)
+        if parsed is None:
             continue
-        try:
-            parsed = ManifestFile.parse(rel, data, options)
-        except ManifestError as exc:
-            index.errors.append(str(exc))
+        if isinstance(parsed, str):
+            index.errors.append(parsed)
             continue
         index.files[rel] = parsed
         for found in parsed.images:
@@ -107,6 +146,8 @@ def index_repo(root: Path, settings: Settings) -> RepoIndex:
             image = bind(found, settings.images)
             if image is not None:
                 index.bindings.append(Binding(found, image))
+    if cache is not None:
+        cache.options, cache.entries = options, current
     return index
 
 
