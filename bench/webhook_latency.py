@@ -94,7 +94,7 @@ def run(pushes: int, files: int, poll: float, profile: Path | None, keep: bool) 
     try:
         tree = config_repo_files(registry.host, {"web": f"{REPOSITORY}:1.0.0"}, filler=files - 1)
         remote = make_remote(base, tree)
-        config = write_service_config(base, registry, remote, app_port, {"web": REPOSITORY})
+        config = write_service_config(base, registry.host, remote, app_port, {"web": REPOSITORY})
         command = [sys.executable]
         if profile is not None:
             command += ["-m", "cProfile", "-o", str(profile)]

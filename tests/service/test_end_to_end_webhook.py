@@ -59,7 +59,7 @@ def test_webhook_push_becomes_a_commit_then_sigterm_exits_zero(
         tmp_path: Path, app_port: int, registry: RegistryServer) -> None:
     files = config_repo_files(registry.host, {"web": "team/web:1.0.0"}, filler=20)
     remote = make_remote(tmp_path, files)
-    config = write_service_config(tmp_path, registry, remote, app_port, {"web": "team/web"})
+    config = write_service_config(tmp_path, registry.host, remote, app_port, {"web": "team/web"})
     base = f"http://127.0.0.1:{app_port}"
     initial = remote.rev()
 

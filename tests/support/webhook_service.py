@@ -45,10 +45,11 @@ def notifying_registry(storage: Path, app_port: int, seed: Mapping[str, Sequence
     }])
 
 
-def write_service_config(base: Path, registry: RegistryServer, remote: BareRemote, app_port: int,
+def write_service_config(base: Path, registry_host: str, remote: BareRemote, app_port: int,
                          images: Mapping[str, str], *, paths: Sequence[str] = (".",),
                          interval: str = "3600s") -> Path:
-    """A config file for ``image-updater run``: ``images`` is name → repository path in ``registry``.
+    """A config file for ``image-updater run``: ``images`` is name → repository path on the
+    (plain HTTP) registry at ``registry_host``.
 
     The poll interval is long (an hour by default) so any commit seen within a test came from the
     start-up cycle or a webhook, never from the schedule.
@@ -56,14 +57,14 @@ def write_service_config(base: Path, registry: RegistryServer, remote: BareRemot
     secret_file = base / "registry-webhook.token"
     secret_file.write_text(TOKEN + "\n")
     image_lines = "".join(
-        f"  - name: {name}\n    image: {registry.host}/{path}\n    policy: {{semver: \"^{_major(name)}\"}}\n"
+        f"  - name: {name}\n    image: {registry_host}/{path}\n    policy: {{semver: \"^{_major(name)}\"}}\n"
         for name, path in images.items())
     config = base / "config.yaml"
     config.write_text(f"""\
 registries:
   - name: local
-    url: {registry.url}
-    prefix: {registry.host}
+    url: http://{registry_host}
+    prefix: {registry_host}
     insecure: true
 git:
   url: {remote.url}
