@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,6 +87,26 @@ def percentile(values: list[float], p: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
 
 
+def _log_time(entry: dict[str, object]) -> float:
+    stamp = str(entry["ts"])
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def breakdown(log_path: Path, put_started: list[float]) -> dict[str, list[float]]:
+    """Per push: PUT start → webhook accepted → cycle started → cycle finished, from the JSON log."""
+    entries = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+    accepted = [_log_time(e) for e in entries if e.get("event") == "webhook accepted"]
+    started = [_log_time(e) for e in entries if e.get("event") == "cycle started"][1:]  # skip start-up
+    durations = [float(e["duration"]) for e in entries if e.get("event") == "cycle finished"][1:]
+    if not len(accepted) == len(started) == len(durations) == len(put_started):
+        return {}  # a push was retried or merged: the stages cannot be paired one to one
+    return {
+        "PUT start -> notification accepted": [(a - p) * 1000 for a, p in zip(accepted, put_started, strict=True)],
+        "accepted -> cycle started (debounce)": [(s - a) * 1000 for s, a in zip(started, accepted, strict=True)],
+        "cycle (sync, index, scan, edit, commit, push)": [d * 1000 for d in durations],
+    }
+
+
 def run(pushes: int, files: int, poll: float, profile: Path | None, keep: bool) -> int:
     base = Path(tempfile.mkdtemp(prefix="bench-webhook-"))
     app_port = free_port()
@@ -116,11 +137,13 @@ def run(pushes: int, files: int, poll: float, profile: Path | None, keep: bool) 
         wait_for(lambda: cycles_ok() >= 1, "the start-up cycle", deadline=120)
         per_read = poll_cost(remote)
         latencies: list[float] = []
+        put_started: list[float] = []  # wall clock, to line up with the service's log
         with ImagePusher(registry.url) as pusher:
             for n in range(1, pushes + 1):
                 tag = f"1.0.{n}"
                 body = image_manifest(pusher, tag)
                 before = read_ref(remote)
+                put_started.append(time.time())
                 started = time.perf_counter()
                 pusher.put_manifest(REPOSITORY, tag, body, MT_DOCKER_MANIFEST)
                 deadline = started + 30
@@ -135,8 +158,7 @@ def run(pushes: int, files: int, poll: float, profile: Path | None, keep: bool) 
             raise SystemExit("the last commit does not hold the last tag")
         process.send_signal(signal.SIGTERM)
         code = process.wait(60)
-        cycle_seconds = [json.loads(line)["duration"] for line in log_path.read_text().splitlines()
-                         if '"cycle finished"' in line][1:]
+        stages = breakdown(log_path, put_started)
     finally:
         if process is not None and process.poll() is None:
             process.kill()
@@ -150,10 +172,9 @@ def run(pushes: int, files: int, poll: float, profile: Path | None, keep: bool) 
     print(f"webhook latency: {pushes} pushes, config repo of {files} files, service exit code {code}")
     print(f"  manifest PUT start -> commit on remote (ms): min {min(ms):.1f}  p50 {percentile(ms, 50):.1f}  "
           f"p95 {percentile(ms, 95):.1f}  p99 {percentile(ms, 99):.1f}  max {max(ms):.1f}")
-    cyc = [x * 1000 for x in cycle_seconds]
-    if cyc:
-        print(f"  webhook cycle duration as the service logs it (ms): min {min(cyc):.1f}  "
-              f"p50 {percentile(cyc, 50):.1f}  max {max(cyc):.1f}")
+    print("  where the time goes, from the service's log (ms; log times have 1 ms resolution):")
+    for stage, values in stages.items():
+        print(f"    {stage:<44} p50 {percentile(values, 50):7.1f}  p95 {percentile(values, 95):7.1f}")
     print(f"  polling: one ref read costs {per_read * 1e6:.1f} us; looked every {poll * 1000:.1f} ms, "
           f"so each figure includes up to {(poll + per_read) * 1000:.2f} ms of polling delay")
     if profile is not None:

@@ -60,25 +60,37 @@ def iter_yaml_files(root: Path, paths: Sequence[str]) -> Iterator[str]:
         start = (top / base).resolve()
         if not start.is_relative_to(top):
             raise ImageUpdaterError(f"git.paths entry {base!r} points outside the repository")
-        for path in [start] if start.is_file() else _walk(start):
-            parts = path.relative_to(top).parts
+        prefix = start.relative_to(top).parts
+        single = start.is_file()
+        found = ([prefix] if _is_yaml(start.name) else []) if single else sorted(_yaml_files(start, prefix))
+        for parts in found:
             rel = "/".join(parts)
             if ".git" in parts or rel in seen:
                 continue
-            if path.suffix in YAML_SUFFIXES and path.is_file():
-                seen.add(rel)
-                yield rel
+            seen.add(rel)
+            yield rel
 
 
-def _walk(start: Path) -> list[Path]:
-    """Every entry below ``start`` in ``Path`` order, like ``sorted(start.rglob("*"))``, but never
-    descending into ``.git``, whose loose objects outnumber a config repo's own files."""
-    found: list[Path] = []
-    for folder, dirs, files in os.walk(start):
-        dirs[:] = [d for d in dirs if d != ".git"]
-        here = Path(folder)
-        found.extend(here / name for name in dirs + files)
-    return sorted(found)
+def _is_yaml(name: str) -> bool:
+    return os.path.splitext(name)[1] in YAML_SUFFIXES
+
+
+def _yaml_files(folder: Path | str, parts: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    """Path parts of the YAML files below ``folder`` (symlinked files included, symlinked folders not
+    entered, as ``Path.rglob`` does), never descending into ``.git``: its loose objects can outnumber
+    a config repo's own files, and ``os.scandir`` answers the file-or-folder question without a stat."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name == ".git":
+            continue
+        here = (*parts, entry.name)
+        if entry.is_dir() and not entry.is_symlink():
+            yield from _yaml_files(entry.path, here)
+        elif _is_yaml(entry.name) and entry.is_file():
+            yield here
 
 
 def bind(found: FoundImage, images: Sequence[ImageSettings]) -> ImageSettings | None:
