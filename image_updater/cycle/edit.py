@@ -125,6 +125,19 @@ class ParseCache:
     entries: dict[str, tuple[bytes, ManifestFile | str | None]] = field(default_factory=dict)
 
 
+def _read(path: str) -> bytes:
+    """``Path(path).read_bytes()`` without the ``Path`` and buffered file objects, a third of the cost:
+    every cycle reads every candidate file of the config repo to know which ones changed."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def _parse(rel: str, data: bytes, options: ManagerOptions) -> ManifestFile | str | None:
     if not could_hold_images(rel, data, options):
         return None
@@ -140,8 +153,9 @@ def index_repo(root: Path, settings: Settings, cache: ParseCache | None = None) 
     index = RepoIndex(root=root)
     previous = cache.entries if cache is not None and cache.options == options else {}
     current: dict[str, tuple[bytes, ManifestFile | str | None]] = {}
+    top = str(root)
     for rel in iter_yaml_files(root, settings.git.paths):
-        data = (root / rel).read_bytes()
+        data = _read(os.path.join(top, rel))
         cached = previous.get(rel)
         parsed = cached[1] if cached is not None and cached[0] == data else _parse(rel, data, options)
         current[rel] = (data, parsed)
