@@ -107,7 +107,7 @@ def breakdown(log_path: Path, put_started: list[float]) -> dict[str, list[float]
     }
 
 
-def run(pushes: int, files: int, poll: float, profile: Path | None, keep: bool) -> int:
+def run(pushes: int, files: int, poll: float, profile: Path | None, keep: bool, service_root: Path) -> int:
     base = Path(tempfile.mkdtemp(prefix="bench-webhook-"))
     app_port = free_port()
     registry = notifying_registry(base / "storage", app_port, {REPOSITORY: ["1.0.0"]})
@@ -122,7 +122,7 @@ def run(pushes: int, files: int, poll: float, profile: Path | None, keep: bool) 
         command += ["-m", "image_updater.cli", "run", "--config", str(config)]
         log_path = base / "service.log"
         with log_path.open("wb") as log:
-            process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+            process = subprocess.Popen(command, cwd=service_root, env={**os.environ, "PYTHONPATH": str(service_root)},
                                        stdout=subprocess.DEVNULL, stderr=log)
         url = f"http://127.0.0.1:{app_port}"
 
@@ -169,7 +169,8 @@ def run(pushes: int, files: int, poll: float, profile: Path | None, keep: bool) 
             shutil.rmtree(base, ignore_errors=True)
 
     ms = [x * 1000 for x in latencies]
-    print(f"webhook latency: {pushes} pushes, config repo of {files} files, service exit code {code}")
+    print(f"webhook latency: {pushes} pushes, config repo of {files} files, service from {service_root}, "
+          f"exit code {code}")
     print(f"  manifest PUT start -> commit on remote (ms): min {min(ms):.1f}  p50 {percentile(ms, 50):.1f}  "
           f"p95 {percentile(ms, 95):.1f}  p99 {percentile(ms, 99):.1f}  max {max(ms):.1f}")
     print("  where the time goes, from the service's log (ms; log times have 1 ms resolution):")
@@ -191,10 +192,12 @@ def main() -> int:
     parser.add_argument("--poll", type=float, default=0.001, help="seconds between looks at the remote ref")
     parser.add_argument("--profile", type=Path, default=None, help="cProfile stats file for the service")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (repo, logs)")
+    parser.add_argument("--service-root", type=Path, default=ROOT,
+                        help="source tree the service runs from (e.g. `git archive` of another commit, for A/B)")
     args = parser.parse_args()
     if args.pushes < 2 or args.files < 1:
         parser.error("--pushes must be at least 2 and --files at least 1")
-    return run(args.pushes, args.files, args.poll, args.profile, args.keep)
+    return run(args.pushes, args.files, args.poll, args.profile, args.keep, args.service_root.resolve())
 
 
 if __name__ == "__main__":

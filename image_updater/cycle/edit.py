@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from image_updater.config import ImageSettings, Settings
@@ -25,10 +25,10 @@ YAML_SUFFIXES = (".yaml", ".yml")
 
 @dataclass
 class RepoIndex:
-    """Every parsed file of one checkout with the references bound to configured images."""
+    """One checkout's references bound to configured images, and the parsed files that hold them."""
 
     root: Path
-    files: dict[str, ManifestFile] = field(default_factory=dict)
+    files: dict[str, ManifestFile] = field(default_factory=dict)  # only files with a binding: the ones edits render
     bindings: list[Binding] = field(default_factory=list)
     skipped: list[FoundImage] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -110,19 +110,32 @@ def bind(found: FoundImage, images: Sequence[ImageSettings]) -> ImageSettings | 
     return None
 
 
+@dataclass(frozen=True)
+class CachedFile:
+    """What indexing learnt from one file's exact bytes.
+
+    ``manifest`` (the parsed tree, some 25 kB per small file) is kept only while the file holds a
+    configured image, the only case an edit renders it; the rest of a large repo costs its bytes.
+    """
+
+    data: bytes
+    found: tuple[FoundImage, ...] = ()
+    manifest: ManifestFile | None = None
+    error: str | None = None
+
+
 @dataclass
 class ParseCache:
-    """Parsed files of the last index, reused for every file whose bytes have not changed since.
+    """What the last index learnt per file, reused for every file whose bytes have not changed since.
 
     Parsing (compose plus every manager) is nearly all of an index's time, and between two cycles a
     config repo usually changes in a file or two; so a long-lived ``Updater`` keeps one of these.
-    Entries hold the exact bytes they were parsed from, compared on lookup, and the manager options
-    they were parsed with; files gone from the tree are dropped at each index.
+    Entries are compared on their exact bytes and are valid for the manager options they were
+    parsed with; files gone from the tree are dropped at each index.
     """
 
     options: ManagerOptions | None = None
-    # path -> (bytes, parsed file | parse error text | None when no manager could find anything)
-    entries: dict[str, tuple[bytes, ManifestFile | str | None]] = field(default_factory=dict)
+    entries: dict[str, CachedFile] = field(default_factory=dict)
 
 
 def _read(path: str) -> bytes:
@@ -138,13 +151,22 @@ def _read(path: str) -> bytes:
         os.close(fd)
 
 
-def _parse(rel: str, data: bytes, options: ManagerOptions) -> ManifestFile | str | None:
+def _parse(rel: str, data: bytes, options: ManagerOptions) -> CachedFile:
     if not could_hold_images(rel, data, options):
-        return None
+        return CachedFile(data)
     try:
-        return ManifestFile.parse(rel, data, options)
+        parsed = ManifestFile.parse(rel, data, options)
     except ManifestError as exc:
-        return str(exc)
+        return CachedFile(data, error=str(exc))
+    return CachedFile(data, tuple(parsed.images), parsed)
+
+
+def _bind_all(found: Sequence[FoundImage], images: Sequence[ImageSettings]) -> list[Binding]:
+    bindings = []
+    for image_found in found:
+        if not image_found.skipped and (image := bind(image_found, images)) is not None:
+            bindings.append(Binding(image_found, image))
+    return bindings
 
 
 def index_repo(root: Path, settings: Settings, cache: ParseCache | None = None) -> RepoIndex:
@@ -152,26 +174,25 @@ def index_repo(root: Path, settings: Settings, cache: ParseCache | None = None) 
     options = manager_options(settings)
     index = RepoIndex(root=root)
     previous = cache.entries if cache is not None and cache.options == options else {}
-    current: dict[str, tuple[bytes, ManifestFile | str | None]] = {}
+    current: dict[str, CachedFile] = {}
     top = str(root)
     for rel in iter_yaml_files(root, settings.git.paths):
         data = _read(os.path.join(top, rel))
-        cached = previous.get(rel)
-        parsed = cached[1] if cached is not None and cached[0] == data else _parse(rel, data, options)
-        current[rel] = (data, parsed)
-        if parsed is None:
-            continue
-        if isinstance(parsed, str):
-            index.errors.append(parsed)
-            continue
-        index.files[rel] = parsed
-        for found in parsed.images:
-            if found.skipped:
-                index.skipped.append(found)
-                continue
-            image = bind(found, settings.images)
-            if image is not None:
-                index.bindings.append(Binding(found, image))
+        entry = previous.get(rel)
+        if entry is None or entry.data != data:
+            entry = _parse(rel, data, options)
+        bindings = _bind_all(entry.found, settings.images)
+        if bindings and entry.manifest is None:  # cached while it held no configured image: other settings
+            entry = _parse(rel, data, options)
+            bindings = _bind_all(entry.found, settings.images)
+        current[rel] = entry if bindings else replace(entry, manifest=None)
+        if entry.error is not None:
+            index.errors.append(entry.error)
+        index.skipped.extend(f for f in entry.found if f.skipped)
+        index.bindings.extend(bindings)
+        if bindings:
+            assert entry.manifest is not None
+            index.files[rel] = entry.manifest
     if cache is not None:
         cache.options, cache.entries = options, current
     return index

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from image_updater.config import Settings, load_settings
-from image_updater.cycle import CycleReport
+from image_updater.cycle import CycleReport, ParseCache, RepoIndex, index_repo
 from image_updater.service import Receiver, WebhookReceiverSettings
 from image_updater.service.runner import Service, images_for_events
 from tests.support.gitrepo import BareRemote, make_remote
@@ -37,9 +37,10 @@ from tests.support.webhook_service import (
 NEAR_MISSES = {"webapp": "team/webapp", "other-web": "other/web", "web-debug": "team/web/debug", "we": "team/we"}
 
 
-def _settings(tmp_path: Path, host: str) -> Settings:
+def _settings(tmp_path: Path, host: str, images: dict[str, str] | None = None) -> Settings:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     remote = make_remote(tmp_path, {"a.yaml": "a: 1\n"})
-    images = {"web": "team/web", "api": "team/api", **NEAR_MISSES}
+    images = images or {"web": "team/web", "api": "team/api", **NEAR_MISSES}
     return load_settings(write_service_config(tmp_path, host, remote, free_port(), images))
 
 
@@ -168,7 +169,8 @@ async def test_a_persons_commit_between_webhook_cycles_is_edited_not_the_cached_
     await until(lambda: running.service.scheduler.cycles_run == 1, "the start-up cycle")
     cache = running.service.updater.parsed.entries
     web_path, api_path = "apps/web/deployment.yaml", "apps/api/deployment.yaml"
-    web_before, api_before = cache[web_path][1], cache[api_path][1]
+    web_before, api_before = cache[web_path].manifest, cache[api_path].manifest
+    assert web_before is not None and api_before is not None
 
     edited = running.files[api_path].replace("value: info", "value: debug  # a person was here")
     running.remote.commit_as_human(tmp_path, {api_path: edited}, "api: debug logs")
@@ -178,5 +180,32 @@ async def test_a_persons_commit_between_webhook_cycles_is_edited_not_the_cached_
     assert running.calls == [None, frozenset({"api"})]
     assert running.remote.read(api_path).decode() == edited.replace("team/api:0.1.0", "team/api:0.1.1")
     cache = running.service.updater.parsed.entries
-    assert cache[web_path][1] is web_before  # unchanged bytes: the parse was reused
-    assert cache[api_path][1] is not api_before  # changed by the person, then by us: parsed again
+    assert cache[web_path].manifest is web_before  # unchanged bytes: the parse was reused
+    assert cache[api_path].manifest not in (api_before, None)  # changed by the person, then by us: parsed again
+    filler = next(path for path in cache if path.startswith("clusters/"))
+    assert cache[filler].found and cache[filler].manifest is None  # no configured image: no tree kept
+
+
+def test_a_cached_index_equals_a_fresh_one_even_when_the_configured_images_change(tmp_path: Path) -> None:
+    """The parse cache keeps a file's tree only while it holds a configured image; configuring another
+    image later must still find and render that image's files."""
+    host = "127.0.0.1:5000"
+    checkout = tmp_path / "checkout"
+    for rel, text in config_repo_files(host, {"web": "team/web:1.0.0", "api": "team/api:0.1.0"}, filler=30).items():
+        (checkout / rel).parent.mkdir(parents=True, exist_ok=True)
+        (checkout / rel).write_text(text)
+    (checkout / "broken.yaml").write_text("image: [unclosed\n")
+    web_only = _settings(tmp_path / "a", host, {"web": "team/web"})
+    both = _settings(tmp_path / "b", host, {"web": "team/web", "api": "team/api"})
+
+    def summary(index: RepoIndex) -> tuple[object, ...]:
+        return ([(b.found.path, b.found.line, b.image.name) for b in index.bindings], sorted(index.files),
+                [(f.path, f.line) for f in index.skipped], index.errors)
+
+    cache = ParseCache()
+    assert summary(index_repo(checkout, web_only, cache)) == summary(index_repo(checkout, web_only))
+    assert sorted(index_repo(checkout, web_only, cache).files) == ["apps/web/deployment.yaml"]
+    cached = index_repo(checkout, both, cache)
+    assert summary(cached) == summary(index_repo(checkout, both))
+    assert sorted(cached.files) == ["apps/api/deployment.yaml", "apps/web/deployment.yaml"]
+    assert cached.errors and "broken.yaml" in cached.errors[0]
