@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -26,6 +27,8 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+
+import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -107,6 +110,41 @@ def breakdown(log_path: Path, put_started: list[float]) -> dict[str, list[float]
     }
 
 
+def cycles_finished(url: str) -> float:
+    """Successful cycles so far, from the service's ``/metrics`` (0 while it is not listening yet)."""
+    try:
+        return metric(url, "image_updater_cycles_total", {"result": "ok"}) or 0.0
+    except httpx.TransportError:
+        return 0.0
+
+
+def wait_for_cycles(url: str, count: int, what: str, deadline: float = 30.0) -> None:
+    wait_for(lambda: cycles_finished(url) >= count, what, deadline=deadline)
+
+
+def measure(registry_url: str, remote: BareRemote, service_url: str, pushes: int, poll: float,
+            log_path: Path) -> tuple[list[float], list[float]]:
+    """Seconds from each manifest PUT's start to its commit on the remote, and each PUT's wall-clock start."""
+    latencies: list[float] = []
+    put_started: list[float] = []  # wall clock, to line up with the service's log
+    with ImagePusher(registry_url) as pusher:
+        for n in range(1, pushes + 1):
+            tag = f"1.0.{n}"
+            body = image_manifest(pusher, tag)
+            before = read_ref(remote)
+            put_started.append(time.time())
+            started = time.perf_counter()
+            pusher.put_manifest(REPOSITORY, tag, body, MT_DOCKER_MANIFEST)
+            deadline = started + 30
+            while read_ref(remote) == before:
+                if time.perf_counter() > deadline:
+                    raise SystemExit(f"push {tag}: no commit on the remote after 30 s (log: {log_path})")
+                time.sleep(poll)
+            latencies.append(time.perf_counter() - started)
+            wait_for_cycles(service_url, n + 1, f"the cycle for {tag} to finish")
+    return latencies, put_started
+
+
 def run(pushes: int, files: int, poll: float, profile: Path | None, keep: bool, service_root: Path) -> int:
     base = Path(tempfile.mkdtemp(prefix="bench-webhook-"))
     app_port = free_port()
@@ -125,36 +163,10 @@ def run(pushes: int, files: int, poll: float, profile: Path | None, keep: bool, 
             process = subprocess.Popen(command, cwd=service_root, env={**os.environ, "PYTHONPATH": str(service_root)},
                                        stdout=subprocess.DEVNULL, stderr=log)
         url = f"http://127.0.0.1:{app_port}"
-
-        def cycles_ok() -> float:
-            try:
-                return metric(url, "image_updater_cycles_total", {"result": "ok"}) or 0.0
-            except OSError:
-                return 0.0
-            except Exception:  # httpx errors while the process starts
-                return 0.0
-
-        wait_for(lambda: cycles_ok() >= 1, "the start-up cycle", deadline=120)
+        wait_for_cycles(url, 1, "the start-up cycle", deadline=120)
         per_read = poll_cost(remote)
-        latencies: list[float] = []
-        put_started: list[float] = []  # wall clock, to line up with the service's log
-        with ImagePusher(registry.url) as pusher:
-            for n in range(1, pushes + 1):
-                tag = f"1.0.{n}"
-                body = image_manifest(pusher, tag)
-                before = read_ref(remote)
-                put_started.append(time.time())
-                started = time.perf_counter()
-                pusher.put_manifest(REPOSITORY, tag, body, MT_DOCKER_MANIFEST)
-                deadline = started + 30
-                while read_ref(remote) == before:
-                    if time.perf_counter() > deadline:
-                        raise SystemExit(f"push {tag}: no commit on the remote after 30 s (log: {log_path})")
-                    time.sleep(poll)
-                latencies.append(time.perf_counter() - started)
-                wait_for(lambda n=n: cycles_ok() >= n + 1, f"the cycle for {tag} to finish")  # type: ignore[misc]
-        committed = remote.read("apps/web/deployment.yaml")
-        if f"{REPOSITORY}:1.0.{pushes}".encode() not in committed:
+        latencies, put_started = measure(registry.url, remote, url, pushes, poll, log_path)
+        if f"{REPOSITORY}:1.0.{pushes}".encode() not in remote.read("apps/web/deployment.yaml"):
             raise SystemExit("the last commit does not hold the last tag")
         process.send_signal(signal.SIGTERM)
         code = process.wait(60)
@@ -165,7 +177,6 @@ def run(pushes: int, files: int, poll: float, profile: Path | None, keep: bool, 
             process.wait()
         registry.stop()
         if not keep:
-            import shutil
             shutil.rmtree(base, ignore_errors=True)
 
     ms = [x * 1000 for x in latencies]

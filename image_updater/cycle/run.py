@@ -65,7 +65,8 @@ class CycleReport:
 
 
 class Updater:
-    """Long-lived: keeps the registry client (ETag and digest caches) and the checkout across cycles."""
+    """Long-lived: keeps the registry client (ETag and digest caches), the checkout and the parsed files
+    (``parse_cache``: a cycle re-parses only files whose bytes changed) across cycles."""
 
     def __init__(self, settings: Settings, *, workdir: Path | None = None,
                  on_registry_request: Callable[[str, int | None, float], None] | None = None) -> None:
@@ -75,7 +76,7 @@ class Updater:
         self.client = RegistryClient(settings.registries, docker_config=settings.docker_config,
                                      on_request=on_registry_request)
         self._forge: Forge | None = None
-        self.parsed = ParseCache()
+        self.parse_cache = ParseCache()
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -101,7 +102,7 @@ class Updater:
 
     async def _cycle(self, report: CycleReport, only: frozenset[str] | None, dry_run: bool) -> None:
         head = await asyncio.to_thread(self.repo.sync)
-        index = await asyncio.to_thread(index_repo, self.repo.root, self.settings, self.parsed)
+        index = await asyncio.to_thread(index_repo, self.repo.root, self.settings, self.parse_cache)
         in_use = index.images_in_use()
         wanted = self._images_for(only, in_use)
         report.scans = await scan_images(self.client, wanted, in_use)
@@ -141,7 +142,7 @@ class Updater:
         def apply(root: Path) -> list[Change]:
             tree = report.tree
             if self.repo.head() != head:  # the remote moved: decide again on what it holds now
-                tree = plan_edits(index_repo(root, settings, self.parsed), scans)
+                tree = plan_edits(index_repo(root, settings, self.parse_cache), scans)
                 report.tree = tree
             return write_edits(root, tree)
 
@@ -182,7 +183,7 @@ class Updater:
         settings = self.settings
 
         def apply(root: Path) -> list[Change]:
-            return write_edits(root, plan_edits(index_repo(root, settings, self.parsed), scans))
+            return write_edits(root, plan_edits(index_repo(root, settings, self.parse_cache), scans))
 
         delivery = await asyncio.to_thread(self.repo.deliver_branch, branch, apply, self._message)
         if delivery.commit is None:

@@ -24,6 +24,8 @@ WEBHOOK_DEBOUNCE = 0.05
 
 
 def images_for_events(settings: Settings, events: Sequence[RepositoryEvent]) -> set[str]:
+    """Names of the configured images the events' repositories are (see ``RepositoryEvent.matches``):
+    only these are scanned, so one push never costs a scan of every image."""
     return {image.name for image in settings.images for event in events if event.matches(image.image)}
 
 

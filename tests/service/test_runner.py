@@ -167,7 +167,7 @@ async def test_a_persons_commit_between_webhook_cycles_is_edited_not_the_cached_
     """Parsed files are reused across cycles only while their bytes are the same."""
     running.hold[1].set()
     await until(lambda: running.service.scheduler.cycles_run == 1, "the start-up cycle")
-    cache = running.service.updater.parsed.entries
+    cache = running.service.updater.parse_cache.entries
     web_path, api_path = "apps/web/deployment.yaml", "apps/api/deployment.yaml"
     web_before, api_before = cache[web_path].manifest, cache[api_path].manifest
     assert web_before is not None and api_before is not None
@@ -179,7 +179,7 @@ async def test_a_persons_commit_between_webhook_cycles_is_edited_not_the_cached_
 
     assert running.calls == [None, frozenset({"api"})]
     assert running.remote.read(api_path).decode() == edited.replace("team/api:0.1.0", "team/api:0.1.1")
-    cache = running.service.updater.parsed.entries
+    cache = running.service.updater.parse_cache.entries
     assert cache[web_path].manifest is web_before  # unchanged bytes: the parse was reused
     assert cache[api_path].manifest not in (api_before, None)  # changed by the person, then by us: parsed again
     filler = next(path for path in cache if path.startswith("clusters/"))
