@@ -1,9 +1,10 @@
 """One update cycle wiring settings → registry scan → policy → manifest edit → git delivery → forge."""
 
-from image_updater.cycle.edit import RepoIndex, index_repo, plan_edits, write_edits
+from image_updater.cycle.edit import CachedFile, ParseCache, RepoIndex, index_repo, plan_edits, write_edits
 from image_updater.cycle.model import Binding, Change, FileEdit, ImageScan, TreeEdit
 from image_updater.cycle.report import render_report, unified_diff
 from image_updater.cycle.run import CycleReport, GroupOutcome, Updater
 
-__all__ = ["Binding", "Change", "CycleReport", "FileEdit", "GroupOutcome", "ImageScan", "RepoIndex", "TreeEdit",
-           "Updater", "index_repo", "plan_edits", "render_report", "unified_diff", "write_edits"]
+__all__ = ["Binding", "CachedFile", "Change", "CycleReport", "FileEdit", "GroupOutcome", "ImageScan", "ParseCache",
+           "RepoIndex", "TreeEdit", "Updater", "index_repo", "plan_edits", "render_report", "unified_diff",
+           "write_edits"]

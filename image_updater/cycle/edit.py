@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from image_updater.config import ImageSettings, Settings
@@ -25,10 +25,10 @@ YAML_SUFFIXES = (".yaml", ".yml")
 
 @dataclass
 class RepoIndex:
-    """Every parsed file of one checkout with the references bound to configured images."""
+    """One checkout's references bound to configured images, and the parsed files that hold them."""
 
     root: Path
-    files: dict[str, ManifestFile] = field(default_factory=dict)
+    files: dict[str, ManifestFile] = field(default_factory=dict)  # only files with a binding: the ones edits render
     bindings: list[Binding] = field(default_factory=list)
     skipped: list[FoundImage] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -55,18 +55,42 @@ def manager_options(settings: Settings) -> ManagerOptions:
 def iter_yaml_files(root: Path, paths: Sequence[str]) -> Iterator[str]:
     """Relative paths of YAML files under the configured paths, sorted, never inside ``.git``."""
     seen: set[str] = set()
+    top = root.resolve()
     for base in paths:
-        start = (root / base).resolve()
-        if not start.is_relative_to(root.resolve()):
+        start = (top / base).resolve()
+        if not start.is_relative_to(top):
             raise ImageUpdaterError(f"git.paths entry {base!r} points outside the repository")
-        candidates = [start] if start.is_file() else sorted(start.rglob("*"))
-        for path in candidates:
-            rel = path.relative_to(root.resolve()).as_posix()
-            if ".git" in path.relative_to(root.resolve()).parts or rel in seen:
+        prefix = start.relative_to(top).parts
+        single = start.is_file()
+        found = ([prefix] if _is_yaml(start.name) else []) if single else sorted(_yaml_files(start, prefix))
+        for parts in found:
+            rel = "/".join(parts)
+            if ".git" in parts or rel in seen:
                 continue
-            if path.is_file() and path.suffix in YAML_SUFFIXES:
-                seen.add(rel)
-                yield rel
+            seen.add(rel)
+            yield rel
+
+
+def _is_yaml(name: str) -> bool:
+    return os.path.splitext(name)[1] in YAML_SUFFIXES
+
+
+def _yaml_files(folder: Path | str, parts: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    """Path parts of the YAML files below ``folder`` (symlinked files included, symlinked folders not
+    entered, as ``Path.rglob`` does), never descending into ``.git``: its loose objects can outnumber
+    a config repo's own files, and ``os.scandir`` answers the file-or-folder question without a stat."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name == ".git":
+            continue
+        here = (*parts, entry.name)
+        if entry.is_dir() and not entry.is_symlink():
+            yield from _yaml_files(entry.path, here)
+        elif _is_yaml(entry.name) and entry.is_file():
+            yield here
 
 
 def bind(found: FoundImage, images: Sequence[ImageSettings]) -> ImageSettings | None:
@@ -86,27 +110,91 @@ def bind(found: FoundImage, images: Sequence[ImageSettings]) -> ImageSettings | 
     return None
 
 
-def index_repo(root: Path, settings: Settings) -> RepoIndex:
-    """Parse every candidate file once and bind what the managers find."""
+@dataclass(frozen=True)
+class CachedFile:
+    """What indexing learnt from one file's exact bytes.
+
+    ``manifest`` (the parsed tree, some 25 kB per small file) is kept only while the file holds a
+    configured image, the only case an edit renders it; the rest of a large repo costs its bytes.
+    """
+
+    data: bytes
+    found: tuple[FoundImage, ...] = ()
+    manifest: ManifestFile | None = None
+    error: str | None = None
+
+
+@dataclass
+class ParseCache:
+    """What the last index learnt per file, reused for every file whose bytes have not changed since.
+
+    Parsing (compose plus every manager) is nearly all of an index's time, and between two cycles a
+    config repo usually changes in a file or two; so a long-lived ``Updater`` keeps one of these.
+    Entries are compared on their exact bytes and are valid for the manager options they were
+    parsed with; files gone from the tree are dropped at each index.
+    """
+
+    options: ManagerOptions | None = None
+    entries: dict[str, CachedFile] = field(default_factory=dict)
+
+
+def _read(path: str) -> bytes:
+    """``Path(path).read_bytes()`` without the ``Path`` and buffered file objects, a third of the cost:
+    every cycle reads every candidate file of the config repo to know which ones changed."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _parse(rel: str, data: bytes, options: ManagerOptions) -> CachedFile:
+    if not could_hold_images(rel, data, options):
+        return CachedFile(data)
+    try:
+        parsed = ManifestFile.parse(rel, data, options)
+    except ManifestError as exc:
+        return CachedFile(data, error=str(exc))
+    return CachedFile(data, tuple(parsed.images), parsed)
+
+
+def _bind_all(found: Sequence[FoundImage], images: Sequence[ImageSettings]) -> list[Binding]:
+    bindings = []
+    for image_found in found:
+        if not image_found.skipped and (image := bind(image_found, images)) is not None:
+            bindings.append(Binding(image_found, image))
+    return bindings
+
+
+def index_repo(root: Path, settings: Settings, cache: ParseCache | None = None) -> RepoIndex:
+    """Parse every candidate file once (or take it from ``cache``) and bind what the managers find."""
     options = manager_options(settings)
     index = RepoIndex(root=root)
+    previous = cache.entries if cache is not None and cache.options == options else {}
+    current: dict[str, CachedFile] = {}
+    top = str(root)
     for rel in iter_yaml_files(root, settings.git.paths):
-        data = (root / rel).read_bytes()
-        if not could_hold_images(rel, data, options):
-            continue
-        try:
-            parsed = ManifestFile.parse(rel, data, options)
-        except ManifestError as exc:
-            index.errors.append(str(exc))
-            continue
-        index.files[rel] = parsed
-        for found in parsed.images:
-            if found.skipped:
-                index.skipped.append(found)
-                continue
-            image = bind(found, settings.images)
-            if image is not None:
-                index.bindings.append(Binding(found, image))
+        data = _read(os.path.join(top, rel))
+        entry = previous.get(rel)
+        if entry is None or entry.data != data:
+            entry = _parse(rel, data, options)
+        bindings = _bind_all(entry.found, settings.images)
+        if bindings and entry.manifest is None:  # cached while it held no configured image: other settings
+            entry = _parse(rel, data, options)
+            bindings = _bind_all(entry.found, settings.images)
+        current[rel] = entry if bindings else replace(entry, manifest=None)
+        if entry.error is not None:
+            index.errors.append(entry.error)
+        index.skipped.extend(f for f in entry.found if f.skipped)
+        index.bindings.extend(bindings)
+        if bindings:
+            assert entry.manifest is not None
+            index.files[rel] = entry.manifest
+    if cache is not None:
+        cache.options, cache.entries = options, current
     return index
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from image_updater.config import ImageSettings, Settings
-from image_updater.cycle.edit import RepoIndex, index_repo, plan_edits, write_edits
+from image_updater.cycle.edit import ParseCache, RepoIndex, index_repo, plan_edits, write_edits
 from image_updater.cycle.model import Change, ImageScan, TreeEdit
 from image_updater.cycle.scan import scan_images
 from image_updater.errors import ImageUpdaterError
@@ -66,7 +66,8 @@ class CycleReport:
 
 
 class Updater:
-    """Long-lived: keeps the registry client (ETag and digest caches) and the checkout across cycles."""
+    """Long-lived: keeps the registry client (ETag and digest caches), the checkout and the parsed files
+    (``parse_cache``: a cycle re-parses only files whose bytes changed) across cycles."""
 
     def __init__(self, settings: Settings, *, workdir: Path | None = None,
                  on_registry_request: Callable[[str, int | None, float], None] | None = None) -> None:
@@ -76,6 +77,7 @@ class Updater:
         self.client = RegistryClient(settings.registries, docker_config=settings.docker_config,
                                      on_request=on_registry_request)
         self._forge: Forge | None = None
+        self.parse_cache = ParseCache()
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -101,7 +103,7 @@ class Updater:
 
     async def _cycle(self, report: CycleReport, only: frozenset[str] | None, dry_run: bool) -> None:
         head = await asyncio.to_thread(self.repo.sync)
-        index = await asyncio.to_thread(index_repo, self.repo.root, self.settings)
+        index = await asyncio.to_thread(index_repo, self.repo.root, self.settings, self.parse_cache)
         in_use = index.images_in_use()
         wanted = self._images_for(only, in_use)
         report.scans = await scan_images(self.client, wanted, in_use)
@@ -141,7 +143,7 @@ class Updater:
         def apply(root: Path) -> list[Change]:
             tree = report.tree
             if self.repo.head() != head:  # the remote moved: decide again on what it holds now
-                tree = plan_edits(index_repo(root, settings), scans)
+                tree = plan_edits(index_repo(root, settings, self.parse_cache), scans)
                 report.tree = tree
             return write_edits(root, tree)
 
@@ -195,7 +197,7 @@ class Updater:
         settings = self.settings
 
         def apply(root: Path) -> list[Change]:
-            return write_edits(root, plan_edits(index_repo(root, settings), scans))
+            return write_edits(root, plan_edits(index_repo(root, settings, self.parse_cache), scans))
 
         delivery = await asyncio.to_thread(self.repo.deliver_branch, branch, apply, self._message)
         if delivery.commit is None:
