@@ -16,14 +16,12 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from image_updater.config.environment import apply_overrides, env_overrides
 from image_updater.errors import ConfigError, InvalidReferenceError
 from image_updater.forge import ForgeSettings, PullRequestSettings
-from image_updater.gitops import CommitSettings, GitSettings
-from image_updater.gitops.message import validate_template
+from image_updater.gitops import CommitSettings, GitSettings, validate_template
 from image_updater.manifests import MANAGER_NAMES
 from image_updater.policy import PolicySpec, SelectionRules
 from image_updater.reference import ImageReference
 from image_updater.registry import RegistriesSettings, RegistrySettings
-from image_updater.service import ServiceSettings
-from image_updater.service.settings import parse_duration
+from image_updater.service import ServiceSettings, parse_duration
 
 
 class KeyPathSettings(BaseModel):

@@ -76,9 +76,12 @@ def _is_yaml(name: str) -> bool:
 
 
 def _yaml_files(folder: Path | str, parts: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
-    """Path parts of the YAML files below ``folder`` (symlinked files included, symlinked folders not
-    entered, as ``Path.rglob`` does), never descending into ``.git``: its loose objects can outnumber
-    a config repo's own files, and ``os.scandir`` answers the file-or-folder question without a stat."""
+    """Path parts of the YAML files below ``folder``, never descending into ``.git`` (its loose objects can
+    outnumber a config repo's own files; ``os.scandir`` answers the file-or-folder question without a stat).
+
+    Symlinks are neither followed nor edited: writing through one would turn it into a copy in the
+    commit, or edit a file outside the repository.
+    """
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -87,7 +90,9 @@ def _yaml_files(folder: Path | str, parts: tuple[str, ...]) -> Iterator[tuple[st
         if entry.name == ".git":
             continue
         here = (*parts, entry.name)
-        if entry.is_dir() and not entry.is_symlink():
+        if entry.is_symlink():
+            continue
+        if entry.is_dir():
             yield from _yaml_files(entry.path, here)
         elif _is_yaml(entry.name) and entry.is_file():
             yield here
@@ -97,10 +102,8 @@ def bind(found: FoundImage, images: Sequence[ImageSettings]) -> ImageSettings | 
     """Markers and key paths bind by name (``ns:name`` or ``name``); everything else by repository."""
     if found.policy is not None:
         wanted = found.policy
-        for image in images:
-            if wanted == image.name or wanted.rpartition(":")[2] == image.name:
-                return image
-        return None
+        exact = next((image for image in images if image.name == wanted), None)
+        return exact or next((image for image in images if wanted.rpartition(":")[2] == image.name), None)
     if found.reference is None or not found.reference.name:
         return None
     name = canonical_name(found.reference.name)
@@ -211,8 +214,23 @@ def decide(image: ImageSettings, scan: ImageScan, tag: str | None, digest: str |
     return select(image.policy, image, scan.tags or [], tag, scan.metadata, current_digest=digest)
 
 
+def _name_edit(found: FoundImage, image: ImageSettings) -> str | None:
+    """Flux markers write the policy's repository into whole-reference and ``:name`` fields; elsewhere
+    the repository already is the image's (that is how it was bound) and is never rewritten."""
+    if found.manager != "marker" or found.marker_field not in ("", "name"):
+        return None
+    current = found.reference.name if found.reference else ""
+    if current and canonical_name(current) == canonical_name(image.image):
+        return None
+    return image.image
+
+
 def plan_edits(index: RepoIndex, scans: Mapping[str, ImageScan]) -> TreeEdit:
-    """Decide each bound reference and render every touched file in memory."""
+    """Decide each bound reference and render every touched file in memory.
+
+    An image with any error this cycle (its policy could not decide, a tag it chose is not valid, an
+    edit of it failed to render) is withheld from every file, so a change is never half-applied.
+    """
     tree = TreeEdit(bindings=list(index.bindings), skipped=list(index.skipped), errors=list(index.errors))
     per_file: dict[str, list[tuple[ImageEdit, Change]]] = {}
     for binding in index.bindings:
@@ -222,35 +240,46 @@ def plan_edits(index: RepoIndex, scans: Mapping[str, ImageScan]) -> TreeEdit:
             continue
         ref = found.reference
         tag, digest = (ref.tag, ref.digest) if ref else (None, None)
+        name = _name_edit(found, image)
+        if found.marker_field == "name":  # a name field holds no version: only a rename can change it
+            if name is not None:
+                change = Change(image.name, ref.name if ref else "(none)", name, found.path, found.line,
+                                describe_policy(image.policy), "marker names the policy's repository")
+                per_file.setdefault(found.path, []).append((ImageEdit(found=found, tag=None, name=name), change))
+            continue
         key = (image.name, _version(tag, digest))
         try:
             decision = tree.decisions.get(key) or decide(image, scan, tag, digest)
         except ImageUpdaterError as exc:
             tree.errors.append(f"image {image.name}: {exc}")
+            tree.failed_images.add(image.name)
             continue
         tree.decisions[key] = decision
         if not decision.changed or decision.chosen is None:
             continue
         if not is_valid_tag(decision.chosen):
             tree.errors.append(f"image {image.name}: refusing to write {decision.chosen!r}: not a valid OCI tag")
+            tree.failed_images.add(image.name)
             continue
         change = Change(image=image.name, old=_version(tag, digest), new=_version(decision.chosen, decision.digest),
                         path=found.path, line=found.line, policy=describe_policy(image.policy),
                         reason=decision.reason)
         per_file.setdefault(found.path, []).append(
-            (ImageEdit(found=found, tag=decision.chosen, digest=decision.digest), change))
-    tree.files = _render_all(index, per_file, tree.errors)
+            (ImageEdit(found=found, tag=decision.chosen, digest=decision.digest, name=name), change))
+    tree.files = _render_all(index, per_file, tree)
     return tree
 
 
 def _render_all(index: RepoIndex, per_file: Mapping[str, list[tuple[ImageEdit, Change]]],
-                errors: list[str]) -> list[FileEdit]:
+                tree: TreeEdit) -> list[FileEdit]:
     """Render every file; an image whose edit fails anywhere is withheld everywhere.
 
     A change is all or nothing per image: pushing the files that rendered while another file that
-    holds the same image failed would leave the repo half-updated.
+    holds the same image failed would leave the repo half-updated. Each file's first failure is
+    reported, even when a later pass renders it without the withheld image.
     """
-    withheld: set[str] = set()
+    withheld = set(tree.failed_images)
+    first_error: dict[str, str] = {}
     while True:
         files: list[FileEdit] = []
         failed: set[str] = set()
@@ -261,17 +290,17 @@ def _render_all(index: RepoIndex, per_file: Mapping[str, list[tuple[ImageEdit, C
                 after = index.files[rel].render([e for e, _ in kept]) if kept else before
             except ImageUpdaterError as exc:
                 failed.update(c.image for _, c in kept)
+                first_error.setdefault(rel, str(exc))
                 files.append(FileEdit(rel, before, None, tuple(c for _, c in kept), error=str(exc)))
                 continue
             files.append(FileEdit(rel, before, after, tuple(c for _, c in kept)))
         if not failed - withheld:
             break
         withheld |= failed
-    for f in files:
-        if f.error:
-            errors.append(f.error)
-    for image in sorted(withheld):
-        errors.append(f"image {image}: not updated anywhere because an edit failed (see above)")
+    tree.errors.extend(first_error[rel] for rel in sorted(first_error))
+    for image in sorted(withheld - tree.failed_images):
+        tree.errors.append(f"image {image}: not updated anywhere because an edit of it failed (see above)")
+    tree.failed_images |= withheld
     return files
 
 

@@ -60,6 +60,7 @@ class TreeEdit:
     bindings: list[Binding] = field(default_factory=list)
     skipped: list[FoundImage] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    failed_images: set[str] = field(default_factory=set)  # withheld everywhere this cycle: an error touched them
 
     @property
     def changes(self) -> list[Change]:

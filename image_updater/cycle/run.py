@@ -57,7 +57,8 @@ class CycleReport:
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        """No error of any kind: registry, parse, policy, edit or delivery."""
+        return not self.all_errors
 
     @property
     def all_errors(self) -> list[str]:
@@ -166,25 +167,27 @@ class Updater:
             if any(report.scans[n].tags is None for n in names):
                 report.outcomes.append(GroupOutcome(group, "skipped: a registry scan failed", branch=branch))
                 continue
-            changes = tuple(c for c in report.tree.changes if c.image in names)
-            rows = [ChangeRow(c.image, c.old, c.new, c.policy, c.reason) for c in changes]
-            title, body = render_pull_request(pr, group, rows) if rows else (None, None)
             try:
                 if dry_run:
-                    report.outcomes.append(await self._plan_group(group, branch, base, title, body, changes))
+                    report.outcomes.append(await self._plan_group(report, group, names, branch, base))
                 else:
-                    report.outcomes.append(
-                        await self._deliver_group(report, group, names, branch, base, title, body))
+                    report.outcomes.append(await self._deliver_group(report, group, names, branch, base))
             except ImageUpdaterError as exc:
                 report.errors.append(f"group {group}: {exc}")
 
-    async def _plan_group(self, group: str, branch: str, base: str, title: str | None, body: str | None,
-                          changes: tuple[Change, ...]) -> GroupOutcome:
+    async def _plan_group(self, report: CycleReport, group: str, names: set[str], branch: str,
+                          base: str) -> GroupOutcome:
         """What delivery would do to the group's pull request, from a read-only look at the forge."""
+        changes = tuple(c for c in report.tree.changes if c.image in names)
+        title, body = (render_pull_request(self.settings.git.write.pull_request, group, _rows(changes))
+                       if changes else (None, None))
         existing = await self.forge.find_open_pull_request(branch, base)
         url = existing.url if existing is not None else None
         if title is None or body is None:
-            action = "would-close-pr" if existing is not None else "unchanged"
+            if report.tree.failed_images & names:
+                action = "skipped: an edit failed; the pull request would be left as it is"
+            else:
+                action = "would-close-pr" if existing is not None else "unchanged"
         elif existing is None:
             action = "would-open-pr"
         else:
@@ -192,15 +195,30 @@ class Updater:
         return GroupOutcome(group, action, branch=branch, pull_request=url, title=title, changes=changes)
 
     async def _deliver_group(self, report: CycleReport, group: str, names: set[str], branch: str, base: str,
-                             title: str | None, body: str | None) -> GroupOutcome:
+                             ) -> GroupOutcome:
+        """Rebuild the group's branch on the current base, then open, update or close its pull request.
+
+        The PR's text is written from what the branch actually holds (the base may have moved since
+        the cycle began), and a PR is closed only when the group has nothing left to change *and* no
+        member failed: a failed edit must not look like "someone already merged this".
+        """
         scans = {n: s for n, s in report.scans.items() if n in names}
         settings = self.settings
+        planned: list[TreeEdit] = []
 
         def apply(root: Path) -> list[Change]:
-            return write_edits(root, plan_edits(index_repo(root, settings, self.parse_cache), scans))
+            tree = plan_edits(index_repo(root, settings, self.parse_cache), scans)
+            planned.append(tree)
+            return write_edits(root, tree)
 
         delivery = await asyncio.to_thread(self.repo.deliver_branch, branch, apply, self._message)
+        failed = set().union(*(t.failed_images for t in planned)) & names
+        for tree in planned:
+            report.errors.extend(e for e in tree.errors if e not in report.tree.errors and e not in report.errors)
         if delivery.commit is None:
+            if failed:
+                return GroupOutcome(group, "skipped: an edit failed; the pull request is left as it is",
+                                    branch=branch)
             existing = await self.forge.find_open_pull_request(branch, base)
             if existing is None:
                 deleted = await asyncio.to_thread(self.repo.delete_branch, branch)
@@ -209,12 +227,16 @@ class Updater:
                 existing, "Closing: the base branch already has these images at the chosen tags or newer.")
             await asyncio.to_thread(self.repo.delete_branch, branch)
             return GroupOutcome(group, "pr-closed", branch=branch, pull_request=existing.url)
-        assert title is not None and body is not None
+        changes = tuple(delivery.changes)
+        title, body = render_pull_request(self.settings.git.write.pull_request, group, _rows(changes))
         pull, action = await ensure_pull_request(self.forge, branch, base, title, body,
                                                  self.settings.git.write.pull_request)
         return GroupOutcome(group, f"pr-{action}", commit=delivery.commit, branch=branch, pull_request=pull.url,
-                            title=title, changes=tuple(delivery.changes),
-                            pushed=delivery.action == "branch-updated")
+                            title=title, changes=changes, pushed=delivery.action == "branch-updated")
+
+
+def _rows(changes: Sequence[Change]) -> list[ChangeRow]:
+    return [ChangeRow(c.image, c.old, c.new, c.policy, c.reason) for c in changes]
 
 
 def describe_remote(settings: Settings) -> str:

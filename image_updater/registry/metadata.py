@@ -3,6 +3,6 @@
 The registry fills it and the policies read it; it is defined once, beside the pure policy code.
 """
 
-from image_updater.policy.models import TagMetadata
+from image_updater.policy import TagMetadata
 
 __all__ = ["TagMetadata"]

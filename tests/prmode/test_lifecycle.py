@@ -142,3 +142,26 @@ async def test_forge_errors_are_reported_in_its_words_and_the_pushed_branch_stay
     assert recovered.ok, recovered.all_errors
     assert [o.action for o in recovered.outcomes] == ["pr-opened"]
     assert len(loop.rig.fake.open_prs()) == 1 and loop.remote.rev(BRANCH) == pushed
+
+
+async def test_an_edit_that_fails_never_closes_the_pull_request(loop: PrLoop) -> None:
+    """No commit because an edit failed is not "someone merged it": the PR and its branch stay."""
+    loop.push_tags("web", ["1.1.0"])
+    updater = loop.updater()
+    try:
+        (opened,) = await loop.cycles(1, updater)
+        assert [o.action for o in opened.outcomes] == ["pr-opened"]
+        (pr,) = loop.rig.fake.prs.values()
+        branch_before = loop.remote.rev(BRANCH)
+        # a person adds a values file whose web tag is an anchor a non-image field also reads
+        loop.human_commit({"deploy/values.yaml": f"web:\n  image:\n    repository: {loop.registry.host}/team/web\n"
+                                                 "    tag: &v 1.0.0\nlabels:\n  version: *v\n"}, "add values")
+        (failed,) = await loop.cycles(1, updater)
+    finally:
+        await updater.aclose()
+    assert not failed.ok
+    assert any("alias" in e for e in failed.all_errors), failed.all_errors
+    (outcome,) = failed.outcomes
+    assert outcome.action.startswith("skipped: an edit failed")
+    assert pr.state == "open" and loop.update_branches() == [BRANCH]
+    assert loop.remote.rev(BRANCH) == branch_before
