@@ -15,8 +15,8 @@ from image_updater.forge import (
     GitLabForge,
     forge_for,
     parse_remote,
-    redact_remote,
 )
+from image_updater.secrets import redact_url
 
 
 @pytest.mark.parametrize(
@@ -51,7 +51,7 @@ def test_remotes_that_name_no_repository(url: str) -> None:
 
 
 def test_credentials_in_remotes_never_reach_messages() -> None:
-    assert redact_remote("https://user:ghp_secret@github.com/a/b.git") == "https://github.com/a/b.git"
+    assert redact_url("https://user:ghp_secret@github.com/a/b.git") == "https://***@github.com/a/b.git"
     with pytest.raises(ConfigError) as caught:
         parse_remote("https://user:ghp_secret@github.com/only-owner")
     assert "ghp_secret" not in str(caught.value)
