@@ -10,84 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
-import threading
 import time
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any, TextIO
 
-MASK = "***"
-MIN_SECRET_LENGTH = 4
-"""Shorter values are not masked by value: masking "ab" everywhere would garble every line."""
+from image_updater.secrets import REDACTOR, Redactor, register_secret
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
            "warn": logging.WARNING, "error": logging.ERROR, "critical": logging.CRITICAL}
-
-# Shapes that carry credentials whatever their value: header dumps, query parameters, URL userinfo.
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"(?i)\b((?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?)(?:(?:bearer|basic|token)\s+)?"
-                r"[^\s\"',;}]+"), rf"\1{MASK}"),
-    (re.compile(r"(?i)\b(x-gitlab-token[\"']?\s*[:=]\s*[\"']?)[^\s\"',;}]+"), rf"\1{MASK}"),
-    (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"), rf"\1{MASK}"),
-    (re.compile(r"(?i)\b((?:access_|refresh_|id_)?token|password|passwd|secret|api_?key)"
-                r"([\"']?\s*[=:]\s*[\"']?)[^\s&\"',;}]+"), rf"\1\2{MASK}"),
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]*:[^/\s@]*@"), rf"\1{MASK}@"),
-)
-
-
-_SECRET_KEY = re.compile(r"(?i)(password|passwd|secret|token|authorization|api_?key)$")
-"""Field names whose values are masked whole, whatever they look like."""
-
-
-class Redactor:
-    """Masks registered secret values and credential-shaped text; safe to share across threads."""
-
-    def __init__(self) -> None:
-        self._secrets: tuple[str, ...] = ()
-        self._lock = threading.Lock()
-
-    def register(self, *secrets: str | None) -> None:
-        """Add values to mask from now on (webhook secrets, registry passwords, forge tokens)."""
-        with self._lock:
-            known = set(self._secrets)
-            known.update(s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH)
-            # Longest first, so a secret that contains another is masked whole.
-            self._secrets = tuple(sorted(known, key=len, reverse=True))
-
-    def clear(self) -> None:
-        with self._lock:
-            self._secrets = ()
-
-    def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            if secret in text:
-                text = text.replace(secret, MASK)
-        for pattern, replacement in _PATTERNS:
-            text = pattern.sub(replacement, text)
-        return text
-
-    def redact_value(self, value: Any) -> Any:
-        """Redact strings inside plain data, leaving numbers and booleans as they are."""
-        if isinstance(value, str):
-            return self.redact(value)
-        if isinstance(value, Mapping):
-            return {str(k): MASK if _SECRET_KEY.search(str(k)) else self.redact_value(v)
-                    for k, v in value.items()}
-        if isinstance(value, (list, tuple, set, frozenset)):
-            return [self.redact_value(v) for v in value]
-        if value is None or isinstance(value, (bool, int, float)):
-            return value
-        return self.redact(str(value))
-
-
-REDACTOR = Redactor()
-"""The process-wide redactor every formatter uses; components register their secrets here."""
-
-
-def register_secret(*secrets: str | None) -> None:
-    REDACTOR.register(*secrets)
-
 
 _FIELDS_ATTR = "iu_fields"
 

@@ -24,9 +24,9 @@ from image_updater.forge import (
     render_branch,
     render_pull_request,
 )
-from image_updater.gitops import ConfigRepo, commit_message, redact_url
+from image_updater.gitops import ConfigRepo, commit_message
 from image_updater.registry import RegistryClient
-from image_updater.secrets import read_secret
+from image_updater.secrets import read_secret, redact_url
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from image_updater.forge.model import (
     ensure_pull_request,
     needs_update,
 )
-from image_updater.forge.remote import RemoteRepository, parse_remote, redact_remote
+from image_updater.forge.remote import RemoteRepository, parse_remote
 from image_updater.forge.render import (
     ALL_GROUP,
     ChangeRow,
@@ -45,7 +45,6 @@ __all__ = [
     "group_for_image",
     "needs_update",
     "parse_remote",
-    "redact_remote",
     "render_branch",
     "render_pull_request",
 ]

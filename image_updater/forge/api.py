@@ -7,16 +7,15 @@ secret the client knows, so a token can reach the forge and nowhere else.
 from __future__ import annotations
 
 import logging
-import os
 import ssl
 from collections.abc import Awaitable
-from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 
 from image_updater.errors import ConfigError, ForgeError
 from image_updater.forge.settings import ForgeSettings
+from image_updater.secrets import read_secret
 
 REDACTED = "***"
 
@@ -46,19 +45,11 @@ class StaticToken:
         return f"StaticToken({where})"
 
     def read(self) -> str:
-        if self._file is not None:
-            try:
-                value = Path(self._file).read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise ConfigError(
-                    f"cannot read token file {self._file}: {exc.strerror}", key="git.forge.token_file"
-                ) from None
-            origin, key = f"token file {self._file}", "git.forge.token_file"
-        else:
-            value = os.environ.get(self._env or "", "").strip()
-            origin, key = f"environment variable {self._env}", "git.forge.token_env"
-        if not value:
-            raise ConfigError(f"{origin} is empty or missing", key=key)
+        value = read_secret(file=self._file, env=self._env, what="forge token")
+        if value is None:
+            origin, key = ((f"token file {self._file}", "git.forge.token_file") if self._file else
+                           (f"environment variable {self._env}", "git.forge.token_env"))
+            raise ConfigError(f"{origin} is empty", key=key)
         self._last = value
         return value
 

@@ -16,9 +16,9 @@ from image_updater.forge.remote import (
     forge_kind,
     forge_repository,
     github_like_repo,
-    redact_remote,
 )
 from image_updater.forge.settings import ForgeSettings
+from image_updater.secrets import redact_url
 
 
 def _credentials(kind: str, api_url: str, settings: ForgeSettings) -> Credentials:
@@ -64,4 +64,4 @@ def forge_for(
         return GiteaForge(
             ApiClient("Gitea", api_url, credentials, settings, transport=transport), owner, repo
         )
-    raise ConfigError(f"unknown forge kind {kind} for {redact_remote(remote_url)}", key="git.forge.kind")
+    raise ConfigError(f"unknown forge kind {kind} for {redact_url(remote_url)}", key="git.forge.kind")

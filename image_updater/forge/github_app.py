@@ -16,6 +16,7 @@ import httpx
 from image_updater.errors import ConfigError, ForgeError
 from image_updater.forge.api import forge_message, scrub
 from image_updater.forge.settings import GitHubAppSettings
+from image_updater.secrets import register_secret
 
 REFRESH_MARGIN_SECONDS = 300
 JWT_LIFETIME_SECONDS = 540  # GitHub allows at most 10 minutes; leave room for clock skew
@@ -55,6 +56,7 @@ class GitHubAppToken:
         }
         try:
             self._jwt = jwt.encode(claims, self._private_key(), algorithm="RS256")
+            register_secret(self._jwt)
         except (ValueError, TypeError, jwt.PyJWTError) as exc:
             raise ConfigError(
                 f"GitHub App private key {self._app.private_key_file} is not a usable RSA key: "
@@ -83,6 +85,7 @@ class GitHubAppToken:
             self._expires_at = datetime.fromisoformat(expires.replace("Z", "+00:00")).timestamp()
         except (KeyError, TypeError, ValueError):
             raise ForgeError(f"{doing}: answer lacks token/expires_at", forge=self._forge) from None
+        register_secret(token)
         self._token = token
 
     async def headers(self, client: httpx.AsyncClient) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """From a git remote URL to the forge API: which forge, which base URL, which repository.
 
-Remote URLs can carry credentials (``https://x-access-token:…@host/…``); :func:`redact_remote` is
-what every message uses, so a token in a remote never reaches a log or an error.
+Remote URLs can carry credentials (``https://x-access-token:…@host/…``); every message shows them through
+:func:`image_updater.secrets.redact_url`, so a token in a remote never reaches a log or an error.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from image_updater.errors import ConfigError
 from image_updater.forge.settings import ForgeSettings
+from image_updater.secrets import redact_url
 
 ForgeKind = Literal["github", "gitlab", "gitea"]
 
@@ -32,21 +33,9 @@ class RemoteRepository:
     path: str
 
 
-def redact_remote(url: str) -> str:
-    """The remote URL with any user-info (tokens, passwords) removed."""
-    if "://" in url:
-        parts = urlsplit(url)
-        if parts.hostname is not None and "@" in parts.netloc:
-            netloc = parts.netloc.rsplit("@", 1)[1]
-            return parts._replace(netloc=netloc).geturl()
-        return url
-    match = _SCP_LIKE.match(url)
-    return f"{match['host']}:{match['path']}" if match else "<unparseable remote>"
-
-
 def parse_remote(url: str) -> RemoteRepository:
     """Parse https://, http://, ssh:// and scp-like (``git@host:owner/repo.git``) remotes."""
-    shown = redact_remote(url)
+    shown = redact_url(url)
     if "://" in url:
         parts = urlsplit(url)
         if parts.scheme not in ("https", "http", "ssh", "git") or not parts.hostname:
@@ -77,7 +66,7 @@ def forge_repository(remote_url: str, settings: ForgeSettings) -> RemoteReposito
     except ConfigError:
         if settings.kind is None or settings.api_url is None:
             raise ConfigError(
-                f"remote {redact_remote(remote_url)} names no forge host: "
+                f"remote {redact_url(remote_url)} names no forge host: "
                 "with repository set, also set kind and api_url",
                 key="git.forge",
             ) from None

@@ -19,17 +19,12 @@ import git
 
 from image_updater.errors import GitError, PushRejectedError
 from image_updater.gitops.settings import GitSettings
+from image_updater.secrets import redact_url
 
 log = logging.getLogger(__name__)
 
 ChangeT = TypeVar("ChangeT")
 _REJECTED = re.compile(r"\[rejected\]|\[remote rejected\]|stale info|fetch first|non-fast-forward|failed to push")
-_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
-
-
-def redact_url(text: str) -> str:
-    """Drop ``user:password@`` from any URL inside ``text``."""
-    return _URL_CREDENTIALS.sub("***@", text)
 
 
 @dataclass(frozen=True)

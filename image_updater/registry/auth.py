@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from image_updater.errors import RegistryAuthError
 from image_updater.registry.credentials import Credentials, CredentialSource
+from image_updater.secrets import register_secret
 
 _ITEM_RE = re.compile(r"([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*(=)?\s*")
 _VALUE_RE = re.compile(r'"((?:[^"\\]|\\.)*)"|([^\s,]*)')
@@ -150,4 +151,5 @@ class Authenticator:
             lifetime = float(body.get("expires_in") or _DEFAULT_TOKEN_LIFETIME)
         except (TypeError, ValueError):
             lifetime = _DEFAULT_TOKEN_LIFETIME
+        register_secret(token)
         return f"Bearer {token}", lifetime

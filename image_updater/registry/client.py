@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from image_updater.errors import (
     RegistryAuthError,
@@ -75,6 +75,20 @@ def next_link(header: str | None, current_url: str) -> str | None:
         if "next" in rels:
             return urljoin(current_url, str(target).strip())
     return None
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port of ``url``, the default port made explicit, for same-origin checks."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1  # an unparseable port matches no registry
+    return scheme, (parts.hostname or "").lower(), port if port is not None else _DEFAULT_PORTS.get(scheme)
 
 
 class RegistryClient:
@@ -211,6 +225,11 @@ class RegistryClient:
             raise RegistryProtocolError('tag list is not {"tags": [string, ...]}',
                                         registry=repo.registry.name, image=repo.image)
         next_url = next_link(reply.headers.get("Link"), url)
+        if next_url is not None and origin(next_url) != origin(repo.registry.url):
+            # the next request would carry this registry's Authorization header to whoever the link names
+            scheme, host, port = origin(next_url)
+            raise RegistryProtocolError(f"tag list links to another origin ({scheme}://{host}:{port}); "
+                                        f"not followed", registry=repo.registry.name, image=repo.image)
         page = _Page(reply.headers.get("ETag", ""), tuple(raw_tags), next_url)
         if page.etag:
             self._pages.put(url, page)

@@ -2,7 +2,8 @@
 
 Every source is read lazily and re-read after ``credentials_ttl`` or after the registry refused what it gave,
 so rotated secrets (mounted files, ECR/GAR/ACR tokens printed by an ``ext:`` script, credential helpers) are
-picked up without a restart. Nothing here ever puts a secret, or a helper's output, into a message.
+picked up without a restart. Nothing here ever puts a secret, or a helper's output, into a message, and
+every password obtained, whatever its source, is registered with the log redactor before it is used.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from image_updater.errors import RegistryAuthError
+from image_updater.errors import ConfigError, RegistryAuthError
 from image_updater.reference import DOCKER_HUB
 from image_updater.registry.settings import RegistrySettings
+from image_updater.secrets import read_secret, register_secret
 
 _DOCKER_HUB_HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io",
                                "registry.hub.docker.com"})
@@ -45,8 +47,14 @@ class Credentials:
         return cls(username, SecretStr(password))
 
     def basic_header(self) -> str:
-        raw = f"{self.username}:{self.password.get_secret_value()}".encode()
-        return "Basic " + base64.b64encode(raw).decode()
+        return f"Basic {self._encoded()}"
+
+    def register(self) -> None:
+        """Mask the password, and the base64 form headers and Docker config ``auth`` fields carry, in logs."""
+        register_secret(self.password.get_secret_value(), self._encoded())
+
+    def _encoded(self) -> str:
+        return base64.b64encode(f"{self.username}:{self.password.get_secret_value()}".encode()).decode()
 
 
 Loader = Callable[[], Awaitable[Credentials | None]]
@@ -70,6 +78,8 @@ class CredentialSource:
         async with self._lock:
             if time.monotonic() >= self._expires:
                 self._value = await self._loader()
+                if self._value is not None:
+                    self._value.register()  # helper, ext: and docker config output included
                 self._expires = time.monotonic() + self._ttl
             return self._value
 
@@ -185,23 +195,18 @@ def credential_source(settings: RegistrySettings, docker_config: Path | None) ->
 
     if settings.username is not None:
         username = settings.username
-        if settings.password_file is not None:
-            password_file = settings.password_file
+        password_file, password_env = settings.password_file, settings.password_env
+        where = f"password_file {password_file}" if password_file else f"password_env {password_env}"
 
-            async def from_file() -> Credentials:
-                try:
-                    return Credentials.of(username, password_file.read_text().rstrip("\r\n"))
-                except OSError as exc:
-                    raise RegistryAuthError(f"password_file {password_file} is unreadable ({exc.strerror})",
-                                            registry=name) from None
-            return CredentialSource(f"password_file {password_file}", from_file, ttl)
-        env = settings.password_env or ""
-
-        async def from_env() -> Credentials:
-            if env not in os.environ:
-                raise RegistryAuthError(f"password_env {env} is not set", registry=name)
-            return Credentials.of(username, os.environ[env])
-        return CredentialSource(f"password_env {env}", from_env, ttl)
+        async def from_secret() -> Credentials:
+            try:
+                password = read_secret(file=password_file, env=password_env, what="registry password")
+            except ConfigError as exc:
+                raise RegistryAuthError(str(exc), registry=name) from None
+            if password is None:
+                raise RegistryAuthError(f"{where} is empty", registry=name)
+            return Credentials.of(username, password)
+        return CredentialSource(where, from_secret, ttl)
 
     if settings.credentials is not None:
         kind, _, target = settings.credentials.partition(":")

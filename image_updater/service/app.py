@@ -14,7 +14,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from image_updater.logs import get_logger, register_secret
+from image_updater.logs import get_logger
+from image_updater.secrets import register_secret
 from image_updater.service.events import RepositoryEvent
 from image_updater.service.health import Health
 from image_updater.service.metrics import Metrics

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from image_updater.logs import REDACTOR
+from image_updater.secrets import REDACTOR
 
 
 class Health:

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from image_updater.errors import ConfigError, ForgeError
 from image_updater.forge import GitHubAppSettings, PullRequestSettings, ensure_pull_request
+from image_updater.secrets import REDACTOR
 from tests.forge.conftest import ForgeRig, serve_rig
 from tests.support.forge_fake_github import FakeGitHub
 
@@ -110,3 +111,17 @@ async def test_a_file_that_is_not_a_key_is_a_config_error(
             await forge.find_open_pull_request("a", "main")
     finally:
         await forge.aclose()
+
+
+async def test_installation_tokens_are_masked_in_logs(app_rig: tuple[ForgeRig, Path]) -> None:
+    rig, key_file = app_rig
+    assert isinstance(rig.fake, FakeGitHub)
+    REDACTOR.clear()
+    forge = rig.client(**app_settings(key_file))
+    try:
+        await forge.find_open_pull_request("a", "main")
+        assert len(rig.fake.installation_tokens) == 1
+        assert REDACTOR.redact(f"got {rig.fake.installation_tokens[0]}") == "got ***"
+    finally:
+        await forge.aclose()
+        REDACTOR.clear()

@@ -15,8 +15,8 @@ from image_updater.forge import (
     GitLabForge,
     forge_for,
     parse_remote,
-    redact_remote,
 )
+from image_updater.secrets import redact_url
 
 
 @pytest.mark.parametrize(
@@ -51,7 +51,7 @@ def test_remotes_that_name_no_repository(url: str) -> None:
 
 
 def test_credentials_in_remotes_never_reach_messages() -> None:
-    assert redact_remote("https://user:ghp_secret@github.com/a/b.git") == "https://github.com/a/b.git"
+    assert redact_url("https://user:ghp_secret@github.com/a/b.git") == "https://***@github.com/a/b.git"
     with pytest.raises(ConfigError) as caught:
         parse_remote("https://user:ghp_secret@github.com/only-owner")
     assert "ghp_secret" not in str(caught.value)
@@ -109,10 +109,10 @@ def test_github_and_gitea_need_exactly_owner_and_repo(token: str) -> None:
 def test_tokens_must_exist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError, match="needs a token"):
         forge_for("https://github.com/a/b", ForgeSettings())
-    with pytest.raises(ConfigError, match=r"token file .*missing"):
+    with pytest.raises(ConfigError, match=r"forge token from file .*missing"):
         forge_for("https://github.com/a/b", ForgeSettings(token_file=str(tmp_path / "missing")))
     monkeypatch.delenv("FORGE_TOKEN_UNSET", raising=False)
-    with pytest.raises(ConfigError, match="FORGE_TOKEN_UNSET is empty or missing"):
+    with pytest.raises(ConfigError, match="environment variable FORGE_TOKEN_UNSET is not set"):
         forge_for("https://github.com/a/b", ForgeSettings(token_env="FORGE_TOKEN_UNSET"))
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from image_updater.errors import RegistryProtocolError
 from image_updater.registry import RegistryClient, RegistrySettings, TagScanner
 from tests.support.registry import RegistryServer
 from tests.support.registry_proxy import RegistryProxy
+from tests.support.registry_recorder import RecordingServer
 
 TAGS = [f"1.{i}.0" for i in range(23)]
 
@@ -45,6 +48,45 @@ async def test_a_link_loop_is_a_protocol_error(registry: RegistryServer, proxy: 
         with pytest.raises(RegistryProtocolError, match="loop back"):
             await client.list_tags(f"{proxy.host}/looping")
     assert len(tag_requests(proxy)) == 2
+
+
+async def test_a_link_to_another_origin_is_never_followed(basic_auth_registry: RegistryServer,
+                                                        tmp_path: Path) -> None:
+    """Following it would hand the registry's Basic credentials to another host and merge its tags."""
+    with basic_auth_registry.pusher() as pusher:
+        pusher.push_tags("private", TAGS[:4])
+    password = tmp_path / "password"
+    password.write_text("s3cret-pass\n")
+    elsewhere = RecordingServer().start()
+    proxy = RegistryProxy(basic_auth_registry.url).start()
+    try:
+        proxy.behaviour.page_size = 2
+        proxy.behaviour.link_origin = elsewhere.url
+        settings = through(proxy, username="ci", password_file=str(password))
+        async with RegistryClient([settings]) as client:
+            with pytest.raises(RegistryProtocolError, match="another origin") as caught:
+                await client.list_tags(f"{proxy.host}/private")
+        assert caught.value.registry == "paged" and caught.value.image == f"{proxy.host}/private"
+        assert proxy.authorizations[-1] is not None  # the registry itself got the credentials
+        assert elsewhere.requests == []
+    finally:
+        proxy.stop()
+        elsewhere.stop()
+
+
+async def test_a_link_to_the_same_host_on_another_scheme_or_port_is_refused(
+        registry: RegistryServer, proxy: RegistryProxy) -> None:
+    with registry.pusher() as pusher:
+        pusher.push_tags("moved", TAGS[:4])
+    proxy.behaviour.page_size = 2
+    for elsewhere in (proxy.url.replace("http://", "https://"), f"http://127.0.0.1:{proxy.app.port + 1}"):
+        proxy.behaviour.link_origin = elsewhere
+        async with RegistryClient([through(proxy)]) as client:
+            with pytest.raises(RegistryProtocolError, match="another origin"):
+                await client.list_tags(f"{proxy.host}/moved")
+    proxy.behaviour.link_origin = proxy.url.replace("http://", "HTTP://")  # the same origin, spelt otherwise
+    async with RegistryClient([through(proxy)]) as client:
+        assert await client.list_tags(f"{proxy.host}/moved") == sorted(TAGS[:4])
 
 
 async def test_a_registry_rejecting_the_page_size_is_asked_without_it(

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from image_updater.registry import RegistriesSettings, RegistryClient, RegistrySettings
 from image_updater.registry.auth import Challenge, parse_challenges
-from image_updater.registry.client import next_link
+from image_updater.registry.client import next_link, origin
 from image_updater.registry.credentials import docker_config_credentials
 from image_updater.registry.manifests import choose_child, index_children, parse_created, platform_name
 from image_updater.registry.settings import normalise_prefix
@@ -102,6 +102,19 @@ def test_challenges_with_quotes_commas_and_several_schemes() -> None:
 ])
 def test_next_links_resolve_against_the_current_page(header: str | None, expected: str | None) -> None:
     assert next_link(header, "https://r.test/v2/a/tags/list?n=1000") == expected
+
+
+@pytest.mark.parametrize(("url", "same"), [
+    ("https://R.test:443/v2/a/tags/list?last=b", True),
+    ("https://user:pw@r.test/v2/a", True),
+    ("https://cdn.test/v2/a/tags/list", False),
+    ("http://r.test/v2/a/tags/list", False),
+    ("https://r.test:8443/v2/a/tags/list", False),
+    ("https://r.test.evil/v2/a", False),
+    ("https://r.test:notaport/v2/a", False),
+])
+def test_origins_compare_scheme_host_and_effective_port(url: str, same: bool) -> None:
+    assert (origin(url) == origin("https://r.test")) is same
 
 
 def test_retry_after_in_seconds_or_as_a_date() -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from image_updater.logs import REDACTOR, Redactor, configure_logging, get_logger
+from image_updater.logs import configure_logging, get_logger
+from image_updater.secrets import REDACTOR, Redactor
 from tests.support.service_app import auth_for, running_app, secret_for
 from tests.support.service_payloads import SAMPLES
 

@@ -46,6 +46,7 @@ class ProxyBehaviour:
     revoke_bearer: bool = False  # every bearer token is answered with the registry's 401
     strip_digest: bool = False  # drop Docker-Content-Digest, as some registries and mirrors do
     reject_page_size: bool = False  # tags/list with ``n`` answers 400, as some registries do above a maximum
+    link_origin: str | None = None  # every next link is an absolute URL on this origin (a hostile registry)
 
 
 class RegistryProxy:
@@ -190,6 +191,8 @@ class RegistryProxy:
                      f"{self.url}/v2/{repository}/tags/list?{query}&page={number + 1}",
                      f"?{query}&page={number + 1}")
             target = forms[number % 3] if not self.behaviour.loop_links else forms[0].split("&page")[0]
+            if self.behaviour.link_origin:
+                target = self.behaviour.link_origin + forms[0]
             headers["Link"] = f'<{target}>; rel="next"'
         return 200, headers, json.dumps({"name": repository, "tags": page}).encode()
 
