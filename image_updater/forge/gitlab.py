@@ -11,22 +11,20 @@ from urllib.parse import quote
 
 from image_updater.errors import ConfigError
 from image_updater.forge.api import ApiClient, best_effort
-from image_updater.forge.model import PullRequest, closing_body, strip_draft_marker
+from image_updater.forge.model import PullRequest, TitleDraftMarker, closing_body
 from image_updater.forge.settings import PullRequestSettings
 
-DRAFT_PREFIX = "Draft: "
-DRAFT_MARKERS = ("Draft:", "[Draft]", "(Draft)")
+DRAFT = TitleDraftMarker("Draft: ", ("Draft:", "[Draft]", "(Draft)"))
 
 
 def _parse(item: Any) -> PullRequest:
     draft = bool(item.get("draft", item.get("work_in_progress", False)))
-    title = str(item["title"])
     return PullRequest(
         number=int(item["iid"]),
         url=str(item["web_url"]),
         head=str(item["source_branch"]),
         base=str(item["target_branch"]),
-        title=strip_draft_marker(title, DRAFT_MARKERS) if draft else title,
+        title=DRAFT.read(str(item["title"]), draft),
         body=str(item.get("description") or ""),
         state=str(item["state"]),
         draft=draft,
@@ -70,7 +68,7 @@ class GitLabForge:
             "source_branch": head,
             "target_branch": base,
             "description": body,
-            "title": DRAFT_PREFIX + title if settings.draft else title,
+            "title": DRAFT.write(title, settings.draft),
             "remove_source_branch": True,
         }
         if settings.labels:
@@ -102,7 +100,7 @@ class GitLabForge:
                 "PUT",
                 f"{self._base}/{pr.number}",
                 doing=f"updating merge request !{pr.number} in {self.project}",
-                json={"title": DRAFT_PREFIX + title if pr.draft else title, "description": body},
+                json={"title": DRAFT.write(title, pr.draft), "description": body},
             )
         )
 
