@@ -39,7 +39,7 @@ class GiteaForge(GitHubStyleForge):
     async def _schedule_merge(self, pr: PullRequest) -> None:
         await self.api.call(
             "POST",
-            f"{self._base}/pulls/{pr.number}/merge",
+            f"{self._path(pr.number)}/merge",
             doing=f"scheduling pull request #{pr.number} to merge when checks succeed",
             json={"do": "merge", "merge_when_checks_succeed": True, "delete_branch_after_merge": True},
         )

@@ -1,8 +1,8 @@
 """The pull-request client for forges whose REST API is modelled on GitHub's (GitHub, Gitea/Forgejo).
 
-Paths, pull-request JSON and the update/close/label requests are the same on both, so they are
-written once here; a subclass states only how its forge differs: how a draft is marked, where
-reviewers go, how the open-pull-request listing is filtered, and what auto-merge needs.
+Paths, pull-request JSON and the open/label requests are the same on both, so they are written
+once here; a subclass states only how its forge differs: how a draft is marked, where reviewers
+go, how the open-pull-request listing is filtered, and what auto-merge needs.
 """
 
 from __future__ import annotations
@@ -11,16 +11,17 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from image_updater.forge.api import ApiClient, best_effort
-from image_updater.forge.model import PullRequest, TitleDraftMarker, closing_body, split_reviewers
+from image_updater.forge.model import PullRequest, split_reviewers
+from image_updater.forge.rest import RestForge
 from image_updater.forge.settings import PullRequestSettings
 
 
-class GitHubStyleForge:
+class GitHubStyleForge(RestForge):
     """``repos/{owner}/{repo}/pulls`` and ``issues/{n}/labels``; see the subclasses for what differs."""
 
-    name: str
-    #: None: drafts are the API's ``draft`` flag; otherwise a title prefix the forge recognises.
-    draft_marker: ClassVar[TitleDraftMarker | None] = None
+    edit_method = "PATCH"
+    body_field = "body"
+    close_fields: ClassVar[Mapping[str, str]] = {"state": "closed"}
     #: True: reviewers travel in the create request; False: a ``requested_reviewers`` call follows it.
     reviewers_on_create: ClassVar[bool] = False
     #: Fields the create request always carries beyond title, head, base, body (and draft).
@@ -31,16 +32,10 @@ class GitHubStyleForge:
     list_pages_through: ClassVar[bool] = False
 
     def __init__(self, api: ApiClient, owner: str, repo: str) -> None:
-        self.api = api
+        super().__init__(api, f"{owner}/{repo}")
         self.owner = owner
         self.repo = repo
         self._base = f"repos/{owner}/{repo}"
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.owner}/{self.repo} via {self.api!r})"
-
-    def check_settings(self, settings: PullRequestSettings) -> None:
-        """Every setting is honoured unless a subclass says otherwise."""
 
     def _list_query(self, head: str, base: str, page: int) -> tuple[str, dict[str, Any]]:
         """(what the listing is, for errors; its query parameters) for one page of open pull requests."""
@@ -54,22 +49,24 @@ class GitHubStyleForge:
         """Have the forge merge ``pr`` once its checks pass; forges without it refuse ``auto_merge``."""
         raise NotImplementedError
 
+    def _path(self, number: int) -> str:
+        return f"{self._base}/pulls/{number}"
+
+    def _called(self, number: int) -> str:
+        return f"pull request #{number}"
+
     def _parse(self, item: Any) -> PullRequest:
         draft = bool(item.get("draft") or False)
-        title = str(item["title"])
         return PullRequest(
             number=int(item["number"]),
             url=str(item["html_url"]),
             head=str(item["head"]["ref"]),
             base=str(item["base"]["ref"]),
-            title=self.draft_marker.read(title, draft) if self.draft_marker else title,
+            title=self._read_title(str(item["title"]), draft),
             body=str(item.get("body") or ""),
             state=str(item["state"]),
             draft=draft,
         )
-
-    def _title(self, title: str, draft: bool) -> str:
-        return self.draft_marker.write(title, draft) if self.draft_marker else title
 
     @staticmethod
     def _reviewers(settings: PullRequestSettings) -> dict[str, list[str]]:
@@ -81,15 +78,9 @@ class GitHubStyleForge:
         while True:
             doing, params = self._list_query(head, base, page)
             found = await self.api.call("GET", f"{self._base}/pulls", doing=doing, params=params) or []
-            matches = [
-                pr
-                for pr, item in ((self._parse(item), item) for item in found)
-                if pr.head == head and pr.base == base and self._from_this_repo(item)
-            ]
-            if matches:
-                return min(matches, key=lambda pr: pr.number)
-            if not self.list_pages_through or len(found) < self.list_page_size:
-                return None
+            ours = self._oldest((self._parse(item) for item in found if self._from_this_repo(item)), head, base)
+            if ours is not None or not self.list_pages_through or len(found) < self.list_page_size:
+                return ours
             page += 1
 
     async def open_pull_request(
@@ -133,31 +124,10 @@ class GitHubStyleForge:
             await best_effort(
                 self.api.call(
                     "POST",
-                    f"{self._base}/pulls/{pr.number}/requested_reviewers",
+                    f"{self._path(pr.number)}/requested_reviewers",
                     doing=f"requesting reviewers on pull request #{pr.number}",
                     json=reviewers,
                 )
             )
         if settings.auto_merge:
             await best_effort(self._schedule_merge(pr))
-
-    async def update_pull_request(self, pr: PullRequest, title: str, body: str) -> PullRequest:
-        return self._parse(
-            await self.api.call(
-                "PATCH",
-                f"{self._base}/pulls/{pr.number}",
-                doing=f"updating pull request #{pr.number}",
-                json={"title": self._title(title, pr.draft), "body": body},
-            )
-        )
-
-    async def close_pull_request(self, pr: PullRequest, comment: str) -> None:
-        await self.api.call(
-            "PATCH",
-            f"{self._base}/pulls/{pr.number}",
-            doing=f"closing pull request #{pr.number}",
-            json={"state": "closed", "body": closing_body(comment, pr.body)},
-        )
-
-    async def aclose(self) -> None:
-        await self.api.aclose()
