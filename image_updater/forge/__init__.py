@@ -20,6 +20,7 @@ from image_updater.forge.remote import RemoteRepository, parse_remote
 from image_updater.forge.render import (
     ALL_GROUP,
     ChangeRow,
+    branches_for_groups,
     group_for_image,
     render_branch,
     render_pull_request,
@@ -39,6 +40,7 @@ __all__ = [
     "PullRequest",
     "PullRequestSettings",
     "RemoteRepository",
+    "branches_for_groups",
     "closing_body",
     "ensure_pull_request",
     "forge_for",

@@ -6,43 +6,28 @@ Drafts are a ``Draft:`` title prefix; reviewers are numeric user IDs because the
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from image_updater.errors import ConfigError
 from image_updater.forge.api import ApiClient, best_effort
-from image_updater.forge.model import PullRequest, closing_body, strip_draft_marker
+from image_updater.forge.model import PullRequest, TitleDraftMarker
+from image_updater.forge.rest import RestForge
 from image_updater.forge.settings import PullRequestSettings
 
-DRAFT_PREFIX = "Draft: "
-DRAFT_MARKERS = ("Draft:", "[Draft]", "(Draft)")
 
-
-def _parse(item: Any) -> PullRequest:
-    draft = bool(item.get("draft", item.get("work_in_progress", False)))
-    title = str(item["title"])
-    return PullRequest(
-        number=int(item["iid"]),
-        url=str(item["web_url"]),
-        head=str(item["source_branch"]),
-        base=str(item["target_branch"]),
-        title=strip_draft_marker(title, DRAFT_MARKERS) if draft else title,
-        body=str(item.get("description") or ""),
-        state=str(item["state"]),
-        draft=draft,
-    )
-
-
-class GitLabForge:
+class GitLabForge(RestForge):
     name = "GitLab"
+    draft_marker = TitleDraftMarker("Draft: ", ("Draft:", "[Draft]", "(Draft)"))
+    edit_method = "PUT"
+    body_field = "description"
+    close_fields: ClassVar[Mapping[str, str]] = {"state_event": "close"}
 
     def __init__(self, api: ApiClient, project: str) -> None:
-        self.api = api
+        super().__init__(api, project)
         self.project = project
         self._base = f"projects/{quote(project, safe='')}/merge_requests"
-
-    def __repr__(self) -> str:
-        return f"GitLabForge({self.project} via {self.api!r})"
 
     def check_settings(self, settings: PullRequestSettings) -> None:
         names = [r for r in settings.reviewers if not r.isdigit()]
@@ -52,6 +37,25 @@ class GitLabForge:
                 key="git.write.pull_request.reviewers",
             )
 
+    def _path(self, number: int) -> str:
+        return f"{self._base}/{number}"
+
+    def _called(self, number: int) -> str:
+        return f"merge request !{number} in {self.project}"
+
+    def _parse(self, item: Any) -> PullRequest:
+        draft = bool(item.get("draft", item.get("work_in_progress", False)))
+        return PullRequest(
+            number=int(item["iid"]),
+            url=str(item["web_url"]),
+            head=str(item["source_branch"]),
+            base=str(item["target_branch"]),
+            title=self._read_title(str(item["title"]), draft),
+            body=str(item.get("description") or ""),
+            state=str(item["state"]),
+            draft=draft,
+        )
+
     async def find_open_pull_request(self, head: str, base: str) -> PullRequest | None:
         found = await self.api.call(
             "GET",
@@ -59,8 +63,7 @@ class GitLabForge:
             doing=f"listing merge requests from {head} in {self.project}",
             params={"state": "opened", "source_branch": head, "target_branch": base, "per_page": 100},
         )
-        matches = [pr for pr in map(_parse, found or []) if pr.head == head and pr.base == base]
-        return min(matches, key=lambda pr: pr.number) if matches else None
+        return self._oldest(map(self._parse, found or []), head, base)
 
     async def open_pull_request(
         self, head: str, base: str, title: str, body: str, settings: PullRequestSettings
@@ -70,14 +73,14 @@ class GitLabForge:
             "source_branch": head,
             "target_branch": base,
             "description": body,
-            "title": DRAFT_PREFIX + title if settings.draft else title,
+            "title": self._title(title, settings.draft),
             "remove_source_branch": True,
         }
         if settings.labels:
             request["labels"] = ",".join(settings.labels)
         if settings.reviewers:
             request["reviewer_ids"] = [int(r) for r in settings.reviewers]
-        created = _parse(
+        created = self._parse(
             await self.api.call(
                 "POST",
                 self._base,
@@ -89,30 +92,9 @@ class GitLabForge:
             await best_effort(
                 self.api.call(
                     "PUT",
-                    f"{self._base}/{created.number}/merge",
+                    f"{self._path(created.number)}/merge",
                     json={"auto_merge": True},
                     doing=f"setting merge request !{created.number} to merge when its pipeline succeeds",
                 )
             )
         return created
-
-    async def update_pull_request(self, pr: PullRequest, title: str, body: str) -> PullRequest:
-        return _parse(
-            await self.api.call(
-                "PUT",
-                f"{self._base}/{pr.number}",
-                doing=f"updating merge request !{pr.number} in {self.project}",
-                json={"title": DRAFT_PREFIX + title if pr.draft else title, "description": body},
-            )
-        )
-
-    async def close_pull_request(self, pr: PullRequest, comment: str) -> None:
-        await self.api.call(
-            "PUT",
-            f"{self._base}/{pr.number}",
-            doing=f"closing merge request !{pr.number} in {self.project}",
-            json={"state_event": "close", "description": closing_body(comment, pr.body)},
-        )
-
-    async def aclose(self) -> None:
-        await self.api.aclose()

@@ -79,6 +79,24 @@ def strip_draft_marker(title: str, markers: tuple[str, ...]) -> str:
     return title
 
 
+@dataclass(frozen=True)
+class TitleDraftMarker:
+    """Drafts on forges whose API has no writable draft flag: a title prefix (GitLab, Gitea).
+
+    ``prefix`` is what we write; ``markers`` are every spelling the forge itself treats as a draft,
+    all stripped on read so :attr:`PullRequest.title` compares equal to the rendered title.
+    """
+
+    prefix: str
+    markers: tuple[str, ...]
+
+    def write(self, title: str, draft: bool) -> str:
+        return self.prefix + title if draft else title
+
+    def read(self, title: str, draft: bool) -> str:
+        return strip_draft_marker(title, self.markers) if draft else title
+
+
 async def ensure_pull_request(
     forge: Forge, head: str, base: str, title: str, body: str, settings: PullRequestSettings
 ) -> tuple[PullRequest, EnsureAction]:

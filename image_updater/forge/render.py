@@ -7,13 +7,15 @@ is what lets :func:`ensure_pull_request` skip no-op updates.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from image_updater.errors import ConfigError
 from image_updater.forge.settings import PullRequestSettings
 from image_updater.forge.template import fill_template
 
 ALL_GROUP = "all"
+BRANCH_KEY = "git.write.pull_request.branch"
 
 
 @dataclass(frozen=True)
@@ -92,3 +94,45 @@ def render_branch(settings: PullRequestSettings, group: str) -> str:
     if not name or name == "@":
         raise ValueError(f"branch template {settings.branch!r} gives no usable ref for group {group!r}")
     return name
+
+
+def branches_for_groups(
+    settings: PullRequestSettings, groups: Iterable[str], *, base: str | None = None
+) -> dict[str, str]:
+    """Each group's update branch, checked at config load so no two groups ever share a branch.
+
+    :func:`render_branch` folds what git forbids into ``-``, so ``a:b``, ``a-b``, ``a..b`` and ``a~b``
+    all land on one branch, whose force-updates would then fight. Git also cannot hold ``x/a`` beside
+    ``x/a/b`` (a ref is a file or a folder, not both), and an update branch that is, or nests with,
+    ``base`` would have the updater force-push the branch its pull requests merge into.
+    """
+    refs: dict[str, str] = {}  # branch → who holds it, for the error
+    folders: dict[str, str] = {}  # a folder of a held branch → who holds that branch
+    if base is not None:
+        refs[base] = f"the base branch {base!r}"
+        folders.update(dict.fromkeys(_folders(base), refs[base]))
+    branches: dict[str, str] = {}
+    for group in sorted(set(groups)):
+        try:
+            branch = render_branch(settings, group)
+        except ValueError as exc:
+            raise ConfigError(str(exc), key=BRANCH_KEY) from None
+        holder = refs.get(branch) or folders.get(branch)
+        holder = holder or next((refs[f] for f in _folders(branch) if f in refs), None)
+        if holder is not None:
+            raise ConfigError(
+                f"group {group!r} gets branch {branch!r}, which clashes with {holder}: "
+                "branches must differ and neither may be a folder of the other; "
+                "rename a group or change the branch template",
+                key=BRANCH_KEY,
+            )
+        refs[branch] = f"group {group!r} (branch {branch!r})"
+        folders.update(dict.fromkeys(_folders(branch), refs[branch]))
+        branches[group] = branch
+    return branches
+
+
+def _folders(branch: str) -> list[str]:
+    """``a/b/c`` → ``a``, ``a/b``: the names git keeps as folders for this ref."""
+    parts = branch.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]

@@ -1,0 +1,82 @@
+"""What every forge client does alike once its paths, field names and wording are known.
+
+Updating, closing and picking the open pull request for a branch pair are the same steps on
+GitHub, Gitea and GitLab; only the HTTP verb, the body field and the close fields differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+from image_updater.forge.api import ApiClient
+from image_updater.forge.model import PullRequest, TitleDraftMarker, closing_body
+from image_updater.forge.settings import PullRequestSettings
+
+
+class RestForge:
+    """A forge's pull-request resource; subclasses name its paths, fields and JSON shape."""
+
+    name: str
+    #: None: drafts are the API's ``draft`` flag; otherwise a title prefix the forge recognises.
+    draft_marker: ClassVar[TitleDraftMarker | None] = None
+    #: The verb that edits a pull request (``PATCH`` on GitHub-style forges, ``PUT`` on GitLab).
+    edit_method: ClassVar[str]
+    #: The field holding the pull-request description.
+    body_field: ClassVar[str]
+    #: The fields that close a pull request.
+    close_fields: ClassVar[Mapping[str, str]]
+
+    def __init__(self, api: ApiClient, where: str) -> None:
+        self.api = api
+        self._where = where
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._where} via {self.api!r})"
+
+    def check_settings(self, settings: PullRequestSettings) -> None:
+        """Every setting is honoured unless a subclass says otherwise."""
+
+    def _parse(self, item: Any) -> PullRequest:
+        raise NotImplementedError
+
+    def _path(self, number: int) -> str:
+        """The API path of one pull request."""
+        raise NotImplementedError
+
+    def _called(self, number: int) -> str:
+        """How errors name one pull request, in the forge's own words."""
+        raise NotImplementedError
+
+    def _title(self, title: str, draft: bool) -> str:
+        return self.draft_marker.write(title, draft) if self.draft_marker else title
+
+    def _read_title(self, title: str, draft: bool) -> str:
+        return self.draft_marker.read(title, draft) if self.draft_marker else title
+
+    @staticmethod
+    def _oldest(prs: Iterable[PullRequest], head: str, base: str) -> PullRequest | None:
+        """The lowest-numbered pull request from ``head`` into ``base``: listings may filter loosely."""
+        matches = [pr for pr in prs if pr.head == head and pr.base == base]
+        return min(matches, key=lambda pr: pr.number) if matches else None
+
+    async def update_pull_request(self, pr: PullRequest, title: str, body: str) -> PullRequest:
+        return self._parse(
+            await self.api.call(
+                self.edit_method,
+                self._path(pr.number),
+                doing=f"updating {self._called(pr.number)}",
+                json={"title": self._title(title, pr.draft), self.body_field: body},
+            )
+        )
+
+    async def close_pull_request(self, pr: PullRequest, comment: str) -> None:
+        await self.api.call(
+            self.edit_method,
+            self._path(pr.number),
+            doing=f"closing {self._called(pr.number)}",
+            json={**self.close_fields, self.body_field: closing_body(comment, pr.body)},
+        )
+
+    async def aclose(self) -> None:
+        await self.api.aclose()
