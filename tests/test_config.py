@@ -287,3 +287,10 @@ def test_settings_shown_in_docs_and_chart_load(tmp_path: Path) -> None:
         except ConfigError as exc:
             failures.append(f"{where}: {exc}")
     assert not failures, "\n".join(failures)
+
+
+def test_pull_request_groups_that_would_share_a_branch_are_refused_at_load(tmp_path: Path) -> None:
+    text = MINIMAL + ("  write: {mode: pull_request}\nimages:\n"
+                      "  - {name: 'a:b', image: reg.example/a}\n  - {name: a-b, image: reg.example/b}\n")
+    message = load_error(tmp_path, text)
+    assert "git.write.pull_request.branch" in message and "'a:b'" in message and "'a-b'" in message

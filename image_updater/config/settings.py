@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from image_updater.config.environment import apply_overrides, env_overrides
 from image_updater.errors import ConfigError, InvalidReferenceError
-from image_updater.forge import ForgeSettings, PullRequestSettings
+from image_updater.forge import ForgeSettings, PullRequestSettings, branches_for_groups, group_for_image
 from image_updater.gitops import CommitSettings, GitSettings, validate_template
 from image_updater.manifests import MANAGER_NAMES
 from image_updater.policy import PolicySpec, SelectionRules
@@ -185,3 +185,12 @@ class Settings(BaseSettings):
                 raise ValueError(f"image name {image.name!r} is used twice")
             seen.add(image.name)
         return value
+
+    @model_validator(mode="after")
+    def _distinct_update_branches(self) -> Settings:
+        """In PR mode every group needs a branch of its own, and none may be the base branch."""
+        if self.git.write.mode == "pull_request":
+            pr = self.git.write.pull_request
+            groups = {group_for_image(pr, image.name, image.group) for image in self.images}
+            branches_for_groups(pr, groups, base=self.git.branch)
+        return self
