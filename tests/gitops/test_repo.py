@@ -178,3 +178,42 @@ def test_missing_branch_is_a_clear_error(remote: BareRemote, tmp_path: Path) -> 
     repo = ConfigRepo(settings(remote.url, branch="production"), tmp_path / "work")
     with pytest.raises(Exception, match="branch production does not exist"):
         repo.sync()
+
+
+def test_sync_restores_a_work_tree_that_apply_wrote_without_committing(remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+    repo.deliver(replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
+
+    def scribble(root: Path) -> list[Change]:
+        (root / "app/deploy.yaml").write_text("half written")
+        (root / "stray.yaml").write_text("image: web:9.9.9\n")
+        return []
+
+    assert repo.deliver(scribble, message).action == "unchanged"
+    head = repo.sync()
+    assert head == remote.rev()
+    assert (repo.root / "app/deploy.yaml").read_text() == "image: web:1.1.0\n"
+    assert not (repo.root / "stray.yaml").exists()
+    assert git(repo.root, "status", "--porcelain", "--ignored") == ""
+
+
+def test_sync_after_our_push_leaves_the_pushed_commit_checked_out_on_the_branch(
+        remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+    pushed = repo.deliver(replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
+    assert repo.sync() == pushed.commit == remote.rev()
+    assert git(repo.root, "symbolic-ref", "HEAD") == "refs/heads/main"
+    assert git(repo.root, "status", "--porcelain", "--ignored") == ""
+    moved = remote.commit_as_human(tmp_path, {"README": "moved\n"}, "human edit")
+    assert repo.sync() == moved
+    assert (repo.root / "README").read_text() == "moved\n"
+    assert (repo.root / "app/deploy.yaml").read_text() == "image: web:1.1.0\n"
+
+
+def test_an_update_branch_commit_is_not_mistaken_for_the_base(remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+    base = remote.rev()
+    repo.deliver_branch("image-updater/web", replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
+    assert repo.sync() == base
+    assert (repo.root / "app/deploy.yaml").read_text() == "image: web:1.0.0\n"
+    assert git(repo.root, "rev-parse", "HEAD") == base
