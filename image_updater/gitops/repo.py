@@ -79,10 +79,12 @@ class ConfigRepo:
             raise GitError("the config repo has not been synced yet")
         return self._repo
 
-    def _git(self, *args: str) -> str:
+    def _git(self, *args: str, config: Sequence[str] = ()) -> str:
+        """Run ``git [-c key=value …] args``; errors name the subcommand (``args[0]``) and the remote."""
+        options = [item for setting in config for item in ("-c", setting)]
         try:
             with self.repo.git.custom_environment(**self._env):
-                return str(self.repo.git.execute(["git", *args]))
+                return str(self.repo.git.execute(["git", *options, *args]))
         except git.GitCommandError as exc:
             # push --porcelain gives the reason per ref on stdout ("!  ref  [rejected] (stale info)").
             refused = [" ".join(line[1:].split()) for line in str(exc.stdout or "").splitlines()
@@ -141,30 +143,43 @@ class ConfigRepo:
             return None
 
     # -- commit --------------------------------------------------------------------------------------
-    def commit(self, message: str, paths: Sequence[str]) -> str:
-        """Commit ``paths`` as the configured author (signed when configured); return the new commit."""
-        self._git("add", "--", *paths)
+    def commit(self, message: str) -> str | None:
+        """Commit everything in the work tree as the configured author (signed when configured).
+
+        Returns the new commit, or None when the tree holds nothing new. ``add -A`` stages the
+        edits, deletions and new files ``git status`` would list (never ignored files), so after
+        a commit the work tree is that commit; nothing is staged twice and no ``status`` runs.
+        """
+        self._git("add", "-A")
         author = self.settings.author
-        args = ["-c", f"user.name={author.name}", "-c", f"user.email={author.email}"]
+        config = [f"user.name={author.name}", f"user.email={author.email}"]
+        args = ["commit", "--quiet", "--no-verify", f"--author={author.name} <{author.email}>", "-m", message]
         signing = self.settings.commit.signing
         if signing is not None:
-            args += ["-c", f"gpg.format={'ssh' if signing.format == 'ssh' else 'openpgp'}",
-                     "-c", f"user.signingkey={signing.key}"]
-        args += ["commit", "--quiet", "--no-verify", f"--author={author.name} <{author.email}>",
-                 "-m", message]
-        if signing is not None:
+            config += [f"gpg.format={'ssh' if signing.format == 'ssh' else 'openpgp'}",
+                       f"user.signingkey={signing.key}"]
             args.append("--gpg-sign")
-        self._git(*args)
-        return self.head()
+        try:
+            self._git(*args, config=config)
+        except GitError:
+            # "nothing to commit" is a failure too; only an empty index tells it apart, in any locale.
+            if self._nothing_staged():
+                return None
+            raise
+        self._tree_is = self.head()
+        return self._tree_is
+
+    def _nothing_staged(self) -> bool:
+        try:
+            self._git("diff", "--cached", "--quiet")
+        except GitError:
+            return False
+        return True
 
     def _apply(self, apply: Callable[[Path], Sequence[ChangeT]]) -> Sequence[ChangeT]:
         """Hand the work tree to ``apply``: from here on only a commit of it all or a checkout says what it holds."""
         self._tree_is = None
         return apply(self.root)
-
-    def _changed_paths(self) -> list[str]:
-        out = self._git("status", "--porcelain", "-z", "--untracked-files=all")
-        return [entry[3:] for entry in out.split("\0") if entry]
 
     # -- delivery ------------------------------------------------------------------------------------
     def deliver(
@@ -181,10 +196,9 @@ class ConfigRepo:
         for attempt in range(1, attempts + 1):
             self.sync()
             changes = self._apply(apply)
-            paths = self._changed_paths()
-            if not changes or not paths:
+            sha = self.commit(message(changes)) if changes else None
+            if sha is None:
                 return Delivery(None, tuple(changes), attempt, "unchanged")
-            sha = self._tree_is = self.commit(message(changes), paths)  # every changed path: tree == commit
             try:
                 self._git("push", "--porcelain", "origin", f"HEAD:refs/heads/{self.settings.branch}")
             except PushRejectedError as exc:
@@ -214,10 +228,9 @@ class ConfigRepo:
         if expected is not None:
             self._refuse_foreign_tip(branch, expected)
         changes = self._apply(apply)
-        paths = self._changed_paths()
-        if not changes or not paths:
+        sha = self.commit(message(changes)) if changes else None
+        if sha is None:
             return Delivery(None, tuple(changes), 1, "unchanged")
-        sha = self._tree_is = self.commit(message(changes), paths)  # every changed path: tree == commit
         if expected is not None and self._same_update(expected, sha):
             return Delivery(expected, tuple(changes), 1, "branch-unchanged")
         lease = f"--force-with-lease=refs/heads/{branch}:{expected or ''}"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from image_updater.errors import ConfigError, PushRejectedError
+from image_updater.errors import ConfigError, GitError, PushRejectedError
 from image_updater.gitops import ConfigRepo, GitSettings, commit_message
 from tests.support.gitrepo import BareRemote, GitDaemon, git, make_remote, start_git_daemon
 
@@ -217,3 +217,42 @@ def test_an_update_branch_commit_is_not_mistaken_for_the_base(remote: BareRemote
     assert repo.sync() == base
     assert (repo.root / "app/deploy.yaml").read_text() == "image: web:1.0.0\n"
     assert git(repo.root, "rev-parse", "HEAD") == base
+
+
+def test_changes_that_leave_the_bytes_as_they_were_make_no_commit(remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+    before = remote.rev()
+
+    def rewrite_same(root: Path) -> list[Change]:
+        target = root / "app/deploy.yaml"
+        target.write_bytes(target.read_bytes())
+        return [Change("web", "1.0.0", "1.0.0")]
+
+    result = repo.deliver(rewrite_same, message)
+    assert result.action == "unchanged" and result.commit is None
+    assert remote.rev() == before
+
+
+def test_new_and_deleted_files_are_committed_with_the_edit(remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+
+    def add_and_remove(root: Path) -> list[Change]:
+        (root / "app/extra").mkdir()
+        (root / "app/extra/new.yaml").write_text("image: web:1.1.0\n")
+        (root / "README").unlink()
+        return replace_in("app/deploy.yaml", "1.0.0", "1.1.0")(root)
+
+    assert repo.deliver(add_and_remove, message).action == "pushed"
+    assert remote.read("app/extra/new.yaml") == b"image: web:1.1.0\n"
+    assert git(remote.path, "ls-tree", "-r", "--name-only", "main").splitlines() == [
+        "app/deploy.yaml", "app/extra/new.yaml"]
+
+
+def test_a_failing_commit_is_an_error_not_unchanged(remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url, commit={"signing": {"format": "ssh", "key": str(tmp_path / "absent")}}),
+                      tmp_path / "work")
+    with pytest.raises(GitError, match="git commit failed"):
+        repo.deliver(replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
+    assert remote.read("app/deploy.yaml") == b"image: web:1.0.0\n"
+    assert repo.sync() == remote.rev()
+    assert git(repo.root, "status", "--porcelain", "--ignored") == ""
