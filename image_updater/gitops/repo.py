@@ -113,7 +113,7 @@ class ConfigRepo:
             except git.GitCommandError as exc:
                 raise GitError(f"cannot clone {redact_url(self.settings.url)}: "
                                f"{redact_url(str(exc.stderr).strip())}") from None
-        self._git("fetch", "--prune", "origin")
+        self._fetch()
         remote_ref = f"refs/remotes/origin/{branch}"
         fetched = self.remote_sha(branch)
         if fetched is None:
@@ -125,6 +125,27 @@ class ConfigRepo:
         self._git("clean", "-fdx")
         self._tree_is = self.head()
         return self._tree_is
+
+    def _fetch(self) -> None:
+        """Make ``refs/remotes/origin/*`` what the remote holds now, asking the remote every time.
+
+        ``ls-remote`` is one process and one round trip; ``fetch`` adds a connectivity check and
+        auto-maintenance (about twice the cost), and is only needed when a branch moved, appeared
+        or went away. The answer is as fresh as a fetch's: a branch that moves after it is caught
+        by the push being rejected, as before.
+        """
+        advertised: dict[str, str] = {}
+        for line in self._git("ls-remote", "--heads", "origin").splitlines():
+            sha, _, ref = line.partition("\t")
+            advertised[ref.removeprefix("refs/heads/")] = sha
+        if advertised != self._tracking_refs():
+            self._git("fetch", "--prune", "origin")
+
+    def _tracking_refs(self) -> dict[str, str]:
+        """Branch → commit of our ``refs/remotes/origin/*`` (read from files, no process)."""
+        return {ref.remote_head: str(ref.object.hexsha)
+                for ref in git.RemoteReference.iter_items(self.repo, remote=self.repo.remote("origin"))
+                if ref.remote_head != "HEAD"}
 
     def _on(self, branch: str, commit: str) -> bool:
         """True when HEAD is the local ``branch`` and it points at ``commit`` (read from files, no process)."""

@@ -256,3 +256,18 @@ def test_a_failing_commit_is_an_error_not_unchanged(remote: BareRemote, tmp_path
     assert remote.read("app/deploy.yaml") == b"image: web:1.0.0\n"
     assert repo.sync() == remote.rev()
     assert git(repo.root, "status", "--porcelain", "--ignored") == ""
+
+
+def test_sync_sees_branches_that_others_create_and_delete(remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+    repo.sync()
+    assert repo.remote_sha("image-updater/web") is None
+    theirs = remote.commit_as_human(tmp_path, {"NOTE": "x\n"}, "their branch", branch="main")
+    git(remote.path, "branch", "image-updater/web", theirs)
+    git(remote.path, "update-ref", "refs/heads/main", f"{theirs}~1")  # main back where we synced it
+    repo.sync()
+    assert repo.remote_sha("image-updater/web") == theirs
+    git(remote.path, "branch", "-D", "image-updater/web")
+    repo.sync()
+    assert repo.remote_sha("image-updater/web") is None
+    assert repo.delete_branch("image-updater/web") is False
