@@ -98,9 +98,10 @@ class ConfigRepo:
     def sync(self, branch: str | None = None) -> str:
         """Clone or fetch, then make the work tree exactly the remote ``branch``; return its commit.
 
-        The fetch always runs. ``checkout --force`` and ``clean -fdx`` (a third of a cycle's Git time
-        on a 1,000-file repo) are skipped when the branch is still the commit our own checkout or
-        commit left in the work tree and nothing has been handed the tree to write since.
+        The remote is asked every time (``_fetch``). ``checkout --force`` and ``clean -fdx`` (a third
+        of a cycle's Git time on a 1,000-file repo) are skipped when the branch is still the commit
+        our own checkout or commit left in the work tree and nothing has been handed the tree to
+        write since.
         """
         branch = branch or self.settings.branch
         if self._repo is None and (self.root / ".git").exists():
@@ -168,8 +169,10 @@ class ConfigRepo:
         """Commit everything in the work tree as the configured author (signed when configured).
 
         Returns the new commit, or None when the tree holds nothing new. ``add -A`` stages the
-        edits, deletions and new files ``git status`` would list (never ignored files), so after
-        a commit the work tree is that commit; nothing is staged twice and no ``status`` runs.
+        edits, deletions and new files ``git status`` would list, so after a commit the work tree
+        is that commit and the next ``sync`` need not check it out again. Files ``.gitignore``
+        excludes are neither committed nor looked for: one an ``apply`` writes stays until the
+        next full checkout (when the remote moves or a delivery fails).
         """
         self._git("add", "-A")
         author = self.settings.author
