@@ -8,8 +8,11 @@ when the remote's ``refs/heads/main`` changes, read from the ref file every ``--
 next tag is pushed only after the service reports the cycle finished, so pushes never queue.
 
     /work/venv/bin/python bench/webhook_latency.py [--pushes 50] [--files 1000] [--profile out.prof]
+                                                   [--git-trace trace.json]
 
 ``--profile`` runs the service under cProfile and writes its stats file on exit (SIGTERM).
+``--git-trace`` sets ``GIT_TRACE2_EVENT`` for the service only and prints, per ``git`` subcommand the
+service started, how many ran and their p50/p95 wall time as git itself measured it.
 Prints min, p50, p95, p99 and max in milliseconds; asserts nothing.
 """
 
@@ -110,6 +113,25 @@ def breakdown(log_path: Path, put_started: list[float]) -> dict[str, list[float]
     }
 
 
+def git_commands(trace: Path) -> dict[str, list[float]]:
+    """Milliseconds per top-level ``git`` subcommand (``-c key=value`` skipped), from a trace2 event file."""
+    names: dict[str, str] = {}
+    spent: dict[str, list[float]] = {}
+    for line in trace.read_text().splitlines():
+        event = json.loads(line)
+        sid = str(event["sid"])
+        if "/" in sid:  # a child of another git process (upload-pack, pack-objects, …): counted in its parent
+            continue
+        if event["event"] == "start":
+            argv = [str(a) for a in event["argv"][1:]]
+            while argv[:1] == ["-c"]:
+                argv = argv[2:]
+            names[sid] = argv[0] if argv else "?"
+        elif event["event"] == "exit" and sid in names:
+            spent.setdefault(names[sid], []).append(float(event["t_abs"]) * 1000)
+    return spent
+
+
 def cycles_finished(url: str) -> float:
     """Successful cycles so far, from the service's ``/metrics`` (0 while it is not listening yet)."""
     try:
@@ -145,7 +167,8 @@ def measure(registry_url: str, remote: BareRemote, service_url: str, pushes: int
     return latencies, put_started
 
 
-def run(pushes: int, files: int, poll: float, profile: Path | None, keep: bool, service_root: Path) -> int:
+def run(pushes: int, files: int, poll: float, profile: Path | None, keep: bool, service_root: Path,
+        git_trace: Path | None) -> int:
     base = Path(tempfile.mkdtemp(prefix="bench-webhook-"))
     app_port = free_port()
     registry = notifying_registry(base / "storage", app_port, {REPOSITORY: ["1.0.0"]})
@@ -159,9 +182,12 @@ def run(pushes: int, files: int, poll: float, profile: Path | None, keep: bool, 
             command += ["-m", "cProfile", "-o", str(profile)]
         command += ["-m", "image_updater.cli", "run", "--config", str(config)]
         log_path = base / "service.log"
+        env = {**os.environ, "PYTHONPATH": str(service_root)}
+        if git_trace is not None:
+            git_trace.unlink(missing_ok=True)
+            env["GIT_TRACE2_EVENT"] = str(git_trace.resolve())
         with log_path.open("wb") as log:
-            process = subprocess.Popen(command, cwd=service_root, env={**os.environ, "PYTHONPATH": str(service_root)},
-                                       stdout=subprocess.DEVNULL, stderr=log)
+            process = subprocess.Popen(command, cwd=service_root, env=env, stdout=subprocess.DEVNULL, stderr=log)
         url = f"http://127.0.0.1:{app_port}"
         wait_for_cycles(url, 1, "the start-up cycle", deadline=120)
         per_read = poll_cost(remote)
@@ -189,6 +215,12 @@ def run(pushes: int, files: int, poll: float, profile: Path | None, keep: bool, 
         print(f"    {stage:<44} p50 {percentile(values, 50):7.1f}  p95 {percentile(values, 95):7.1f}")
     print(f"  polling: one ref read costs {per_read * 1e6:.1f} us; looked every {poll * 1000:.1f} ms, "
           f"so each figure includes up to {(poll + per_read) * 1000:.2f} ms of polling delay")
+    if git_trace is not None:
+        print(f"  git processes the service ran (ms, as git timed them; the start-up clone and checkout are "
+              f"included, and cat-file is GitPython's long-lived object reader: its lifetime): {git_trace}")
+        for name, values in sorted(git_commands(git_trace).items(), key=lambda kv: -sum(kv[1])):
+            p95 = percentile(values, 95) if len(values) > 1 else values[0]
+            print(f"    git {name:<16} x{len(values):<4} p50 {statistics.median(values):7.1f}  p95 {p95:7.1f}")
     if profile is not None:
         print(f"  service profile: {profile}")
     if keep:
@@ -202,13 +234,16 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=1000, help="YAML files in the config repo (>= 1)")
     parser.add_argument("--poll", type=float, default=0.001, help="seconds between looks at the remote ref")
     parser.add_argument("--profile", type=Path, default=None, help="cProfile stats file for the service")
+    parser.add_argument("--git-trace", type=Path, default=None,
+                        help="trace2 event file for the service's git processes; prints time per subcommand")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (repo, logs)")
     parser.add_argument("--service-root", type=Path, default=ROOT,
                         help="source tree the service runs from (e.g. `git archive` of another commit, for A/B)")
     args = parser.parse_args()
     if args.pushes < 2 or args.files < 1:
         parser.error("--pushes must be at least 2 and --files at least 1")
-    return run(args.pushes, args.files, args.poll, args.profile, args.keep, args.service_root.resolve())
+    return run(args.pushes, args.files, args.poll, args.profile, args.keep, args.service_root.resolve(),
+               args.git_trace)
 
 
 if __name__ == "__main__":

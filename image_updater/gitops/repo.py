@@ -45,6 +45,9 @@ class ConfigRepo:
         self.root = workdir
         self._env = self._auth_env(token)
         self._repo: git.Repo | None = None
+        # The commit the index and work tree hold exactly, as left by our own checkout or commit; None
+        # once we hand the work tree to an ``apply`` (it may write anything) until we commit or re-sync.
+        self._tree_is: str | None = None
 
     # -- environment -------------------------------------------------------------------------------
     def _auth_env(self, token: str | None) -> dict[str, str]:
@@ -71,10 +74,12 @@ class ConfigRepo:
             raise GitError("the config repo has not been synced yet")
         return self._repo
 
-    def _git(self, *args: str) -> str:
+    def _git(self, *args: str, config: Sequence[str] = ()) -> str:
+        """Run ``git [-c key=value …] args``; errors name the subcommand (``args[0]``) and the remote."""
+        options = [item for setting in config for item in ("-c", setting)]
         try:
             with self.repo.git.custom_environment(**self._env):
-                return str(self.repo.git.execute(["git", *args]))
+                return str(self.repo.git.execute(["git", *options, *args]))
         except git.GitCommandError as exc:
             # push --porcelain gives the reason per ref on stdout ("!  ref  [rejected] (stale info)").
             refused = [" ".join(line[1:].split()) for line in str(exc.stdout or "").splitlines()
@@ -86,7 +91,13 @@ class ConfigRepo:
 
     # -- sync ----------------------------------------------------------------------------------------
     def sync(self, branch: str | None = None) -> str:
-        """Clone or fetch, then make the work tree exactly the remote ``branch``; return its commit."""
+        """Clone or fetch, then make the work tree exactly the remote ``branch``; return its commit.
+
+        The remote is asked every time (``_fetch``). ``checkout --force`` and ``clean -fdx`` (a third
+        of a cycle's Git time on a 1,000-file repo) are skipped when the branch is still the commit
+        our own checkout or commit left in the work tree and nothing has been handed the tree to
+        write since.
+        """
         branch = branch or self.settings.branch
         if self._repo is None and (self.root / ".git").exists():
             self._repo = git.Repo(self.root)
@@ -98,13 +109,45 @@ class ConfigRepo:
             except git.GitCommandError as exc:
                 raise GitError(f"cannot clone {redact_url(self.settings.url)}: "
                                f"{redact_url(str(exc.stderr).strip())}") from None
-        self._git("fetch", "--prune", "origin")
+        self._fetch()
         remote_ref = f"refs/remotes/origin/{branch}"
-        if self.remote_sha(branch) is None:
+        fetched = self.remote_sha(branch)
+        if fetched is None:
             raise GitError(f"branch {branch} does not exist on {redact_url(self.settings.url)}")
+        if self._tree_is == fetched and self._on(branch, fetched):
+            return fetched
+        self._tree_is = None
         self._git("checkout", "--force", "-B", branch, remote_ref)
         self._git("clean", "-fdx")
-        return self.head()
+        self._tree_is = self.head()
+        return self._tree_is
+
+    def _fetch(self) -> None:
+        """Make ``refs/remotes/origin/*`` what the remote holds now, asking the remote every time.
+
+        ``ls-remote`` is one process and one round trip; ``fetch`` adds a connectivity check and
+        auto-maintenance (about twice the cost), and is only needed when a branch moved, appeared
+        or went away. The answer is as fresh as a fetch's: a branch that moves after it is caught
+        by the push being rejected, as before.
+        """
+        advertised: dict[str, str] = {}
+        for line in self._git("ls-remote", "--heads", "origin").splitlines():
+            sha, _, ref = line.partition("\t")
+            advertised[ref.removeprefix("refs/heads/")] = sha
+        if advertised != self._tracking_refs():
+            self._git("fetch", "--prune", "origin")
+
+    def _tracking_refs(self) -> dict[str, str]:
+        """Branch → commit of our ``refs/remotes/origin/*`` (read from files, no process)."""
+        return {ref.remote_head: str(ref.object.hexsha)
+                for ref in git.RemoteReference.iter_items(self.repo, remote=self.repo.remote("origin"))
+                if ref.remote_head != "HEAD"}
+
+    def _on(self, branch: str, commit: str) -> bool:
+        """True when HEAD is the local ``branch`` and it points at ``commit`` (read from files, no process)."""
+        head = self.repo.head
+        return (not head.is_detached and head.ref.name == branch
+                and str(head.commit.hexsha) == commit)
 
     def head(self) -> str:
         return str(self.repo.head.commit.hexsha)
@@ -117,25 +160,45 @@ class ConfigRepo:
             return None
 
     # -- commit --------------------------------------------------------------------------------------
-    def commit(self, message: str, paths: Sequence[str]) -> str:
-        """Commit ``paths`` as the configured author (signed when configured); return the new commit."""
-        self._git("add", "--", *paths)
+    def commit(self, message: str) -> str | None:
+        """Commit everything in the work tree as the configured author (signed when configured).
+
+        Returns the new commit, or None when the tree holds nothing new. ``add -A`` stages the
+        edits, deletions and new files ``git status`` would list, so after a commit the work tree
+        is that commit and the next ``sync`` need not check it out again. Files ``.gitignore``
+        excludes are neither committed nor looked for: one an ``apply`` writes stays until the
+        next full checkout (when the remote moves or a delivery fails).
+        """
+        self._git("add", "-A")
         author = self.settings.author
-        args = ["-c", f"user.name={author.name}", "-c", f"user.email={author.email}"]
+        config = [f"user.name={author.name}", f"user.email={author.email}"]
+        args = ["commit", "--quiet", "--no-verify", f"--author={author.name} <{author.email}>", "-m", message]
         signing = self.settings.commit.signing
         if signing is not None:
-            args += ["-c", f"gpg.format={'ssh' if signing.format == 'ssh' else 'openpgp'}",
-                     "-c", f"user.signingkey={signing.key}"]
-        args += ["commit", "--quiet", "--no-verify", f"--author={author.name} <{author.email}>",
-                 "-m", message]
-        if signing is not None:
+            config += [f"gpg.format={'ssh' if signing.format == 'ssh' else 'openpgp'}",
+                       f"user.signingkey={signing.key}"]
             args.append("--gpg-sign")
-        self._git(*args)
-        return self.head()
+        try:
+            self._git(*args, config=config)
+        except GitError:
+            # "nothing to commit" is a failure too; only an empty index tells it apart, in any locale.
+            if self._nothing_staged():
+                return None
+            raise
+        self._tree_is = self.head()
+        return self._tree_is
 
-    def _changed_paths(self) -> list[str]:
-        out = self._git("status", "--porcelain", "-z", "--untracked-files=all")
-        return [entry[3:] for entry in out.split("\0") if entry]
+    def _nothing_staged(self) -> bool:
+        try:
+            self._git("diff", "--cached", "--quiet")
+        except GitError:
+            return False
+        return True
+
+    def _apply(self, apply: Callable[[Path], Sequence[ChangeT]]) -> Sequence[ChangeT]:
+        """Hand the work tree to ``apply``: from here on only a commit of it all or a checkout says what it holds."""
+        self._tree_is = None
+        return apply(self.root)
 
     # -- delivery ------------------------------------------------------------------------------------
     def deliver(
@@ -151,11 +214,10 @@ class ConfigRepo:
         attempts = self.settings.push_attempts
         for attempt in range(1, attempts + 1):
             self.sync()
-            changes = apply(self.root)
-            paths = self._changed_paths()
-            if not changes or not paths:
+            changes = self._apply(apply)
+            sha = self.commit(message(changes)) if changes else None
+            if sha is None:
                 return Delivery(None, tuple(changes), attempt, "unchanged")
-            sha = self.commit(message(changes), paths)
             try:
                 self._git("push", "--porcelain", "origin", f"HEAD:refs/heads/{self.settings.branch}")
             except PushRejectedError as exc:
@@ -184,11 +246,10 @@ class ConfigRepo:
         expected = self.remote_sha(branch)
         if expected is not None:
             self._refuse_foreign_tip(branch, expected)
-        changes = apply(self.root)
-        paths = self._changed_paths()
-        if not changes or not paths:
+        changes = self._apply(apply)
+        sha = self.commit(message(changes)) if changes else None
+        if sha is None:
             return Delivery(None, tuple(changes), 1, "unchanged")
-        sha = self.commit(message(changes), paths)
         if expected is not None and self._same_update(expected, sha):
             return Delivery(expected, tuple(changes), 1, "branch-unchanged")
         lease = f"--force-with-lease=refs/heads/{branch}:{expected or ''}"

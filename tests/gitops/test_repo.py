@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from image_updater.errors import ConfigError, PushRejectedError
+from image_updater.errors import ConfigError, GitError, PushRejectedError
 from image_updater.gitops import ConfigRepo, GitSettings, commit_message
 from tests.support.gitrepo import BareRemote, GitDaemon, git, make_remote, start_git_daemon
 
@@ -178,3 +178,96 @@ def test_missing_branch_is_a_clear_error(remote: BareRemote, tmp_path: Path) -> 
     repo = ConfigRepo(settings(remote.url, branch="production"), tmp_path / "work")
     with pytest.raises(Exception, match="branch production does not exist"):
         repo.sync()
+
+
+def test_sync_restores_a_work_tree_that_apply_wrote_without_committing(remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+    repo.deliver(replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
+
+    def scribble(root: Path) -> list[Change]:
+        (root / "app/deploy.yaml").write_text("half written")
+        (root / "stray.yaml").write_text("image: web:9.9.9\n")
+        return []
+
+    assert repo.deliver(scribble, message).action == "unchanged"
+    head = repo.sync()
+    assert head == remote.rev()
+    assert (repo.root / "app/deploy.yaml").read_text() == "image: web:1.1.0\n"
+    assert not (repo.root / "stray.yaml").exists()
+    assert git(repo.root, "status", "--porcelain", "--ignored") == ""
+
+
+def test_sync_after_our_push_leaves_the_pushed_commit_checked_out_on_the_branch(
+        remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+    pushed = repo.deliver(replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
+    assert repo.sync() == pushed.commit == remote.rev()
+    assert git(repo.root, "symbolic-ref", "HEAD") == "refs/heads/main"
+    assert git(repo.root, "status", "--porcelain", "--ignored") == ""
+    moved = remote.commit_as_human(tmp_path, {"README": "moved\n"}, "human edit")
+    assert repo.sync() == moved
+    assert (repo.root / "README").read_text() == "moved\n"
+    assert (repo.root / "app/deploy.yaml").read_text() == "image: web:1.1.0\n"
+
+
+def test_an_update_branch_commit_is_not_mistaken_for_the_base(remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+    base = remote.rev()
+    repo.deliver_branch("image-updater/web", replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
+    assert repo.sync() == base
+    assert (repo.root / "app/deploy.yaml").read_text() == "image: web:1.0.0\n"
+    assert git(repo.root, "rev-parse", "HEAD") == base
+
+
+def test_changes_that_leave_the_bytes_as_they_were_make_no_commit(remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+    before = remote.rev()
+
+    def rewrite_same(root: Path) -> list[Change]:
+        target = root / "app/deploy.yaml"
+        target.write_bytes(target.read_bytes())
+        return [Change("web", "1.0.0", "1.0.0")]
+
+    result = repo.deliver(rewrite_same, message)
+    assert result.action == "unchanged" and result.commit is None
+    assert remote.rev() == before
+
+
+def test_new_and_deleted_files_are_committed_with_the_edit(remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+
+    def add_and_remove(root: Path) -> list[Change]:
+        (root / "app/extra").mkdir()
+        (root / "app/extra/new.yaml").write_text("image: web:1.1.0\n")
+        (root / "README").unlink()
+        return replace_in("app/deploy.yaml", "1.0.0", "1.1.0")(root)
+
+    assert repo.deliver(add_and_remove, message).action == "pushed"
+    assert remote.read("app/extra/new.yaml") == b"image: web:1.1.0\n"
+    assert git(remote.path, "ls-tree", "-r", "--name-only", "main").splitlines() == [
+        "app/deploy.yaml", "app/extra/new.yaml"]
+
+
+def test_a_failing_commit_is_an_error_not_unchanged(remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url, commit={"signing": {"format": "ssh", "key": str(tmp_path / "absent")}}),
+                      tmp_path / "work")
+    with pytest.raises(GitError, match="git commit failed"):
+        repo.deliver(replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
+    assert remote.read("app/deploy.yaml") == b"image: web:1.0.0\n"
+    assert repo.sync() == remote.rev()
+    assert git(repo.root, "status", "--porcelain", "--ignored") == ""
+
+
+def test_sync_sees_branches_that_others_create_and_delete(remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+    repo.sync()
+    assert repo.remote_sha("image-updater/web") is None
+    theirs = remote.commit_as_human(tmp_path, {"NOTE": "x\n"}, "their branch", branch="main")
+    git(remote.path, "branch", "image-updater/web", theirs)
+    git(remote.path, "update-ref", "refs/heads/main", f"{theirs}~1")  # main back where we synced it
+    repo.sync()
+    assert repo.remote_sha("image-updater/web") == theirs
+    git(remote.path, "branch", "-D", "image-updater/web")
+    repo.sync()
+    assert repo.remote_sha("image-updater/web") is None
+    assert repo.delete_branch("image-updater/web") is False
