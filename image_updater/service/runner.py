@@ -16,11 +16,12 @@ from image_updater.service.server import ServiceServer, serve
 
 log = get_logger(__name__)
 
-#: Seconds a webhook waits before its cycle starts, so the children and index of one multi-arch push
-#: (several notifications, sent back to back) become one cycle.  Every millisecond here is added to
-#: each webhook's latency, and a too-short wait costs only an extra cycle (a request arriving during
-#: a cycle becomes one follow-up), so it is kept small; bench/webhook_latency.py measures the total.
-WEBHOOK_DEBOUNCE = 0.05
+#: Seconds a webhook waits before its cycle starts, so notifications sent back to back (several tags
+#: pushed at once) become one cycle. The children of a multi-arch push name no tag and are ignored by
+#: the receivers, so there is no index to wait for; every millisecond here is added to each webhook's
+#: latency, and a too-short wait costs only an extra cycle (a request arriving during a cycle becomes
+#: one follow-up). bench/webhook_latency.py measures the total.
+WEBHOOK_DEBOUNCE = 0.01
 
 
 def images_for_events(settings: Settings, events: Sequence[RepositoryEvent]) -> set[str]:

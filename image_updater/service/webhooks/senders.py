@@ -74,7 +74,12 @@ def _is_manifest(media_type: Any) -> bool:
 
 
 def _distribution_event(event: Any, where: str, receiver: str) -> RepositoryEvent | None:
-    """A Distribution-style event (the registry's own, ACR's, GitLab's registry): pushes of manifests only."""
+    """A Distribution-style event (the registry's own, ACR's, GitLab's registry): pushes of tagged manifests.
+
+    A manifest pushed by digest alone (the children of a multi-arch image, pushed before their index)
+    changes no tag and no tag's digest, so it triggers nothing: the index's own tagged push follows.
+    That lets a push become a cycle at once instead of after a debounce that waits for the index.
+    """
     event = _object(event, where)
     if event.get("action") != "push":
         return None
@@ -82,9 +87,12 @@ def _distribution_event(event: Any, where: str, receiver: str) -> RepositoryEven
     if not _is_manifest(target.get("mediaType")):
         return None
     repository = _repository(target.get("repository"), f"{where}.target.repository")
+    tag = _tag(target.get("tag"))
+    if tag is None:
+        return None
     request = event.get("request")
     host = _optional_string(request.get("host")) if isinstance(request, dict) else None
-    return RepositoryEvent(repository, host or _host_of(target.get("url")), _tag(target.get("tag")), receiver)
+    return RepositoryEvent(repository, host or _host_of(target.get("url")), tag, receiver)
 
 
 def parse_distribution(payload: Any, headers: Headers, receiver: str) -> list[RepositoryEvent]:
