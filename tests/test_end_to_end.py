@@ -100,6 +100,7 @@ def test_plan_prints_reasons_and_diff_and_writes_nothing(
     assert f"+          image: {registry.host}/team/web:1.1.0" in out
     assert remote.rev() == head
     assert "would-push" in out
+    assert not (tmp_path / "checkout").exists()  # plan clones aside, never into the service's work tree
 
 
 def test_a_push_raced_by_a_person_is_reapplied_and_both_commits_survive(

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 from image_updater.config import Settings
 from image_updater.cycle import Updater, render_report
 
 
 async def run_once(settings: Settings, *, dry_run: bool, only: frozenset[str] | None = None) -> int:
-    updater = Updater(settings)
+    """One cycle. ``plan`` (``dry_run``) clones into a folder of its own: it is often run beside a
+    service (``kubectl exec … image-updater plan``) whose checkout it must not disturb."""
+    scratch = Path(tempfile.mkdtemp(prefix="image-updater-plan-")) if dry_run else None
+    updater = Updater(settings, workdir=scratch / "checkout" if scratch else None)
     try:
         report = await updater.run_cycle(only, dry_run=dry_run)
     finally:
         await updater.aclose()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     sys.stdout.write(render_report(report))
-    if not report.ok or report.all_errors:
+    if report.all_errors:
         print(f"image-updater: cycle finished with {len(report.all_errors)} error(s)", file=sys.stderr)
         return 1
     return 0
