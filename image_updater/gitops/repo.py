@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
+import shlex
+import shutil
 import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,7 +26,9 @@ from image_updater.secrets import redact_url
 log = logging.getLogger(__name__)
 
 ChangeT = TypeVar("ChangeT")
-_REJECTED = re.compile(r"\[rejected\]|\[remote rejected\]|stale info|fetch first|non-fast-forward|failed to push")
+# Only "the ref moved under us" is worth a fetch and another try; a server that refuses the push
+# ("[remote rejected] (pre-receive hook declined)", a protected branch) refuses it every time.
+_REJECTED = re.compile(r"\[rejected\]|stale info|fetch first|non-fast-forward")
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,8 @@ class ConfigRepo:
             askpass = self.root.parent / f".{self.root.name}-askpass.sh"
             askpass.parent.mkdir(parents=True, exist_ok=True)
             # The script prints the token from the environment it is started with, so it never sits on disk.
-            askpass.write_text('#!/bin/sh\ncase "$1" in\n  Username*) echo "$IU_GIT_USERNAME" ;;\n'
-                               '  *) echo "$IU_GIT_TOKEN" ;;\nesac\n')
+            askpass.write_text('#!/bin/sh\ncase "$1" in\n  Username*) printf \'%s\\n\' "$IU_GIT_USERNAME" ;;\n'
+                               '  *) printf \'%s\\n\' "$IU_GIT_TOKEN" ;;\nesac\n')
             askpass.chmod(stat.S_IRWXU)
             env.update(GIT_ASKPASS=str(askpass), IU_GIT_TOKEN=token, IU_GIT_USERNAME=self.settings.username)
         if self.settings.ssh_key_file:
@@ -65,7 +69,7 @@ class ConfigRepo:
             if self.settings.known_hosts_file:
                 parts += ["-o", f"UserKnownHostsFile={self.settings.known_hosts_file}",
                           "-o", "StrictHostKeyChecking=yes"]
-            env["GIT_SSH_COMMAND"] = " ".join(parts)
+            env["GIT_SSH_COMMAND"] = shlex.join(parts)
         return env
 
     @property
@@ -100,7 +104,7 @@ class ConfigRepo:
         """
         branch = branch or self.settings.branch
         if self._repo is None and (self.root / ".git").exists():
-            self._repo = git.Repo(self.root)
+            self._reopen()
         if self._repo is None:
             self.root.parent.mkdir(parents=True, exist_ok=True)
             try:
@@ -114,13 +118,38 @@ class ConfigRepo:
         fetched = self.remote_sha(branch)
         if fetched is None:
             raise GitError(f"branch {branch} does not exist on {redact_url(self.settings.url)}")
-        if self._tree_is == fetched and self._on(branch, fetched):
+        if self._tree_is == fetched and self._on(branch, fetched) and self._untouched():
             return fetched
         self._tree_is = None
         self._git("checkout", "--force", "-B", branch, remote_ref)
         self._git("clean", "-fdx")
         self._tree_is = self.head()
         return self._tree_is
+
+    def _reopen(self) -> None:
+        """Adopt a checkout left by an earlier run, pointed at the configured remote.
+
+        After ``git.url`` changes (a restart with a kept volume) the old checkout would otherwise keep
+        pushing to the old remote; a folder that is no repository at all is cloned afresh.
+        """
+        try:
+            self._repo = git.Repo(self.root)
+            origin = self._repo.remote("origin")
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
+            self._repo = None
+            shutil.rmtree(self.root, ignore_errors=True)
+            return
+        if origin.url != self.settings.url:
+            self._git("remote", "set-url", "origin", self.settings.url)
+            self._tree_is = None
+
+    def _untouched(self) -> bool:
+        """Nothing but our own commit is in the work tree: no file written, staged or dropped there since.
+
+        Another process sharing the folder (``run --once`` beside the service) may have left edits or
+        files; ``add -A`` would sweep them into our commit, so then the full checkout and clean run.
+        """
+        return not self._git("status", "--porcelain", "--ignored", "--untracked-files=all").strip()
 
     def _fetch(self) -> None:
         """Make ``refs/remotes/origin/*`` what the remote holds now, asking the remote every time.
@@ -280,8 +309,13 @@ class ConfigRepo:
         expected = self.remote_sha(branch)
         if expected is None:
             return False
-        self._git("push", "--porcelain", f"--force-with-lease=refs/heads/{branch}:{expected}",
-                  "origin", f":refs/heads/{branch}")
+        try:
+            self._git("push", "--porcelain", f"--force-with-lease=refs/heads/{branch}:{expected}",
+                      "origin", f":refs/heads/{branch}")
+        except PushRejectedError:
+            if not self._git("ls-remote", "--heads", "origin", f"refs/heads/{branch}").strip():
+                return False  # someone deleted it first: what we wanted
+            raise
         return True
 
 

@@ -271,3 +271,64 @@ def test_sync_sees_branches_that_others_create_and_delete(remote: BareRemote, tm
     repo.sync()
     assert repo.remote_sha("image-updater/web") is None
     assert repo.delete_branch("image-updater/web") is False
+
+
+def test_a_changed_git_url_is_followed_by_an_existing_checkout(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    old = make_remote(tmp_path / "a", {"app/deploy.yaml": "image: web:1.0.0\n"})
+    new = make_remote(tmp_path / "b", {"app/deploy.yaml": "image: web:1.0.0\n"})
+    ConfigRepo(settings(old.url), tmp_path / "work").sync()
+    result = ConfigRepo(settings(new.url), tmp_path / "work").deliver(
+        replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
+    assert result.action == "pushed"
+    assert new.log() == ["update 1 image", "initial config"] and old.log() == ["initial config"]
+
+
+def test_files_left_in_the_checkout_by_others_are_never_committed(remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+    repo.sync()
+    (tmp_path / "work" / "junk.txt").write_text("left by another process\n")
+    (tmp_path / "work" / "README").write_text("half-done edit\n")
+    result = repo.deliver(replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
+    assert result.action == "pushed"
+    touched = git(remote.path, "show", "--name-status", "--format=", "HEAD").splitlines()
+    assert touched == ["M\tapp/deploy.yaml"]
+
+
+def test_a_push_the_server_refuses_is_not_retried(remote: BareRemote, tmp_path: Path) -> None:
+    hook = remote.path / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'main is protected' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    applied = {"n": 0}
+    inner = replace_in("app/deploy.yaml", "1.0.0", "1.1.0")
+
+    def counting(root: Path) -> list[Change]:
+        applied["n"] += 1
+        return inner(root)
+
+    with pytest.raises(GitError) as caught:
+        ConfigRepo(settings(remote.url), tmp_path / "work").deliver(counting, message)
+    assert not isinstance(caught.value, PushRejectedError)
+    assert "remote rejected" in str(caught.value) and applied["n"] == 1
+    assert remote.log() == ["initial config"]
+
+
+def test_deleting_a_branch_someone_already_deleted_is_not_an_error(remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+    repo.deliver_branch("image-updater/web", replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
+    repo.sync()
+    git(remote.path, "update-ref", "-d", "refs/heads/image-updater/web")
+    assert repo.delete_branch("image-updater/web") is False
+
+
+def test_askpass_hands_git_the_token_byte_for_byte(remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work", token="-n")
+    env = repo._env  # the environment git is started with
+    for token in ("-n", "abc\\cdef", "-e x"):
+        out = subprocess.run([env["GIT_ASKPASS"], "Password for 'https://host': "], capture_output=True, text=True,
+                             env={**env, "IU_GIT_TOKEN": token}, check=True).stdout
+        assert out == f"{token}\n"
+    user = subprocess.run([env["GIT_ASKPASS"], "Username for 'https://host': "], capture_output=True, text=True,
+                          env=env, check=True).stdout
+    assert user == "x-access-token\n"
