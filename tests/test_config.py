@@ -294,3 +294,9 @@ def test_pull_request_groups_that_would_share_a_branch_are_refused_at_load(tmp_p
                       "  - {name: 'a:b', image: reg.example/a}\n  - {name: a-b, image: reg.example/b}\n")
     message = load_error(tmp_path, text)
     assert "git.write.pull_request.branch" in message and "'a:b'" in message and "'a-b'" in message
+
+
+def test_a_registry_prefix_that_is_no_image_name_is_refused(tmp_path: Path) -> None:
+    text = MINIMAL + "registries:\n  - {name: r, url: 'https://r.example', prefix: 'Bad Name'}\n"
+    message = load_error(tmp_path, text)
+    assert "line 4" in message and "registries.0.prefix" in message and "'Bad Name'" in message

@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from image_updater.reference import DOCKER_HUB, split_name
+from image_updater.errors import InvalidReferenceError
+from image_updater.reference import DOCKER_HUB, ImageReference, split_name
 
 CREDENTIAL_KINDS = ("dockerconfig", "pullsecret", "ext", "env")
 _DURATION_RE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)$")
@@ -29,6 +30,10 @@ def normalise_prefix(prefix: str) -> str:
     A prefix whose first component is not a domain (``myorg``) is a Docker Hub path, as in image names.
     """
     text = prefix.strip().rstrip("/")
+    try:
+        ImageReference.parse(text if "/" in text else f"{text}/x")
+    except InvalidReferenceError:
+        raise ValueError(f"{prefix!r} is not an image-name prefix (a registry host, optionally a path)") from None
     first, _, rest = text.partition("/")
     domain, probe = split_name(f"{first}/x/y")
     if probe == "x/y":  # ``first`` is a domain
