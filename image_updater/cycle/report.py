@@ -46,7 +46,8 @@ def render_report(report: CycleReport) -> str:
             if decision.digest:
                 target += f"@{decision.digest}"
             verb = "→" if decision.changed else "="
-            out.append(f"  {current} {verb} {target}: {decision.reason}")
+            reason = decision.reason.removeprefix(f"{target}: ")  # the policy's one-liner repeats the tag
+            out.append(f"  {current} {verb} {target}: {reason}")
             out.extend(_verdict_lines(decision.verdicts))
     bound = {b.image.name for b in report.tree.bindings}
     for skipped in report.tree.skipped:
