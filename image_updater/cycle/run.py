@@ -17,7 +17,9 @@ from image_updater.errors import ImageUpdaterError
 from image_updater.forge import (
     ChangeRow,
     Forge,
+    PullRequest,
     ensure_pull_request,
+    find_declined_pull_request,
     forge_for,
     group_for_image,
     needs_update,
@@ -36,7 +38,7 @@ class GroupOutcome:
     """What delivery did for one group (the whole cycle in push mode)."""
 
     group: str
-    action: str  # pushed | unchanged | would-push | pr-opened | pr-updated | pr-unchanged | pr-closed | …
+    action: str  # pushed | unchanged | would-push | pr-opened | pr-updated | pr-unchanged | pr-closed | pr-declined | …
     commit: str | None = None
     attempts: int = 0
     branch: str | None = None
@@ -189,7 +191,9 @@ class Updater:
             else:
                 action = "would-close-pr" if existing is not None else "unchanged"
         elif existing is None:
-            action = "would-open-pr"
+            declined = await find_declined_pull_request(self.forge, branch, base, title,
+                                                        self.settings.git.write.pull_request)
+            action, url = ("would-open-pr", None) if declined is None else ("would-skip-declined-pr", declined.url)
         else:
             action = "would-update-pr" if needs_update(existing, title, body) else "pr-unchanged"
         return GroupOutcome(group, action, branch=branch, pull_request=url, title=title, changes=changes)
@@ -200,8 +204,18 @@ class Updater:
 
         The PR's text is written from what the branch actually holds (the base may have moved since
         the cycle began), and a PR is closed only when the group has nothing left to change *and* no
-        member failed: a failed edit must not look like "someone already merged this".
+        member failed: a failed edit must not look like "someone already merged this". An update a
+        person declined (closed its PR unmerged) is looked up before the branch is pushed, so a
+        declined update pushes nothing, not a branch that is deleted again every cycle.
         """
+        pr_settings = self.settings.git.write.pull_request
+        planned_changes = tuple(c for c in report.tree.changes if c.image in names)
+        if planned_changes and not pr_settings.recreate_declined:
+            planned_title, _ = render_pull_request(pr_settings, group, _rows(planned_changes))
+            if await self.forge.find_open_pull_request(branch, base) is None:
+                declined = await find_declined_pull_request(self.forge, branch, base, planned_title, pr_settings)
+                if declined is not None:
+                    return await self._declined(group, branch, declined, planned_title, planned_changes)
         scans = {n: s for n, s in report.scans.items() if n in names}
         settings = self.settings
         planned: list[TreeEdit] = []
@@ -229,10 +243,18 @@ class Updater:
             return GroupOutcome(group, "pr-closed", branch=branch, pull_request=existing.url)
         changes = tuple(delivery.changes)
         title, body = render_pull_request(self.settings.git.write.pull_request, group, _rows(changes))
-        pull, action = await ensure_pull_request(self.forge, branch, base, title, body,
-                                                 self.settings.git.write.pull_request)
+        pull, action = await ensure_pull_request(self.forge, branch, base, title, body, pr_settings)
+        if action == "declined":  # the base moved since the scan, onto an update a person declined
+            return await self._declined(group, branch, pull, title, changes)
         return GroupOutcome(group, f"pr-{action}", commit=delivery.commit, branch=branch, pull_request=pull.url,
                             title=title, changes=changes, pushed=delivery.action == "branch-updated")
+
+    async def _declined(self, group: str, branch: str, declined: PullRequest, title: str,
+                        changes: tuple[Change, ...]) -> GroupOutcome:
+        """Nothing is opened for a declined update, and its branch goes (lease-guarded) so none dangles."""
+        await asyncio.to_thread(self.repo.delete_branch, branch)
+        return GroupOutcome(group, "pr-declined", branch=branch, pull_request=declined.url, title=title,
+                            changes=changes)
 
 
 def _rows(changes: Sequence[Change]) -> list[ChangeRow]:

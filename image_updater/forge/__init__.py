@@ -9,12 +9,16 @@ from image_updater.forge.gitea import GiteaForge
 from image_updater.forge.github import GitHubForge
 from image_updater.forge.gitlab import GitLabForge
 from image_updater.forge.model import (
+    AUTOCLOSED_SUFFIX,
     EnsureAction,
     Forge,
     PullRequest,
     closing_body,
+    closing_title,
     ensure_pull_request,
+    find_declined_pull_request,
     needs_update,
+    same_title,
 )
 from image_updater.forge.remote import RemoteRepository, parse_remote
 from image_updater.forge.render import (
@@ -29,6 +33,7 @@ from image_updater.forge.settings import ForgeSettings, GitHubAppSettings, PullR
 
 __all__ = [
     "ALL_GROUP",
+    "AUTOCLOSED_SUFFIX",
     "ChangeRow",
     "EnsureAction",
     "Forge",
@@ -42,11 +47,14 @@ __all__ = [
     "RemoteRepository",
     "branches_for_groups",
     "closing_body",
+    "closing_title",
     "ensure_pull_request",
+    "find_declined_pull_request",
     "forge_for",
     "group_for_image",
     "needs_update",
     "parse_remote",
     "render_branch",
     "render_pull_request",
+    "same_title",
 ]

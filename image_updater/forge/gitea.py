@@ -21,11 +21,17 @@ class GiteaForge(GitHubStyleForge):
     list_page_size = 50
     list_pages_through = True
 
-    def _list_query(self, head: str, base: str, page: int) -> tuple[str, dict[str, Any]]:
+    def _list_query(self, head: str, base: str, state: str, page: int) -> tuple[str, dict[str, Any]]:
+        """Closed ones most recently closed first, so a declined update is usually on the first page."""
+        order = {"sort": "recentclose"} if state == "closed" else {}
         return (
-            f"listing pull requests into {base} on {self._slug}",
-            {"state": "open", "base_branch": base, "page": page, "limit": self.list_page_size},
+            f"listing {state} pull requests into {base} on {self._slug}",
+            {"state": state, "base_branch": base, "page": page, "limit": self.list_page_size, **order},
         )
+
+    def _merged(self, item: Any) -> bool:
+        """Gitea lists merged pull requests as ``closed`` with ``merged: true``."""
+        return bool(item.get("merged") or False)
 
     @property
     def _slug(self) -> str:

@@ -29,9 +29,17 @@ class GitHubForge(GitHubStyleForge):
                 key="git.write.pull_request.auto_merge",
             )
 
-    def _list_query(self, head: str, base: str, page: int) -> tuple[str, dict[str, Any]]:
-        """GitHub filters by ``owner:branch`` itself, so the one page of 100 holds every match."""
+    def _list_query(self, head: str, base: str, state: str, page: int) -> tuple[str, dict[str, Any]]:
+        """GitHub filters by ``owner:branch`` itself, so the first page holds the newest matches.
+
+        Closed ones come newest first: the update that was declined last is the one that matters.
+        """
+        order = {"sort": "created", "direction": "desc"} if state == "closed" else {}
         return (
-            f"listing pull requests from {head} on {self.owner}/{self.repo}",
-            {"state": "open", "head": f"{self.owner}:{head}", "base": base, "per_page": self.list_page_size},
+            f"listing {state} pull requests from {head} on {self.owner}/{self.repo}",
+            {"state": state, "head": f"{self.owner}:{head}", "base": base, "per_page": self.list_page_size, **order},
         )
+
+    def _merged(self, item: Any) -> bool:
+        """GitHub lists merged pull requests as ``closed``; only ``merged_at`` tells them apart."""
+        return item.get("merged_at") is not None

@@ -7,7 +7,7 @@ go, how the open-pull-request listing is filtered, and what auto-merge needs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 from image_updater.forge.api import ApiClient, best_effort
@@ -37,8 +37,12 @@ class GitHubStyleForge(RestForge):
         self.repo = repo
         self._base = f"repos/{owner}/{repo}"
 
-    def _list_query(self, head: str, base: str, page: int) -> tuple[str, dict[str, Any]]:
-        """(what the listing is, for errors; its query parameters) for one page of open pull requests."""
+    def _list_query(self, head: str, base: str, state: str, page: int) -> tuple[str, dict[str, Any]]:
+        """(what the listing is, for errors; its query parameters) for one page of ``state`` pull requests."""
+        raise NotImplementedError
+
+    def _merged(self, item: Any) -> bool:
+        """Whether a listed pull request was merged (both forges list merged ones as ``closed``)."""
         raise NotImplementedError
 
     def _from_this_repo(self, item: Any) -> bool:
@@ -66,6 +70,7 @@ class GitHubStyleForge(RestForge):
             body=str(item.get("body") or ""),
             state=str(item["state"]),
             draft=draft,
+            merged=self._merged(item),
         )
 
     @staticmethod
@@ -74,11 +79,20 @@ class GitHubStyleForge(RestForge):
         return {key: names for key, names in (("reviewers", users), ("team_reviewers", teams)) if names}
 
     async def find_open_pull_request(self, head: str, base: str) -> PullRequest | None:
+        return await self._find(head, base, "open", lambda prs: self._oldest(prs, head, base))
+
+    async def find_closed_pull_request(self, head: str, base: str, title: str) -> PullRequest | None:
+        return await self._find(head, base, "closed", lambda prs: self._declined(prs, head, base, title))
+
+    async def _find(
+        self, head: str, base: str, state: str, pick: Callable[[Iterable[PullRequest]], PullRequest | None]
+    ) -> PullRequest | None:
+        """The first listing page on which ``pick`` chooses a pull request of ours, paging where needed."""
         page = 1
         while True:
-            doing, params = self._list_query(head, base, page)
+            doing, params = self._list_query(head, base, state, page)
             found = await self.api.call("GET", f"{self._base}/pulls", doing=doing, params=params) or []
-            ours = self._oldest((self._parse(item) for item in found if self._from_this_repo(item)), head, base)
+            ours = pick([self._parse(item) for item in found if self._from_this_repo(item)])
             if ours is not None or not self.list_pages_through or len(found) < self.list_page_size:
                 return ours
             page += 1

@@ -54,6 +54,7 @@ class GitLabForge(RestForge):
             body=str(item.get("description") or ""),
             state=str(item["state"]),
             draft=draft,
+            merged=item["state"] == "merged",
         )
 
     async def find_open_pull_request(self, head: str, base: str) -> PullRequest | None:
@@ -64,6 +65,23 @@ class GitLabForge(RestForge):
             params={"state": "opened", "source_branch": head, "target_branch": base, "per_page": 100},
         )
         return self._oldest(map(self._parse, found or []), head, base)
+
+    async def find_closed_pull_request(self, head: str, base: str, title: str) -> PullRequest | None:
+        """GitLab's ``closed`` state excludes merged merge requests, which are ``merged``."""
+        found = await self.api.call(
+            "GET",
+            self._base,
+            doing=f"listing closed merge requests from {head} in {self.project}",
+            params={
+                "state": "closed",
+                "source_branch": head,
+                "target_branch": base,
+                "order_by": "created_at",
+                "sort": "desc",
+                "per_page": 100,
+            },
+        )
+        return self._declined(map(self._parse, found or []), head, base, title)
 
     async def open_pull_request(
         self, head: str, base: str, title: str, body: str, settings: PullRequestSettings

@@ -15,7 +15,7 @@ from image_updater.forge.settings import PullRequestSettings
 
 log = logging.getLogger(__name__)
 
-EnsureAction = Literal["opened", "updated", "unchanged"]
+EnsureAction = Literal["opened", "updated", "unchanged", "declined"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,8 @@ class PullRequest:
 
     ``title`` is the title without the forge's draft marker (GitLab ``Draft:``, Gitea ``WIP:``);
     ``draft`` says whether the marker or flag is set, so updates keep what a human chose.
+    ``merged`` tells a merged pull request from one closed without merging (GitHub and Gitea
+    report both as ``closed``).
     """
 
     number: int
@@ -34,6 +36,7 @@ class PullRequest:
     body: str
     state: str
     draft: bool = False
+    merged: bool = False
 
 
 class Forge(Protocol):
@@ -46,6 +49,9 @@ class Forge(Protocol):
 
     async def find_open_pull_request(self, head: str, base: str) -> PullRequest | None: ...
 
+    async def find_closed_pull_request(self, head: str, base: str, title: str) -> PullRequest | None:
+        """The newest pull request from ``head`` into ``base`` closed *without merging* under ``title``."""
+
     async def open_pull_request(
         self, head: str, base: str, title: str, body: str, settings: PullRequestSettings
     ) -> PullRequest: ...
@@ -55,6 +61,16 @@ class Forge(Protocol):
     async def close_pull_request(self, pr: PullRequest, comment: str) -> None: ...
 
     async def aclose(self) -> None: ...
+
+
+#: Appended to the title of a pull request we close ourselves (Renovate's marker), so our own closes
+#: never look like a person declining that update.
+AUTOCLOSED_SUFFIX = " - autoclosed"
+
+
+def closing_title(title: str) -> str:
+    """The title a pull request we close is left with: no longer equal to any title we render."""
+    return title if title.endswith(AUTOCLOSED_SUFFIX) else title + AUTOCLOSED_SUFFIX
 
 
 def closing_body(comment: str, body: str) -> str:
@@ -103,11 +119,15 @@ async def ensure_pull_request(
     """Make exactly one open pull request from ``head`` to ``base`` carry this title and body.
 
     If opening fails because one already exists (another instance won a race, or the listing
-    lagged), the existing one is adopted instead of failing the cycle.
+    lagged), the existing one is adopted instead of failing the cycle. A pull request a person
+    closed unmerged under this very title is not opened again: it is returned as ``"declined"``.
     """
     forge.check_settings(settings)
     existing = await forge.find_open_pull_request(head, base)
     if existing is None:
+        declined = await find_declined_pull_request(forge, head, base, title, settings)
+        if declined is not None:
+            return declined, "declined"
         try:
             opened = await forge.open_pull_request(head, base, title, body, settings)
         except ForgeError as exc:
@@ -129,6 +149,28 @@ async def ensure_pull_request(
     updated = await forge.update_pull_request(existing, title, body)
     log.info("%s: updated pull request #%d %s", forge.name, updated.number, updated.url)
     return updated, "updated"
+
+
+async def find_declined_pull_request(
+    forge: Forge, head: str, base: str, title: str, settings: PullRequestSettings
+) -> PullRequest | None:
+    """The pull request a person declined for exactly this update, unless ``recreate_declined`` is set.
+
+    Renovate's rule: closing without merging declines *this* update (the title names its target
+    tags), so it is not proposed again; a newer tag renders a new title and gets a new pull request.
+    Call it only when no pull request from ``head`` is open: an open one is ours to keep updating.
+    """
+    if settings.recreate_declined:
+        return None
+    declined = await forge.find_closed_pull_request(head, base, title)
+    if declined is not None:
+        log.info("%s: %s was closed without merging by a person; not opening it again", forge.name, declined.url)
+    return declined
+
+
+def same_title(held: str, wanted: str) -> bool:
+    """Whether a pull request's title is the one this cycle would write, up to forge normalisation."""
+    return _same_text(held, wanted)
 
 
 def needs_update(existing: PullRequest, title: str, body: str) -> bool:

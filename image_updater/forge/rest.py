@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from image_updater.forge.api import ApiClient
-from image_updater.forge.model import PullRequest, TitleDraftMarker, closing_body
+from image_updater.forge.model import PullRequest, TitleDraftMarker, closing_body, closing_title, same_title
 from image_updater.forge.settings import PullRequestSettings
 
 
@@ -55,6 +55,17 @@ class RestForge:
         return self.draft_marker.read(title, draft) if self.draft_marker else title
 
     @staticmethod
+    def _declined(prs: Iterable[PullRequest], head: str, base: str, title: str) -> PullRequest | None:
+        """The newest pull request from ``head`` into ``base`` closed unmerged with ``title``."""
+        matches = [
+            pr
+            for pr in prs
+            if (pr.head, pr.base, pr.state, pr.merged) == (head, base, "closed", False)
+            and same_title(pr.title, title)
+        ]
+        return max(matches, key=lambda pr: pr.number) if matches else None
+
+    @staticmethod
     def _oldest(prs: Iterable[PullRequest], head: str, base: str) -> PullRequest | None:
         """The lowest-numbered pull request from ``head`` into ``base``: listings may filter loosely."""
         matches = [pr for pr in prs if pr.head == head and pr.base == base]
@@ -75,7 +86,11 @@ class RestForge:
             self.edit_method,
             self._path(pr.number),
             doing=f"closing {self._called(pr.number)}",
-            json={**self.close_fields, self.body_field: closing_body(comment, pr.body)},
+            json={
+                **self.close_fields,
+                "title": self._title(closing_title(pr.title), pr.draft),
+                self.body_field: closing_body(comment, pr.body),
+            },
         )
 
     async def aclose(self) -> None:

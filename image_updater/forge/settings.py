@@ -73,6 +73,8 @@ class PullRequestSettings(BaseModel):
     reviewers: list[str] = Field(default_factory=list)
     draft: bool = False
     auto_merge: bool = False
+    #: False: a pull request a person closed without merging is not reopened for the same update.
+    recreate_declined: bool = False
 
     @field_validator("branch")
     @classmethod

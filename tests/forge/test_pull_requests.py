@@ -66,7 +66,7 @@ async def test_close_leaves_a_note_and_a_later_cycle_opens_a_fresh_one(rig: Forg
     finally:
         await forge.aclose()
     closed = rig.fake.prs[pr.number]
-    assert closed.state == "closed"
+    assert closed.state == "closed" and closed.title == f"{title} - autoclosed"  # not a person's decline
     assert closed.body.startswith("nginx is already at 1.25.4 on main")
     assert "| Image | Change | Policy | Why |" in closed.body
     assert action == "opened" and again.number != pr.number
@@ -184,3 +184,40 @@ async def test_gitea_pages_through_open_pull_requests_and_ignores_forks(rig: For
         await forge.aclose()
     assert found is not None and found.number == ours.number
     assert len(rig.fake.calls("GET", "/repos/acme/config/pulls")) == 2
+
+
+async def test_only_a_pull_request_a_person_closed_unmerged_under_this_title_is_declined(rig: ForgeRig) -> None:
+    settings = PullRequestSettings()
+    forge = rig.client()
+    try:
+        title, body = render_pull_request(settings, "nginx", ROWS)
+        newer_title, newer_body = render_pull_request(settings, "nginx", NEWER)
+        if isinstance(rig.fake, FakeGitea):  # a fork's PR, closed under our title, is not ours to honour
+            rig.fake.foreign.append(StoredPR(number=99, head=HEAD, base=BASE, title=title, body="", state="closed"))
+        merged, _ = await ensure_pull_request(forge, HEAD, BASE, title, body, settings)
+        rig.fake.merge_as_person(merged.number)
+        assert await forge.find_closed_pull_request(HEAD, BASE, title) is None  # merged is not declined
+        reopened, action = await ensure_pull_request(forge, HEAD, BASE, title, body, settings)
+        assert action == "opened" and reopened.number != merged.number
+
+        rig.fake.close_as_person(reopened.number)
+        declined = await forge.find_closed_pull_request(HEAD, BASE, title)
+        assert declined is not None and (declined.number, declined.url) == (reopened.number, reopened.url)
+        assert (declined.state, declined.merged, declined.title) == ("closed", False, title)
+        assert await forge.find_closed_pull_request(HEAD, BASE, newer_title) is None
+        assert await forge.find_closed_pull_request("image-updater/other", BASE, title) is None
+        creates = len(rig.fake.log)
+        again, action = await ensure_pull_request(forge, HEAD, BASE, title, body, settings)
+        assert (action, again.number) == ("declined", reopened.number)
+        assert all(e.method == "GET" for e in rig.fake.log[creates:])  # looked, opened nothing
+
+        newer, action = await ensure_pull_request(forge, HEAD, BASE, newer_title, newer_body, settings)
+        assert action == "opened" and newer.title == newer_title
+        rig.fake.close_as_person(newer.number)
+        recreated, action = await ensure_pull_request(
+            forge, HEAD, BASE, title, body, PullRequestSettings(recreate_declined=True)
+        )
+    finally:
+        await forge.aclose()
+    assert action == "opened" and recreated.number not in (merged.number, reopened.number, newer.number)
+    assert [p.number for p in rig.fake.open_prs()] == [recreated.number]

@@ -40,6 +40,7 @@ class StoredPR:
     reviewers: list[str] = field(default_factory=list)
     team_reviewers: list[str] = field(default_factory=list)
     auto_merge: bool = False
+    merged: bool = False
 
 
 @dataclass
@@ -90,6 +91,20 @@ class FakeForge:
 
     def open_prs(self) -> list[StoredPR]:
         return [pr for pr in self.prs.values() if pr.state == "open"]
+
+    def close_as_person(self, number: int) -> StoredPR:
+        """A person closes the pull request in the web UI without merging it (no API call is logged)."""
+        with self._lock:
+            pr = self.prs[number]
+            pr.state = "closed"
+            return pr
+
+    def merge_as_person(self, number: int) -> StoredPR:
+        """A person merges the pull request in the web UI: closed, and marked merged."""
+        with self._lock:
+            pr = self.prs[number]
+            pr.state, pr.merged = "closed", True
+            return pr
 
     def new_pr(self, head: str, base: str, title: str, body: str, draft: bool) -> StoredPR:
         pr = StoredPR(number=len(self.prs) + 1, head=head, base=base, title=title, body=body, draft=draft)

@@ -46,6 +46,8 @@ class FakeGitea(FakeForge):
                 "body": pr.body,
                 "state": pr.state,
                 "draft": pr.draft,
+                "merged": pr.merged,
+                **({"merged_at": "2026-01-02T03:04:05Z"} if pr.merged else {}),
                 "html_url": f"https://gitea.test/{self.owner}/{self.repo}/pulls/{pr.number}",
                 "labels": [overlay(self._label, {"name": n}) for n in pr.labels],
                 "head": {"ref": pr.head, "label": pr.head, "repo": {"full_name": full_name}},
@@ -109,7 +111,7 @@ class FakeGitea(FakeForge):
         if request.body.get("merge_when_checks_succeed"):
             pr.auto_merge = True
         else:
-            pr.state = "closed"
+            pr.state, pr.merged = "closed", True
         return 200, None
 
     def add_labels(self, request: FakeRequest, owner: str, repo: str, number: str) -> tuple[int, Any]:

@@ -66,9 +66,13 @@ class FakeGitHub(FakeForge):
         url = f"https://github.test/{self.owner}/{self.repo}/pull/{pr.number}"
         label = self._label_items["pull-request-simple" if simple else "pull-request"]
         labels = [overlay(label, {"name": n}) for n in pr.labels]
+        merged: dict[str, Any] = {"merged_at": "2026-01-02T03:04:05Z" if pr.merged else None}
+        if not simple:
+            merged["merged"] = pr.merged
         return overlay(
             self._simple if simple else self._full,
             {
+                **merged,
                 "number": pr.number,
                 "html_url": url,
                 "title": pr.title,

@@ -42,7 +42,7 @@ class FakeGitLab(FakeForge):
                 "project_id": 7,
                 "title": pr.title,
                 "description": pr.body,
-                "state": _GITLAB_STATE[pr.state],
+                "state": gitlab_state(pr),
                 "source_branch": pr.head,
                 "target_branch": pr.base,
                 "web_url": f"https://gitlab.test/{self.project}/-/merge_requests/{pr.number}",
@@ -66,7 +66,7 @@ class FakeGitLab(FakeForge):
         found = [
             pr
             for pr in self.prs.values()
-            if state in ("all", _GITLAB_STATE[pr.state])
+            if state in ("all", gitlab_state(pr))
             and source in (None, pr.head)
             and target in (None, pr.base)
         ]
@@ -123,6 +123,11 @@ class FakeGitLab(FakeForge):
         else:
             pr.state = "merged"
         return 200, self.render(pr)
+
+
+def gitlab_state(pr: StoredPR) -> str:
+    """GitLab's own word: a merged merge request is ``merged``, never ``closed``."""
+    return "merged" if pr.merged else _GITLAB_STATE[pr.state]
 
 
 def encoded_project(project: str) -> str:
