@@ -294,8 +294,8 @@ class ConfigRepo:
             who = ", ".join(sorted(made_by - {ours}))
             raise GitError(
                 f"branch {branch} on {redact_url(self.settings.url)} has a commit by {who} "
-                f"({tip[:12]}) on top of ours: not rebuilding it, so that work is kept; delete the "
-                "branch to let image-updater start it again"
+                f"({tip[:12]}) on top of ours: not rebuilding or deleting it, so that work is kept; "
+                "delete the branch to let image-updater start it again"
             )
 
     def _same_update(self, existing: str, new: str) -> bool:
@@ -305,10 +305,14 @@ class ConfigRepo:
                     and old.message == fresh.message)
 
     def delete_branch(self, branch: str) -> bool:
-        """Delete our update branch if it still is what we last saw; False when it was already gone."""
+        """Delete our update branch if it still is what we last saw; False when it was already gone.
+
+        A branch whose last commit someone else made is kept (``GitError``), like a rebuild would be.
+        """
         expected = self.remote_sha(branch)
         if expected is None:
             return False
+        self._refuse_foreign_tip(branch, expected)
         try:
             self._git("push", "--porcelain", f"--force-with-lease=refs/heads/{branch}:{expected}",
                       "origin", f":refs/heads/{branch}")

@@ -332,3 +332,13 @@ def test_askpass_hands_git_the_token_byte_for_byte(remote: BareRemote, tmp_path:
     user = subprocess.run([env["GIT_ASKPASS"], "Username for 'https://host': "], capture_output=True, text=True,
                           env=env, check=True).stdout
     assert user == "x-access-token\n"
+
+
+def test_a_branch_carrying_someone_elses_commit_is_never_deleted(remote: BareRemote, tmp_path: Path) -> None:
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+    repo.deliver_branch("image-updater/web", replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
+    remote.commit_as_human(tmp_path, {"NOTE": "reviewer fixup\n"}, "fixup", branch="image-updater/web")
+    repo.sync()
+    with pytest.raises(GitError, match="human@example.com"):
+        repo.delete_branch("image-updater/web")
+    assert "image-updater/web" in remote.branches()
