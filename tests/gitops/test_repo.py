@@ -339,6 +339,6 @@ def test_a_branch_carrying_someone_elses_commit_is_never_deleted(remote: BareRem
     repo.deliver_branch("image-updater/web", replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
     remote.commit_as_human(tmp_path, {"NOTE": "reviewer fixup\n"}, "fixup", branch="image-updater/web")
     repo.sync()
-    with pytest.raises(GitError, match="human@example.com"):
+    with pytest.raises(GitError, match=r"human@example\.com"):
         repo.delete_branch("image-updater/web")
     assert "image-updater/web" in remote.branches()
