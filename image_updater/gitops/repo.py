@@ -31,6 +31,10 @@ ChangeT = TypeVar("ChangeT")
 _REJECTED = re.compile(r"\[rejected\]|stale info|fetch first|non-fast-forward")
 
 
+#: A file inside ``.git`` of every checkout image-updater clones: only those may be reset and cleaned.
+OWNED_MARKER = "image-updater-checkout"
+
+
 @dataclass(frozen=True)
 class Delivery:
     """What a delivery did: the commit pushed (None when nothing changed) and how many tries it took."""
@@ -113,6 +117,7 @@ class ConfigRepo:
             except git.GitCommandError as exc:
                 raise GitError(f"cannot clone {redact_url(self.settings.url)}: "
                                f"{redact_url(str(exc.stderr).strip())}") from None
+            (self.root / ".git" / OWNED_MARKER).write_text("created by image-updater; it may reset this checkout\n")
         self._fetch()
         remote_ref = f"refs/remotes/origin/{branch}"
         fetched = self.remote_sha(branch)
@@ -132,12 +137,16 @@ class ConfigRepo:
         After ``git.url`` changes (a restart with a kept volume) the old checkout would otherwise keep
         pushing to the old remote; a folder that is no repository at all is cloned afresh.
         """
+        if not (self.root / ".git" / OWNED_MARKER).is_file():
+            # Every sync runs checkout --force and clean -fdx: never on a repository someone else made.
+            raise GitError(f"git.workdir {self.root} holds a Git repository image-updater did not clone; "
+                           "point git.workdir at an empty or new folder")
         try:
             self._repo = git.Repo(self.root)
             origin = self._repo.remote("origin")
         except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
             self._repo = None
-            shutil.rmtree(self.root, ignore_errors=True)
+            shutil.rmtree(self.root, ignore_errors=True)  # our own clone, broken: clone it again
             return
         if origin.url != self.settings.url:
             self._git("remote", "set-url", "origin", self.settings.url)

@@ -342,3 +342,11 @@ def test_a_branch_carrying_someone_elses_commit_is_never_deleted(remote: BareRem
     with pytest.raises(GitError, match=r"human@example\.com"):
         repo.delete_branch("image-updater/web")
     assert "image-updater/web" in remote.branches()
+
+
+def test_a_workdir_holding_someone_elses_repository_is_never_reset(remote: BareRemote, tmp_path: Path) -> None:
+    theirs = remote.clone(tmp_path / "my-work")
+    (theirs / "unsaved.txt").write_text("a person's work in progress\n")
+    with pytest.raises(GitError, match="did not clone"):
+        ConfigRepo(settings(remote.url), theirs).sync()
+    assert (theirs / "unsaved.txt").read_text() == "a person's work in progress\n"
