@@ -289,7 +289,7 @@ def _render_all(index: RepoIndex, per_file: Mapping[str, list[tuple[ImageEdit, C
             try:
                 after = index.files[rel].render([e for e, _ in kept]) if kept else before
             except ImageUpdaterError as exc:
-                failed.update(c.image for _, c in kept)
+                failed.update(_culprits(index.files[rel], kept))
                 first_error.setdefault(rel, str(exc))
                 files.append(FileEdit(rel, before, None, tuple(c for _, c in kept), error=str(exc)))
                 continue
@@ -302,6 +302,22 @@ def _render_all(index: RepoIndex, per_file: Mapping[str, list[tuple[ImageEdit, C
         tree.errors.append(f"image {image}: not updated anywhere because an edit of it failed (see above)")
     tree.failed_images |= withheld
     return files
+
+
+def _culprits(parsed: ManifestFile, kept: Sequence[tuple[ImageEdit, Change]]) -> set[str]:
+    """The images whose own edits fail in this file: one broken reference must not hold back its
+    neighbours. If every image renders alone, the failure is in how their edits meet: all are held."""
+    images = sorted({c.image for _, c in kept})
+    if len(images) > 1:
+        failing = set()
+        for image in images:
+            try:
+                parsed.render([e for e, c in kept if c.image == image])
+            except ImageUpdaterError:
+                failing.add(image)
+        if failing:
+            return failing
+    return set(images)
 
 
 def write_edits(root: Path, tree: TreeEdit) -> list[Change]:

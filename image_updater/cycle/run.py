@@ -25,6 +25,7 @@ from image_updater.forge import (
     needs_update,
     render_branch,
     render_pull_request,
+    update_key,
 )
 from image_updater.gitops import ConfigRepo, commit_message
 from image_updater.registry import RegistryClient
@@ -160,6 +161,7 @@ class Updater:
                                      dry_run: bool) -> None:
         pr = self.settings.git.write.pull_request
         base = self.settings.git.branch
+        self.forge.check_settings(pr)  # a setting this forge cannot honour stops the cycle before any push
         groups: dict[str, list[ImageSettings]] = {}
         for image in images:
             groups.setdefault(self.group_of(image), []).append(image)
@@ -191,7 +193,7 @@ class Updater:
             else:
                 action = "would-close-pr" if existing is not None else "unchanged"
         elif existing is None:
-            declined = await find_declined_pull_request(self.forge, branch, base, title,
+            declined = await find_declined_pull_request(self.forge, branch, base, update_key(_rows(changes)),
                                                         self.settings.git.write.pull_request)
             action, url = ("would-open-pr", None) if declined is None else ("would-skip-declined-pr", declined.url)
         else:
@@ -213,7 +215,8 @@ class Updater:
         if planned_changes and not pr_settings.recreate_declined:
             planned_title, _ = render_pull_request(pr_settings, group, _rows(planned_changes))
             if await self.forge.find_open_pull_request(branch, base) is None:
-                declined = await find_declined_pull_request(self.forge, branch, base, planned_title, pr_settings)
+                declined = await find_declined_pull_request(self.forge, branch, base,
+                                                            update_key(_rows(planned_changes)), pr_settings)
                 if declined is not None:
                     return await self._declined(group, branch, declined, planned_title, planned_changes)
         scans = {n: s for n, s in report.scans.items() if n in names}

@@ -28,6 +28,8 @@ from image_updater.forge.render import (
     group_for_image,
     render_branch,
     render_pull_request,
+    update_key,
+    update_key_of,
 )
 from image_updater.forge.settings import ForgeSettings, GitHubAppSettings, PullRequestSettings
 
@@ -57,4 +59,6 @@ __all__ = [
     "render_branch",
     "render_pull_request",
     "same_title",
+    "update_key",
+    "update_key_of",
 ]

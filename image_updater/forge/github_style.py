@@ -81,8 +81,8 @@ class GitHubStyleForge(RestForge):
     async def find_open_pull_request(self, head: str, base: str) -> PullRequest | None:
         return await self._find(head, base, "open", lambda prs: self._oldest(prs, head, base))
 
-    async def find_closed_pull_request(self, head: str, base: str, title: str) -> PullRequest | None:
-        return await self._find(head, base, "closed", lambda prs: self._declined(prs, head, base, title))
+    async def find_closed_pull_request(self, head: str, base: str, update: str) -> PullRequest | None:
+        return await self._find(head, base, "closed", lambda prs: self._declined(prs, head, base, update))
 
     async def _find(
         self, head: str, base: str, state: str, pick: Callable[[Iterable[PullRequest]], PullRequest | None]

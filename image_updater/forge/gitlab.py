@@ -66,7 +66,7 @@ class GitLabForge(RestForge):
         )
         return self._oldest(map(self._parse, found or []), head, base)
 
-    async def find_closed_pull_request(self, head: str, base: str, title: str) -> PullRequest | None:
+    async def find_closed_pull_request(self, head: str, base: str, update: str) -> PullRequest | None:
         """GitLab's ``closed`` state excludes merged merge requests, which are ``merged``."""
         found = await self.api.call(
             "GET",
@@ -81,7 +81,7 @@ class GitLabForge(RestForge):
                 "per_page": 100,
             },
         )
-        return self._declined(map(self._parse, found or []), head, base, title)
+        return self._declined(map(self._parse, found or []), head, base, update)
 
     async def open_pull_request(
         self, head: str, base: str, title: str, body: str, settings: PullRequestSettings

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from image_updater.errors import ForgeError
+from image_updater.forge.render import update_key_of
 from image_updater.forge.settings import PullRequestSettings
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ class Forge(Protocol):
 
     async def find_open_pull_request(self, head: str, base: str) -> PullRequest | None: ...
 
-    async def find_closed_pull_request(self, head: str, base: str, title: str) -> PullRequest | None:
+    async def find_closed_pull_request(self, head: str, base: str, update: str) -> PullRequest | None:
         """The newest pull request from ``head`` into ``base`` closed *without merging* under ``title``."""
 
     async def open_pull_request(
@@ -125,7 +126,7 @@ async def ensure_pull_request(
     forge.check_settings(settings)
     existing = await forge.find_open_pull_request(head, base)
     if existing is None:
-        declined = await find_declined_pull_request(forge, head, base, title, settings)
+        declined = await find_declined_pull_request(forge, head, base, update_key_of(body) or title, settings)
         if declined is not None:
             return declined, "declined"
         try:
@@ -152,17 +153,18 @@ async def ensure_pull_request(
 
 
 async def find_declined_pull_request(
-    forge: Forge, head: str, base: str, title: str, settings: PullRequestSettings
+    forge: Forge, head: str, base: str, update: str, settings: PullRequestSettings
 ) -> PullRequest | None:
     """The pull request a person declined for exactly this update, unless ``recreate_declined`` is set.
 
-    Renovate's rule: closing without merging declines *this* update (the title names its target
-    tags), so it is not proposed again; a newer tag renders a new title and gets a new pull request.
-    Call it only when no pull request from ``head`` is open: an open one is ours to keep updating.
+    Renovate's rule: closing without merging declines *this* update (``update`` is
+    ``render.update_key``: every image with its target, kept in our PR bodies), so it is not proposed
+    again; a newer tag is another update and gets a new pull request. Call it only when no pull
+    request from ``head`` is open: an open one is ours to keep updating.
     """
     if settings.recreate_declined:
         return None
-    declined = await forge.find_closed_pull_request(head, base, title)
+    declined = await forge.find_closed_pull_request(head, base, update)
     if declined is not None:
         log.info("%s: %s was closed without merging by a person; not opening it again", forge.name, declined.url)
     return declined

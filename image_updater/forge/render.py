@@ -49,9 +49,28 @@ def render_table(rows: Sequence[ChangeRow]) -> str:
 
 
 def _summary(group: str, rows: Sequence[ChangeRow]) -> str:
-    if len(rows) == 1:
-        return f"{rows[0].image} to {rows[0].new}"
-    return f"{len(rows)} images ({group})"
+    targets = sorted({(r.image, r.new) for r in rows})
+    if len(targets) == 1:  # one image to one tag, however many files hold it
+        return f"{targets[0][0]} to {targets[0][1]}"
+    images = {image for image, _ in targets}
+    return f"{len(images)} image{'s' if len(images) != 1 else ''} ({group})"
+
+
+_UPDATE_MARKER = re.compile(r"<!-- image-updater update: (.*?) -->")
+
+
+def update_key(rows: Sequence[ChangeRow]) -> str:
+    """What an update *is*, whatever its title says: every image with the value it moves to.
+
+    Written into the pull request's body, it is how a later cycle recognises the same update in a
+    pull request a person closed (declined), even when a title template names no tag.
+    """
+    return ",".join(sorted({f"{r.image}={r.new}" for r in rows}))
+
+
+def update_key_of(body: str) -> str | None:
+    found = _UPDATE_MARKER.findall(body)
+    return found[-1] if found else None
 
 
 def render_pull_request(
@@ -70,7 +89,7 @@ def render_pull_request(
     }
     title = " ".join(fill_template(settings.title, values).split())
     body = fill_template(settings.body, {**values, "title": title, "table": render_table(ordered)})
-    return title, body
+    return title, f"{body.rstrip()}\n\n<!-- image-updater update: {update_key(ordered)} -->\n"
 
 
 def group_for_image(settings: PullRequestSettings, image: str, group: str | None) -> str:

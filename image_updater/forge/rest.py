@@ -10,7 +10,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from image_updater.forge.api import ApiClient
-from image_updater.forge.model import PullRequest, TitleDraftMarker, closing_body, closing_title, same_title
+from image_updater.forge.model import AUTOCLOSED_SUFFIX, PullRequest, TitleDraftMarker, closing_body, closing_title
+from image_updater.forge.render import update_key_of
 from image_updater.forge.settings import PullRequestSettings
 
 
@@ -55,13 +56,14 @@ class RestForge:
         return self.draft_marker.read(title, draft) if self.draft_marker else title
 
     @staticmethod
-    def _declined(prs: Iterable[PullRequest], head: str, base: str, title: str) -> PullRequest | None:
-        """The newest pull request from ``head`` into ``base`` closed unmerged with ``title``."""
+    def _declined(prs: Iterable[PullRequest], head: str, base: str, update: str) -> PullRequest | None:
+        """The newest pull request from ``head`` into ``base`` a person closed unmerged for ``update``
+        (``render.update_key``); our own closes carry the autoclosed suffix and never count."""
         matches = [
             pr
             for pr in prs
             if (pr.head, pr.base, pr.state, pr.merged) == (head, base, "closed", False)
-            and same_title(pr.title, title)
+            and update_key_of(pr.body) == update and not pr.title.endswith(AUTOCLOSED_SUFFIX)
         ]
         return max(matches, key=lambda pr: pr.number) if matches else None
 

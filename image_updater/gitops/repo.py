@@ -12,6 +12,7 @@ import re
 import shlex
 import shutil
 import stat
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,8 +62,8 @@ class ConfigRepo:
     def _auth_env(self, token: str | None) -> dict[str, str]:
         env = {"GIT_TERMINAL_PROMPT": "0"}
         if token:
-            askpass = self.root.parent / f".{self.root.name}-askpass.sh"
-            askpass.parent.mkdir(parents=True, exist_ok=True)
+            # A private folder under $TMPDIR: the work dir's parent may be read-only (a container's root).
+            askpass = Path(tempfile.mkdtemp(prefix="image-updater-git-")) / "askpass.sh"
             # The script prints the token from the environment it is started with, so it never sits on disk.
             askpass.write_text('#!/bin/sh\ncase "$1" in\n  Username*) printf \'%s\\n\' "$IU_GIT_USERNAME" ;;\n'
                                '  *) printf \'%s\\n\' "$IU_GIT_TOKEN" ;;\nesac\n')

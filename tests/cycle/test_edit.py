@@ -103,3 +103,17 @@ def test_symlinked_files_are_neither_read_nor_written(tmp_path: Path) -> None:
     write_edits(root, plan_edits(index, scans(config, {"web": ["1.1.0"]})))
     assert (root / "prod.yaml").is_symlink() and "1.1.0" in (root / "prod.yaml").read_text()
     assert "1.0.0" in outside.read_text()
+
+
+def test_a_broken_reference_does_not_hold_back_its_neighbours_in_the_same_file(tmp_path: Path) -> None:
+    root = tree_of(tmp_path, {"values.yaml": (
+        "web:\n  image:\n    repository: reg.example/team/web\n    tag: &v 1.0.0\nlabels:\n  version: *v\n"
+        "api:\n  image:\n    repository: reg.example/team/api\n    tag: 1.0.0\n")})
+    config = settings(WEB, API)
+    tree = plan_edits(index_repo(root, config), scans(config, {"web": ["1.1.0"], "api": ["1.2.0"]}))
+    assert tree.failed_images == {"web"}
+    assert [c.image for c in tree.changes] == ["api"]
+    assert not any(e.startswith("image api") for e in tree.errors)
+    write_edits(root, tree)
+    text = (root / "values.yaml").read_text()
+    assert "tag: 1.2.0" in text and "tag: &v 1.0.0" in text

@@ -7,7 +7,14 @@ import logging
 import pytest
 
 from image_updater.errors import ConfigError, ForgeError
-from image_updater.forge import ChangeRow, PullRequestSettings, ensure_pull_request, render_pull_request
+from image_updater.forge import (
+    ChangeRow,
+    PullRequestSettings,
+    ensure_pull_request,
+    render_pull_request,
+    update_key,
+    update_key_of,
+)
 from tests.forge.conftest import ForgeRig
 from tests.support.forge_fake import StoredPR
 from tests.support.forge_fake_gitea import FakeGitea
@@ -186,26 +193,28 @@ async def test_gitea_pages_through_open_pull_requests_and_ignores_forks(rig: For
     assert len(rig.fake.calls("GET", "/repos/acme/config/pulls")) == 2
 
 
-async def test_only_a_pull_request_a_person_closed_unmerged_under_this_title_is_declined(rig: ForgeRig) -> None:
+async def test_only_a_pull_request_a_person_closed_unmerged_for_this_update_is_declined(rig: ForgeRig) -> None:
     settings = PullRequestSettings()
     forge = rig.client()
     try:
         title, body = render_pull_request(settings, "nginx", ROWS)
         newer_title, newer_body = render_pull_request(settings, "nginx", NEWER)
+        update, newer_update = update_key(ROWS), update_key(NEWER)
+        assert update_key_of(body) == update and update != newer_update
         if isinstance(rig.fake, FakeGitea):  # a fork's PR, closed under our title, is not ours to honour
-            rig.fake.foreign.append(StoredPR(number=99, head=HEAD, base=BASE, title=title, body="", state="closed"))
+            rig.fake.foreign.append(StoredPR(number=99, head=HEAD, base=BASE, title=title, body=body, state="closed"))
         merged, _ = await ensure_pull_request(forge, HEAD, BASE, title, body, settings)
         rig.fake.merge_as_person(merged.number)
-        assert await forge.find_closed_pull_request(HEAD, BASE, title) is None  # merged is not declined
+        assert await forge.find_closed_pull_request(HEAD, BASE, update) is None  # merged is not declined
         reopened, action = await ensure_pull_request(forge, HEAD, BASE, title, body, settings)
         assert action == "opened" and reopened.number != merged.number
 
         rig.fake.close_as_person(reopened.number)
-        declined = await forge.find_closed_pull_request(HEAD, BASE, title)
+        declined = await forge.find_closed_pull_request(HEAD, BASE, update)
         assert declined is not None and (declined.number, declined.url) == (reopened.number, reopened.url)
         assert (declined.state, declined.merged, declined.title) == ("closed", False, title)
-        assert await forge.find_closed_pull_request(HEAD, BASE, newer_title) is None
-        assert await forge.find_closed_pull_request("image-updater/other", BASE, title) is None
+        assert await forge.find_closed_pull_request(HEAD, BASE, newer_update) is None
+        assert await forge.find_closed_pull_request("image-updater/other", BASE, update) is None
         creates = len(rig.fake.log)
         again, action = await ensure_pull_request(forge, HEAD, BASE, title, body, settings)
         assert (action, again.number) == ("declined", reopened.number)
@@ -221,3 +230,31 @@ async def test_only_a_pull_request_a_person_closed_unmerged_under_this_title_is_
         await forge.aclose()
     assert action == "opened" and recreated.number not in (merged.number, reopened.number, newer.number)
     assert [p.number for p in rig.fake.open_prs()] == [recreated.number]
+
+
+async def test_a_decline_binds_to_the_update_not_to_a_title_that_names_no_tag(rig: ForgeRig) -> None:
+    settings = PullRequestSettings(group_by="group", title="chore: bump {group}")
+    apps = [ChangeRow("api", "1.0.0", "1.1.0", "semver ^1", "newest"),
+            ChangeRow("web", "1.0.0", "1.1.0", "semver ^1", "newest")]
+    later = [ChangeRow("api", "1.0.0", "1.2.0", "semver ^1", "newest"),
+             ChangeRow("web", "1.0.0", "1.5.0", "semver ^1", "newest")]
+    forge = rig.client()
+    try:
+        title, body = render_pull_request(settings, "apps", apps)
+        later_title, later_body = render_pull_request(settings, "apps", later)
+        assert title == later_title == "chore: bump apps"
+        first, _ = await ensure_pull_request(forge, HEAD, BASE, title, body, settings)
+        rig.fake.close_as_person(first.number)
+        again, action = await ensure_pull_request(forge, HEAD, BASE, title, body, settings)
+        assert (action, again.number) == ("declined", first.number)
+        newer, action = await ensure_pull_request(forge, HEAD, BASE, later_title, later_body, settings)
+        assert action == "opened" and newer.number != first.number
+    finally:
+        await forge.aclose()
+
+
+def test_one_image_in_several_files_is_titled_as_one_update() -> None:
+    rows = [ChangeRow("web", "1.0.0", "1.1.0", "semver ^1", "newest"),
+            ChangeRow("web", "1.0.0", "1.1.0", "semver ^1", "newest")]
+    title, _ = render_pull_request(PullRequestSettings(), "web", rows)
+    assert title == "Update web to 1.1.0"

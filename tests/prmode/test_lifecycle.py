@@ -165,3 +165,16 @@ async def test_an_edit_that_fails_never_closes_the_pull_request(loop: PrLoop) ->
     assert outcome.action.startswith("skipped: an edit failed")
     assert pr.state == "open" and loop.update_branches() == [BRANCH]
     assert loop.remote.rev(BRANCH) == branch_before
+
+
+@pytest.mark.parametrize("loop", ["github"], indirect=True)
+async def test_a_setting_the_forge_cannot_honour_stops_the_cycle_before_any_push(loop: PrLoop) -> None:
+    loop.push_tags("web", ["1.1.0"])
+    loop.pull_request = {"auto_merge": True}  # GitHub's auto-merge needs GraphQL: refused, not ignored
+    updater = loop.updater()
+    try:
+        (report,) = await loop.cycles(1, updater)
+    finally:
+        await updater.aclose()
+    assert any("auto_merge" in e for e in report.all_errors), report.all_errors
+    assert loop.update_branches() == [] and len(loop.rig.fake.prs) == 0
