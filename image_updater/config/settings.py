@@ -22,6 +22,7 @@ from image_updater.policy import PolicySpec, SelectionRules
 from image_updater.reference import ImageReference
 from image_updater.registry import RegistriesSettings, RegistrySettings
 from image_updater.service import ServiceSettings, parse_duration
+from image_updater.validation import first_repeat
 
 
 class KeyPathSettings(BaseModel):
@@ -179,11 +180,9 @@ class Settings(BaseSettings):
     @field_validator("images")
     @classmethod
     def _unique_names(cls, value: list[ImageSettings]) -> list[ImageSettings]:
-        seen: set[str] = set()
-        for image in value:
-            if image.name in seen:
-                raise ValueError(f"image name {image.name!r} is used twice")
-            seen.add(image.name)
+        repeated = first_repeat(image.name for image in value)
+        if repeated is not None:
+            raise ValueError(f"image name {repeated!r} is used twice")
         return value
 
     @model_validator(mode="after")

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from image_updater.errors import InvalidReferenceError
 from image_updater.reference import DOCKER_HUB, ImageReference, split_name
+from image_updater.validation import first_repeat
 
 CREDENTIAL_KINDS = ("dockerconfig", "pullsecret", "ext", "env")
 _DURATION_RE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)$")
@@ -133,10 +134,7 @@ class RegistriesSettings(BaseModel):
     @model_validator(mode="after")
     def _unique(self) -> RegistriesSettings:
         for attr in ("name", "prefix"):
-            seen: set[Any] = set()
-            for registry in self.registries:
-                value = getattr(registry, attr)
-                if value in seen:
-                    raise ValueError(f"two registries share the {attr} {value!r}")
-                seen.add(value)
+            repeated = first_repeat(getattr(registry, attr) for registry in self.registries)
+            if repeated is not None:
+                raise ValueError(f"two registries share the {attr} {repeated!r}")
         return self

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from image_updater.errors import ConfigError
 from image_updater.secrets import read_secret
+from image_updater.validation import first_repeat
 
 ReceiverType = Literal["distribution", "dockerhub", "harbor", "quay", "ghcr", "gitlab", "acr", "generic"]
 
@@ -109,11 +110,9 @@ class ServiceSettings(BaseModel):
     @field_validator("webhooks")
     @classmethod
     def _unique_names(cls, value: list[WebhookReceiverSettings]) -> list[WebhookReceiverSettings]:
-        seen: set[str] = set()
-        for receiver in value:
-            if receiver.name in seen:
-                raise ValueError(f"webhook receiver name {receiver.name!r} is used twice")
-            seen.add(receiver.name)
+        repeated = first_repeat(receiver.name for receiver in value)
+        if repeated is not None:
+            raise ValueError(f"webhook receiver name {repeated!r} is used twice")
         return value
 
 
