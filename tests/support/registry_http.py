@@ -10,6 +10,7 @@ import asyncio
 import ssl
 import threading
 from collections.abc import Callable
+from typing import Self
 
 from aiohttp import web
 
@@ -45,7 +46,7 @@ class ThreadedApp:
         if self._runner is not None:
             await self._runner.cleanup()
 
-    def start(self) -> ThreadedApp:
+    def start(self) -> Self:
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
         return self

@@ -11,21 +11,12 @@ from aiohttp import web
 from tests.support.registry_http import ThreadedApp
 
 
-class RecordingServer:
+class RecordingServer(ThreadedApp):
+    """Answers every request with a plausible tag page and remembers it with its Authorization header."""
+
     def __init__(self) -> None:
         self.requests: list[tuple[str, str | None]] = []  # (path?query, Authorization) as received
-        self.app = ThreadedApp(self._make_app)
-
-    @property
-    def url(self) -> str:
-        return self.app.url
-
-    def start(self) -> RecordingServer:
-        self.app.start()
-        return self
-
-    def stop(self) -> None:
-        self.app.stop()
+        super().__init__(self._make_app)
 
     def _make_app(self) -> web.Application:
         app = web.Application()
