@@ -17,7 +17,7 @@ from image_updater.config import ImageSettings, Settings
 from image_updater.cycle.model import Binding, Change, FileEdit, ImageScan, TreeEdit
 from image_updater.errors import ImageUpdaterError, ManifestError
 from image_updater.manifests import FoundImage, ImageEdit, KeyPath, ManagerOptions, ManifestFile, could_hold_images
-from image_updater.policy import Decision, PolicySpec, select
+from image_updater.policy import Decision, select
 from image_updater.reference import canonical_name, is_valid_tag
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -201,11 +201,6 @@ def index_repo(root: Path, settings: Settings, cache: ParseCache | None = None) 
     return index
 
 
-def describe_policy(spec: PolicySpec) -> str:
-    fields = spec.model_dump(exclude_defaults=True)
-    return ", ".join(f"{k}={v}" if v is not True else k for k, v in fields.items()) or "semver=*"
-
-
 def _version(tag: str | None, digest: str | None) -> str:
     return (tag or "") + (f"@{digest}" if digest else "") or "(none)"
 
@@ -244,7 +239,7 @@ def plan_edits(index: RepoIndex, scans: Mapping[str, ImageScan]) -> TreeEdit:
         if found.marker_field == "name":  # a name field holds no version: only a rename can change it
             if name is not None:
                 change = Change(image.name, ref.name if ref else "(none)", name, found.path, found.line,
-                                describe_policy(image.policy), "marker names the policy's repository")
+                                image.policy.describe(), "marker names the policy's repository")
                 per_file.setdefault(found.path, []).append((ImageEdit(found=found, tag=None, name=name), change))
             continue
         key = (image.name, _version(tag, digest))
@@ -262,7 +257,7 @@ def plan_edits(index: RepoIndex, scans: Mapping[str, ImageScan]) -> TreeEdit:
             tree.failed_images.add(image.name)
             continue
         change = Change(image=image.name, old=_version(tag, digest), new=_version(decision.chosen, decision.digest),
-                        path=found.path, line=found.line, policy=describe_policy(image.policy),
+                        path=found.path, line=found.line, policy=image.policy.describe(),
                         reason=decision.reason)
         per_file.setdefault(found.path, []).append(
             (ImageEdit(found=found, tag=decision.chosen, digest=decision.digest, name=name), change))
@@ -285,7 +280,7 @@ def _render_all(index: RepoIndex, per_file: Mapping[str, list[tuple[ImageEdit, C
         failed: set[str] = set()
         for rel, edits in sorted(per_file.items()):
             kept = [(e, c) for e, c in edits if c.image not in withheld]
-            before = (index.root / rel).read_bytes()
+            before = index.files[rel].data  # the bytes it was parsed from: no second read
             try:
                 after = index.files[rel].render([e for e, _ in kept]) if kept else before
             except ImageUpdaterError as exc:

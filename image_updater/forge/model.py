@@ -121,12 +121,14 @@ async def ensure_pull_request(
 
     If opening fails because one already exists (another instance won a race, or the listing
     lagged), the existing one is adopted instead of failing the cycle. A pull request a person
-    closed unmerged under this very title is not opened again: it is returned as ``"declined"``.
+    closed unmerged for this very update (the ``update_key`` marker ``render_pull_request`` writes into
+    the body) is not opened again: it is returned as ``"declined"``.
     """
     forge.check_settings(settings)
     existing = await forge.find_open_pull_request(head, base)
     if existing is None:
-        declined = await find_declined_pull_request(forge, head, base, update_key_of(body) or title, settings)
+        update = update_key_of(body)  # a body without our marker names no update that could be declined
+        declined = await find_declined_pull_request(forge, head, base, update, settings) if update else None
         if declined is not None:
             return declined, "declined"
         try:

@@ -82,12 +82,17 @@ class PolicySpec(pydantic.BaseModel):
         return self._range
 
     def describe(self) -> str:
-        """One phrase naming the policy, for reasons (``semver '^1.2'``, ``numerical desc``)."""
+        """One phrase naming the policy for people (plan, commit and PR texts): ``semver '^1.2'``,
+        ``numerical desc of $ts, filter '^main-'``, ``semver '*', same suffix``."""
         if self.semver is not None:
-            return f"semver {self.semver!r}" + (" (lenient)" if self.lenient else "")
-        if self.order is not None:
-            return f"{self.order} {self.direction}"
-        return "newest build" if self.newest_build else f"digest of {self.digest!r}"
+            kind = f"semver {self.semver!r}" + (" (lenient)" if self.lenient else "")
+        elif self.order is not None:
+            kind = f"{self.order} {self.direction}" + (f" of {self.extract}" if self.extract else "")
+        else:
+            kind = "newest build" if self.newest_build else f"digest of {self.digest!r}"
+        extras = [f"filter {self.filter!r}"] if self.filter else []
+        extras += ["same suffix"] if self.compatible_suffix else []
+        return ", ".join([kind, *extras])
 
 
 class SelectionRules(pydantic.BaseModel):
