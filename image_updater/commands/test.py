@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
 from pydantic import ValidationError
 
-from image_updater.config import Settings, load_settings
-from image_updater.errors import ConfigError
-from image_updater.policy import PolicySpec, SelectionRules, TagMetadata, metadata_needed, select
+from image_updater.config import ImageSettings, Settings, load_settings
+from image_updater.cycle import decide, scan_images
+from image_updater.errors import ConfigError, RegistryError
+from image_updater.policy import PolicySpec
 from image_updater.reference import ImageReference
 from image_updater.registry import RegistryClient, RegistrySettings
 
 
-def _policy(args: argparse.Namespace) -> tuple[PolicySpec, SelectionRules]:
-    """Only the flags given reach the models, so their validators judge exactly what was asked."""
+def _image(args: argparse.Namespace) -> ImageSettings:
+    """The image as a cycle would see it; only the flags given reach the models, so their validators
+    judge exactly what was asked."""
     given = {
         "semver": args.semver, "filter": args.filter, "extract": args.extract, "order": args.order,
         "direction": args.direction if args.order else None, "digest": args.digest,
@@ -27,14 +28,12 @@ def _policy(args: argparse.Namespace) -> tuple[PolicySpec, SelectionRules]:
     if not any(k in spec_fields for k in ("semver", "order", "newest_build", "digest")):
         spec_fields["semver"] = "*"
     try:
-        spec = PolicySpec(**spec_fields)
-        rules = SelectionRules(allow=args.allow, ignore=args.ignore, platforms=args.platform,
-                               allow_downgrade=args.allow_downgrade)
+        return ImageSettings(name="test", image=args.image, policy=PolicySpec(**spec_fields), allow=args.allow,
+                             ignore=args.ignore, platforms=args.platform, allow_downgrade=args.allow_downgrade)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         key = ".".join(map(str, first["loc"])) or "policy"
         raise ConfigError(f"{key}: {first['msg']}", source="command line") from None
-    return spec, rules
 
 
 def _registries(args: argparse.Namespace, settings: Settings | None) -> list[RegistrySettings]:
@@ -46,17 +45,18 @@ def _registries(args: argparse.Namespace, settings: Settings | None) -> list[Reg
 
 
 async def run_test(args: argparse.Namespace) -> int:
-    spec, rules = _policy(args)
+    """The cycle's own scan and decision (``cycle.scan_images``, ``cycle.decide``) for one image."""
+    image = _image(args)
     settings = load_settings(args.config) if args.config else None
     client = RegistryClient(_registries(args, settings), docker_config=settings.docker_config if settings else None)
     try:
-        tags = await client.list_tags(args.image)
-        wanted = metadata_needed(spec, rules, tags, args.current)
-        fetched = await asyncio.gather(*(client.tag_metadata(args.image, t, rules.platforms) for t in wanted))
-        metadata: dict[str, TagMetadata] = dict(zip(wanted, fetched, strict=True))
-        decision = select(spec, rules, tags, args.current, metadata)
+        scan = (await scan_images(client, [image], {image.name: {(args.current, None)}}))[image.name]
     finally:
         await client.aclose()
+    if scan.tags is None:
+        raise RegistryError(scan.error or "no answer", image=args.image)
+    tags = scan.tags
+    decision = decide(image, scan, args.current, None)
     chosen = decision.chosen or "(none)"
     if decision.digest:
         chosen += f"@{decision.digest}"
