@@ -106,11 +106,6 @@ class SelectionRules(pydantic.BaseModel):
     allow_downgrade: bool = False
     include_artifacts: bool = False
 
-    @property
-    def metadata_platform(self) -> str:
-        """Whose config gives a multi-arch tag's ``created``: the first listed platform, else linux/amd64."""
-        return self.platforms[0] if self.platforms else "linux/amd64"
-
     @pydantic.field_validator("allow")
     @classmethod
     def _allow_compiles(cls, value: str | None) -> str | None:
