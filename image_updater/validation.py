@@ -1,11 +1,15 @@
-"""Small checks shared by the settings models of several packages."""
+"""Small checks shared by the settings models of several packages (unique names, durations)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable, Iterable
 from typing import TypeVar
 
 T = TypeVar("T", bound=Hashable)
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
 def first_repeat(values: Iterable[T]) -> T | None:
@@ -16,3 +20,24 @@ def first_repeat(values: Iterable[T]) -> T | None:
             return value
         seen.add(value)
     return None
+
+
+def parse_duration(value: float | int | str) -> float:
+    """Seconds from a number or a Go-style duration (``"90s"``, ``"5m"``, ``"1h30m"``, ``"250ms"``)."""
+    if isinstance(value, bool):
+        raise ValueError("a duration is a number of seconds or a string like '5m'")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        text = value.strip().lower()
+        try:
+            seconds = float(text)
+        except ValueError:
+            parts = _DURATION_PART.findall(text)
+            if not parts or "".join(n + u for n, u in parts) != text:
+                raise ValueError(f"{value!r} is not a duration (use seconds or e.g. '30s', '5m', '1h30m')")\
+                    from None
+            seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+    if not seconds > 0:
+        raise ValueError(f"{value!r}: a duration must be more than zero")
+    return seconds

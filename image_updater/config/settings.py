@@ -21,8 +21,8 @@ from image_updater.manifests import MANAGER_NAMES
 from image_updater.policy import PolicySpec, SelectionRules
 from image_updater.reference import ImageReference
 from image_updater.registry import RegistriesSettings, RegistrySettings
-from image_updater.service import ServiceSettings, parse_duration
-from image_updater.validation import first_repeat
+from image_updater.service import ServiceSettings
+from image_updater.validation import first_repeat, parse_duration
 
 
 class KeyPathSettings(BaseModel):

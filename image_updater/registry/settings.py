@@ -8,7 +8,6 @@ verification off, because both mean "credentials and tags may be read or forged 
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from image_updater.errors import InvalidReferenceError
 from image_updater.reference import DOCKER_HUB, ImageReference, split_name
-from image_updater.validation import first_repeat
+from image_updater.validation import first_repeat, parse_duration
 
 CREDENTIAL_KINDS = ("dockerconfig", "pullsecret", "ext", "env")
-_DURATION_RE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 def normalise_prefix(prefix: str) -> str:
@@ -83,9 +80,10 @@ class RegistrySettings(BaseModel):
     def _duration_with_unit(cls, value: Any) -> Any:
         """Accept ``300s``, ``5m``, ``1h`` besides seconds and ISO 8601, as the issue's example writes it."""
         if isinstance(value, str):
-            match = _DURATION_RE.match(value.strip())
-            if match:
-                return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2]])
+            try:
+                return timedelta(seconds=parse_duration(value))
+            except ValueError:
+                return value  # ISO 8601 (PT5M) and the like: pydantic's own reading
         return value
 
     @field_validator("prefix")

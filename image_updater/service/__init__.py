@@ -20,7 +20,6 @@ from image_updater.service.settings import (
     ServiceSettings,
     WebhookReceiverSettings,
     load_receiver_secret,
-    parse_duration,
 )
 from image_updater.service.webhooks import SENDERS, Receiver, SenderSpec, WebhookPayloadError, sign_body
 
@@ -40,7 +39,6 @@ __all__ = [
     "WebhookReceiverSettings",
     "create_app",
     "load_receiver_secret",
-    "parse_duration",
     "serve",
     "sign_body",
 ]

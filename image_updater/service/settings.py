@@ -13,38 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from image_updater.errors import ConfigError
 from image_updater.secrets import read_secret
-from image_updater.validation import first_repeat
+from image_updater.validation import first_repeat, parse_duration
 
 ReceiverType = Literal["distribution", "dockerhub", "harbor", "quay", "ghcr", "gitlab", "acr", "generic"]
 
 MIN_SECRET_LENGTH = 16
 """A shorter shared secret is guessable over the network; refuse it rather than run exposed."""
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _RECEIVER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]+$")
-
-
-def parse_duration(value: float | int | str) -> float:
-    """Seconds from a number or a Go-style duration (``"90s"``, ``"5m"``, ``"1h30m"``, ``"250ms"``)."""
-    if isinstance(value, bool):
-        raise ValueError("a duration is a number of seconds or a string like '5m'")
-    if isinstance(value, (int, float)):
-        seconds = float(value)
-    else:
-        text = value.strip().lower()
-        try:
-            seconds = float(text)
-        except ValueError:
-            parts = _DURATION_PART.findall(text)
-            if not parts or "".join(n + u for n, u in parts) != text:
-                raise ValueError(f"{value!r} is not a duration (use seconds or e.g. '30s', '5m', '1h30m')")\
-                    from None
-            seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
-    if not seconds > 0:
-        raise ValueError(f"{value!r}: a duration must be more than zero")
-    return seconds
 
 
 class WebhookReceiverSettings(BaseModel):
