@@ -16,8 +16,8 @@ from image_updater.service import (
     ServiceSettings,
     WebhookReceiverSettings,
     load_receiver_secret,
-    parse_duration,
 )
+from image_updater.validation import parse_duration
 from tests.support.service_app import auth_for, running_app
 from tests.support.service_payloads import SAMPLES
 
