@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from image_updater import __version__
 from image_updater.errors import ImageUpdaterError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -98,13 +98,6 @@ class ImageReference:
     def canonical_name(self) -> str:
         return canonical_name(self.name)
 
-    def with_version(self, tag: str | None, digest: str | None = None) -> ImageReference:
-        if tag is not None:
-            validate_tag(tag)
-        if digest is not None:
-            validate_digest(digest)
-        return ImageReference(self.name, tag, digest)
-
     def __str__(self) -> str:
         out = self.name
         if self.tag is not None:

@@ -29,7 +29,7 @@ from image_updater.forge import (
 )
 from image_updater.gitops import ConfigRepo, commit_message
 from image_updater.registry import RegistryClient
-from image_updater.secrets import read_secret, redact_url
+from image_updater.secrets import read_secret
 
 log = logging.getLogger(__name__)
 
@@ -263,6 +263,3 @@ class Updater:
 def _rows(changes: Sequence[Change]) -> list[ChangeRow]:
     return [ChangeRow(c.image, c.old, c.new, c.policy, c.reason) for c in changes]
 
-
-def describe_remote(settings: Settings) -> str:
-    return redact_url(settings.git.url)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from image_updater.manifests import helm
 from image_updater.manifests.locate import FileContext, Parts, full_reference, split_reference
 from image_updater.manifests.model import FoundImage
-from image_updater.manifests.tree import Node, Sequence, deref, get, string_value
+from image_updater.manifests.tree import Node, SeqNode, deref, get, string_value
 
 NAME = "argocd"
 _ROLES = {"repository": "name", "name": "name", "image": "name", "repo": "name",
@@ -35,13 +35,13 @@ def sources(document: Node) -> Iterator[Node]:
     if single is not None:
         yield single
     many = deref(get(spec, "sources"))
-    if isinstance(many, Sequence):
+    if isinstance(many, SeqNode):
         yield from many.items
 
 
 def helm_parameters(ctx: FileContext, parameters: Node | None) -> Iterator[FoundImage]:
     entries = deref(parameters)
-    if not isinstance(entries, Sequence):
+    if not isinstance(entries, SeqNode):
         return
     groups: dict[str, Parts] = {}
     lines: dict[str, int] = {}
@@ -80,7 +80,7 @@ def find(ctx: FileContext) -> Iterator[FoundImage]:
             if values_object is not None:
                 yield from helm.find_in(ctx, NAME, [values_object])
             images = deref(get(get(source, "kustomize"), "images"))
-            if isinstance(images, Sequence):
+            if isinstance(images, SeqNode):
                 for item in images.items:
                     found = full_reference(ctx, NAME, item, prefix_sep="=")
                     if found is not None:

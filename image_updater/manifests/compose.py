@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from image_updater.manifests.locate import FileContext, full_reference
 from image_updater.manifests.model import FoundImage
-from image_updater.manifests.tree import Mapping, deref, get, items
+from image_updater.manifests.tree import MapNode, deref, get, items
 
 NAME = "compose"
 
@@ -20,7 +20,7 @@ def find(ctx: FileContext) -> Iterator[FoundImage]:
     named_compose = "compose" in posixpath.basename(ctx.path).lower()
     for document in ctx.documents:
         services = deref(get(document, "services"))
-        if not isinstance(services, Mapping):
+        if not isinstance(services, MapNode):
             continue
         is_kubernetes = get(document, "apiVersion") is not None or get(document, "kind") is not None
         if is_kubernetes and not named_compose:

@@ -18,13 +18,13 @@ from image_updater.manifests.locate import (
     split_reference,
 )
 from image_updater.manifests.model import FoundImage
-from image_updater.manifests.tree import Mapping, Node, Scalar, Sequence, deref, walk
+from image_updater.manifests.tree import MapNode, Node, Scalar, SeqNode, deref, walk
 
 NAME = "helm"
 INSERT_KEYS = {"tag": "tag", "digest": "digest"}
 
 
-def image_block(ctx: FileContext, manager: str, block: Mapping) -> FoundImage:
+def image_block(ctx: FileContext, manager: str, block: MapNode) -> FoundImage:
     parts = Parts(registry=key_scalar(block, "registry"), name=key_scalar(block, "repository"),
                   tag=key_scalar(block, "tag"), digest=key_scalar(block, "digest"),
                   keys={"registry": "registry", "name": "repository", "tag": "tag", "digest": "digest"})
@@ -34,21 +34,21 @@ def image_block(ctx: FileContext, manager: str, block: Mapping) -> FoundImage:
 
 def find_in(ctx: FileContext, manager: str, roots: list[Node]) -> Iterator[FoundImage]:
     for node, _ in walk(roots):
-        if not isinstance(node, Mapping):
+        if not isinstance(node, MapNode):
             continue
         for key, raw in node.pairs:
             if not isinstance(key, Scalar):
                 continue
             value = deref(raw)
-            if isinstance(value, Mapping) and _is_image_block(key.value, value):
+            if isinstance(value, MapNode) and _is_image_block(key.value, value):
                 yield image_block(ctx, manager, value)
-            elif key.value == "image" and isinstance(value, Scalar | Sequence):
+            elif key.value == "image" and isinstance(value, Scalar | SeqNode):
                 found = full_reference(ctx, manager, raw)
                 if found is not None:
                     yield found
 
 
-def _is_image_block(key: str, value: Mapping) -> bool:
+def _is_image_block(key: str, value: MapNode) -> bool:
     repository = deref(key_scalar(value, "repository"))
     if not isinstance(repository, Scalar) or repository.style in ("|", ">"):
         return False

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from image_updater.manifests.locate import FileContext, full_reference
 from image_updater.manifests.model import FoundImage
-from image_updater.manifests.tree import Mapping, Node, Sequence, deref, get, items, string_value
+from image_updater.manifests.tree import MapNode, Node, SeqNode, deref, get, items, string_value
 
 NAME = "kubernetes"
 
@@ -53,7 +53,7 @@ def resolve(node: Node | None, steps: list[str | int | None]) -> Iterator[Node]:
     step, rest = steps[0], steps[1:]
     if isinstance(step, str):
         yield from resolve(get(node, step), rest)
-    elif isinstance(node, Sequence):
+    elif isinstance(node, SeqNode):
         chosen = node.items if step is None else node.items[step:step + 1] if step < len(node.items) else []
         for item in chosen:
             yield from resolve(item, rest)
@@ -62,15 +62,15 @@ def resolve(node: Node | None, steps: list[str | int | None]) -> Iterator[Node]:
 def containers_of(target: Node) -> Iterator[Node]:
     """A pod spec, a container list or one container -> the container maps."""
     target = deref(target)  # type: ignore[assignment]
-    if isinstance(target, Sequence):
+    if isinstance(target, SeqNode):
         yield from target.items
-    elif isinstance(target, Mapping):
+    elif isinstance(target, MapNode):
         keys = dict(items(target))
         if "image" in keys:
             yield target
         for list_key in CONTAINER_LISTS:
             containers = deref(keys.get(list_key))
-            if isinstance(containers, Sequence):
+            if isinstance(containers, SeqNode):
                 yield from containers.items
 
 
@@ -89,7 +89,7 @@ def pod_specs(ctx: FileContext, document: Node) -> Iterator[Node]:
 
 def _seq(node: Node | None) -> list[Node]:
     node = deref(node)
-    return node.items if isinstance(node, Sequence) else []
+    return node.items if isinstance(node, SeqNode) else []
 
 
 def find(ctx: FileContext) -> Iterator[FoundImage]:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from image_updater.manifests.locate import FileContext, Parts, insertion_point, key_scalar, split_reference
 from image_updater.manifests.model import FoundImage
-from image_updater.manifests.tree import Mapping, Sequence, deref, get, string_value
+from image_updater.manifests.tree import MapNode, SeqNode, deref, get, string_value
 
 NAME = "kustomize"
 KINDS = ("Kustomization", "Component")
@@ -27,12 +27,12 @@ def find(ctx: FileContext) -> Iterator[FoundImage]:
         if kind not in KINDS and not (kind is None and is_kustomization_file):
             continue
         entries = deref(get(document, "images"))
-        if not isinstance(entries, Sequence):
+        if not isinstance(entries, SeqNode):
             continue
         for entry in entries.items:
             entry = deref(entry)  # type: ignore[assignment]
             name = string_value(get(entry, "name"))
-            if not isinstance(entry, Mapping) or not name:
+            if not isinstance(entry, MapNode) or not name:
                 continue
             parts = Parts(name=key_scalar(entry, "newName"), tag=key_scalar(entry, "newTag"),
                           digest=key_scalar(entry, "digest"), name_text=name,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from image_updater.errors import InvalidReferenceError
 from image_updater.manifests.model import FoundImage, Insertion, Locator, ManagerOptions, Slot
-from image_updater.manifests.tree import Alias, ComposedText, Mapping, Node, Scalar, deref, string_value
+from image_updater.manifests.tree import Alias, ComposedText, MapNode, Node, Scalar, deref, string_value
 from image_updater.reference import ImageReference, is_valid_tag
 
 _TRAILING = re.compile(r"[ \t]*(?:#[^\r\n]*)?")
@@ -56,7 +56,7 @@ def scalar_problem(node: Node | None, what: str) -> str | None:
         return template_reason(node.value)
     if node is None:
         return None
-    kind = "map" if isinstance(node, Mapping) else "list"
+    kind = "map" if isinstance(node, MapNode) else "list"
     return f"{what} is a {kind}, not a string"
 
 
@@ -138,7 +138,7 @@ def split_reference(ctx: FileContext, manager: str, parts: Parts, line: int, *,
 def insertion_point(ctx: FileContext, mapping: Node | None, keys: dict[str, str]) -> Insertion | None:
     """A new sibling line may follow a block mapping's last single-line scalar value when it ends its line."""
     node = deref(mapping)
-    if not isinstance(node, Mapping) or node.flow or not node.pairs:
+    if not isinstance(node, MapNode) or node.flow or not node.pairs:
         return None
     text = ctx.text
     last_key, last_value = node.pairs[-1]
@@ -166,7 +166,7 @@ def insertion_point(ctx: FileContext, mapping: Node | None, keys: dict[str, str]
 def key_scalar(mapping: Node | None, key: str) -> Node | None:
     """The raw value node under ``key`` (aliases kept, so the caller's ctx.value records them)."""
     node = deref(mapping)
-    if not isinstance(node, Mapping):
+    if not isinstance(node, MapNode):
         return None
     for k, value in node.pairs:
         if isinstance(k, Scalar) and k.value == key:

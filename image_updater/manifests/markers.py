@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from image_updater.errors import InvalidReferenceError
 from image_updater.manifests.locate import FileContext, full_reference, scalar_problem, slot
 from image_updater.manifests.model import FoundImage, Locator
-from image_updater.manifests.tree import Alias, Mapping, Node, Scalar, deref, walk
+from image_updater.manifests.tree import Alias, MapNode, Node, Scalar, deref, walk
 from image_updater.reference import ImageReference, is_valid_tag
 
 NAME = "marker"
@@ -48,7 +48,7 @@ def find(ctx: FileContext) -> Iterator[FoundImage]:
     if TOKEN not in ctx.text:
         return
     for node, _ in walk(ctx.documents):
-        if not isinstance(node, Mapping):
+        if not isinstance(node, MapNode):
             continue
         marked: list[tuple[Node, str, str]] = []
         for _, value in node.pairs:
@@ -61,14 +61,14 @@ def find(ctx: FileContext) -> Iterator[FoundImage]:
             yield _found(ctx, node, value, policy, field, marked)
     # Markers on list items (``- image:v1 # {...}``) bind the whole reference.
     for node, _ in walk(ctx.documents):
-        if not isinstance(node, Mapping):
+        if not isinstance(node, MapNode):
             for item in getattr(node, "items", []):
                 if isinstance(item, Scalar | Alias) and (marker := marker_at(ctx.text, item.end)):
                     policy, field = split_marker(marker)
                     yield _found(ctx, None, item, policy, field, [])
 
 
-def _found(ctx: FileContext, mapping: Mapping | None, value: Node, policy: str, field: str,
+def _found(ctx: FileContext, mapping: MapNode | None, value: Node, policy: str, field: str,
            siblings: list[tuple[Node, str, str]]) -> FoundImage:
     if field == "":
         found = full_reference(ctx, NAME, value, policy=policy)
@@ -94,7 +94,7 @@ def _found(ctx: FileContext, mapping: Mapping | None, value: Node, policy: str, 
     return FoundImage(ctx.path, line, NAME, reference, policy, None, field, locator)
 
 
-def _sibling_name(mapping: Mapping | None, policy: str, siblings: list[tuple[Node, str, str]]) -> str:
+def _sibling_name(mapping: MapNode | None, policy: str, siblings: list[tuple[Node, str, str]]) -> str:
     for value, sibling_policy, field in siblings:
         target = deref(value)
         if field == "name" and sibling_policy == policy and isinstance(target, Scalar):

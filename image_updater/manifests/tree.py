@@ -55,7 +55,7 @@ class Scalar:
 
 
 @dataclass(eq=False)
-class Mapping:
+class MapNode:
     pairs: list[tuple[Node, Node]]
     start: int
     end: int
@@ -65,7 +65,7 @@ class Mapping:
 
 
 @dataclass(eq=False)
-class Sequence:
+class SeqNode:
     items: list[Node]
     start: int
     end: int
@@ -83,7 +83,7 @@ class Alias:
     anchor: str
 
 
-Node = Scalar | Mapping | Sequence | Alias
+Node = Scalar | MapNode | SeqNode | Alias
 
 
 @dataclass
@@ -132,7 +132,7 @@ class _Frame:
 
     __slots__ = ("key", "node", "seen")
 
-    def __init__(self, node: Mapping | Sequence) -> None:
+    def __init__(self, node: MapNode | SeqNode) -> None:
         self.node = node
         self.key: Node | None = None
         self.seen: dict[str, int] = {}
@@ -172,13 +172,13 @@ class _Composer:
                     events.append(("*", event.start_mark.index, event.anchor or "", ""))
             elif cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
                 start, line, flow = event.start_mark.index, event.start_mark.line + 1, bool(event.flow_style)
-                collection: Mapping | Sequence
+                collection: MapNode | SeqNode
                 if cls is yaml.MappingStartEvent:
                     events.append(("{", start, "", ""))
-                    collection = Mapping([], start, start, line, flow, event.anchor)
+                    collection = MapNode([], start, start, line, flow, event.anchor)
                 else:
                     events.append(("[", start, "", ""))
-                    collection = Sequence([], start, start, line, flow, event.anchor)
+                    collection = SeqNode([], start, start, line, flow, event.anchor)
                 self.attach(collection, event.anchor)
                 stack.append(_Frame(collection))
             elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
@@ -207,7 +207,7 @@ class _Composer:
             return
         frame = self.stack[-1]
         parent = frame.node
-        if isinstance(parent, Sequence):
+        if isinstance(parent, SeqNode):
             parent.items.append(node)
         elif frame.key is None:
             frame.key = node
@@ -232,7 +232,7 @@ def get(mapping: Node | None, key: str) -> Node | None:
 def items(mapping: Node | None) -> Iterator[tuple[str, Node]]:
     """(key, value) pairs with string keys; merged keys come after own keys and never override them."""
     node = deref(mapping)
-    if not isinstance(node, Mapping):
+    if not isinstance(node, MapNode):
         return
     seen: set[str] = set()
     merges: list[Node] = []
@@ -245,7 +245,7 @@ def items(mapping: Node | None) -> Iterator[tuple[str, Node]]:
             yield key.value, value
     for merge in merges:
         sources = deref(merge)
-        for source in sources.items if isinstance(sources, Sequence) else [merge]:
+        for source in sources.items if isinstance(sources, SeqNode) else [merge]:
             for key_text, value in items(source):
                 if key_text not in seen:
                     seen.add(key_text)
@@ -265,11 +265,11 @@ def walk(documents: list[Node]) -> Iterator[tuple[Node, list[str]]]:
     while stack:
         node, path = stack.pop()
         node = deref(node)  # type: ignore[assignment]
-        if not isinstance(node, Mapping | Sequence) or id(node) in seen:
+        if not isinstance(node, MapNode | SeqNode) or id(node) in seen:
             continue
         seen.add(id(node))
         yield node, path
-        if isinstance(node, Mapping):
+        if isinstance(node, MapNode):
             for key, value in reversed(node.pairs):
                 key_text = key.value if isinstance(key, Scalar) else "?"
                 stack.append((value, [*path, key_text]))

@@ -30,7 +30,7 @@ from image_updater.reference import (
     split_name,
     validate_tag,
 )
-from image_updater.registry import manifests as mf
+from image_updater.registry import oci
 from image_updater.registry.cache import BoundedCache
 from image_updater.registry.credentials import credential_source
 from image_updater.registry.metadata import TagMetadata
@@ -239,13 +239,13 @@ class RegistryClient:
         """The digest of what ``tag`` points to now (an index digest for multi-arch images)."""
         repo = self.repository(image)
         url = repo.url(f"manifests/{validate_tag(tag)}")
-        reply = await self._get(repo, url, method="HEAD", headers={"Accept": mf.MANIFEST_ACCEPT},
+        reply = await self._get(repo, url, method="HEAD", headers={"Accept": oci.MANIFEST_ACCEPT},
                                 what=f"tag {tag}")
         digest = reply.headers.get("Docker-Content-Digest")
         if digest:
             return digest
-        reply = await self._get(repo, url, headers={"Accept": mf.MANIFEST_ACCEPT}, what=f"tag {tag}")
-        return mf.sha256_digest(reply.body)
+        reply = await self._get(repo, url, headers={"Accept": oci.MANIFEST_ACCEPT}, what=f"tag {tag}")
+        return oci.sha256_digest(reply.body)
 
     async def _document(self, repo: Repository, kind: str, digest: str) -> dict[str, Any]:
         """A manifest or config blob by digest: immutable, so cached, and checked against its digest."""
@@ -253,11 +253,11 @@ class RegistryClient:
         cached = self._documents.get(key)
         if cached is not None:
             return cached
-        headers = {"Accept": mf.MANIFEST_ACCEPT} if kind == "manifests" else None
+        headers = {"Accept": oci.MANIFEST_ACCEPT} if kind == "manifests" else None
         reply = await self._get(repo, repo.url(f"{kind}/{digest}"), headers=headers,
                                 what=f"{kind[:-1]} {digest}")
         where = {"registry": repo.registry.name, "image": repo.image}
-        if digest.startswith("sha256:") and mf.sha256_digest(reply.body) != digest:
+        if digest.startswith("sha256:") and oci.sha256_digest(reply.body) != digest:
             raise RegistryProtocolError(f"{kind[:-1]} {digest} does not match its content", **where)
         try:
             document = json.loads(reply.body)
@@ -283,19 +283,19 @@ class RegistryClient:
             return cached
         manifest = await self._document(repo, "manifests", digest)
         offered: frozenset[str] = frozenset()
-        if mf.media_type_of(manifest, None) in mf.INDEX_TYPES:
-            children = mf.index_children(manifest)
-            offered = mf.platforms_with_parents([name for name, _ in children])
-            child = mf.choose_child(children, wanted)
+        if oci.media_type_of(manifest, None) in oci.INDEX_TYPES:
+            children = oci.index_children(manifest)
+            offered = oci.platforms_with_parents([name for name, _ in children])
+            child = oci.choose_child(children, wanted)
             manifest = await self._document(repo, "manifests", child) if child else {}
         created = None
-        config_digest = mf.config_digest(manifest)
+        config_digest = oci.config_digest(manifest)
         if config_digest is not None:
             config = await self._document(repo, "blobs", config_digest)
-            created = mf.parse_created(config.get("created"))
+            created = oci.parse_created(config.get("created"))
             if not offered:
-                platform = mf.config_platform(config)
-                offered = mf.platforms_with_parents([platform] if platform else [])
+                platform = oci.config_platform(config)
+                offered = oci.platforms_with_parents([platform] if platform else [])
         metadata = TagMetadata(digest=digest, created=created, platforms=offered)
         self._metadata.put(key, metadata)
         return metadata

@@ -43,10 +43,6 @@ class Health:
             self._last_failure = (self._clock() if now is None else now, REDACTOR.redact(text)[:500])
             self._last_ok = False
 
-    @property
-    def last_success(self) -> float | None:
-        return self._last_success
-
     def is_ready(self, now: float | None = None) -> tuple[bool, str]:
         """``(ready, reason)``; the reason is safe to show (errors are redacted and truncated)."""
         with self._lock:

@@ -70,11 +70,9 @@ class Service:
                               health=self.health)
         self.health.mark_config_loaded()
         self.server: ServiceServer | None = None
-        self.last_report: CycleReport | None = None
 
     async def cycle(self, only: frozenset[str] | None) -> None:
         report = await self.updater.run_cycle(only)
-        self.last_report = report
         record_cycle(report, self.metrics)
         if report.all_errors:
             # The scheduler records the failure for /readyz and the cycle metrics.

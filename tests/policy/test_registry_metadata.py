@@ -7,7 +7,7 @@ import json
 import httpx
 
 from image_updater.policy import PolicySpec, SelectionRules, metadata_needed, select
-from image_updater.registry.manifests import MANIFEST_ACCEPT
+from image_updater.registry.oci import MANIFEST_ACCEPT
 from tests.support.policy_metadata import fetch_metadata, fetch_tag_metadata, list_tags
 from tests.support.registry import MT_DOCKER_LIST, MT_OCI_INDEX, ImagePusher, RegistryServer
 

@@ -9,7 +9,7 @@ import pytest
 
 from image_updater.errors import RegistryUnavailableError
 from image_updater.registry import RegistryClient, RegistrySettings, TagScanner
-from image_updater.registry.manifests import MANIFEST_ACCEPT
+from image_updater.registry.oci import MANIFEST_ACCEPT
 from tests.support.registry import RegistryServer
 from tests.support.registry_proxy import RegistryProxy
 from tests.support.registry_tls import private_ca

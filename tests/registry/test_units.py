@@ -14,7 +14,7 @@ from image_updater.registry import RegistriesSettings, RegistryClient, RegistryS
 from image_updater.registry.auth import Challenge, parse_challenges
 from image_updater.registry.client import next_link, origin
 from image_updater.registry.credentials import docker_config_credentials
-from image_updater.registry.manifests import choose_child, index_children, parse_created, platform_name
+from image_updater.registry.oci import choose_child, index_children, parse_created, platform_name
 from image_updater.registry.settings import normalise_prefix
 from image_updater.registry.transport import retry_after_seconds
 
