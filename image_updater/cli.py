@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from image_updater.commands.once import run_once
 
             return asyncio.run(run_once(settings, dry_run=False))
-        from image_updater.service.runner import run_service
+        from image_updater.commands.run import run_service
 
         return asyncio.run(run_service(settings))
     except ImageUpdaterError as exc:

@@ -13,7 +13,9 @@ import logging
 import sys
 import time
 from collections.abc import Iterable, Mapping, MutableMapping
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
+
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from image_updater.secrets import REDACTOR, Redactor, register_secret
 
@@ -21,6 +23,23 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARN
            "warn": logging.WARNING, "error": logging.ERROR, "critical": logging.CRITICAL}
 
 _FIELDS_ATTR = "iu_fields"
+
+
+class LogSettings(BaseModel):
+    """``service.log_format`` and ``service.log_level``: every command logs through them, not only ``run``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    log_format: Literal["auto", "json", "text"] = "auto"
+    log_level: str = "info"
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().lower()
+        if level not in _LEVELS:
+            raise ValueError(f"{value!r}: log_level is one of debug, info, warning, error, critical")
+        return level
 
 
 def _fields_of(record: logging.LogRecord) -> dict[str, Any]:

@@ -7,8 +7,8 @@ import sys
 
 from pydantic import ValidationError
 
-from image_updater.config import ImageSettings, Settings, load_settings
-from image_updater.cycle import decide, scan_images
+from image_updater.config import Settings, load_settings
+from image_updater.cycle import ImageSettings, decide, scan_images
 from image_updater.errors import ConfigError, RegistryError
 from image_updater.policy import PolicySpec
 from image_updater.reference import ImageReference

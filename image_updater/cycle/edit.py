@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from image_updater.config import ImageSettings, Settings
-from image_updater.cycle.model import Binding, Change, FileEdit, ImageScan, TreeEdit
+from image_updater.cycle.model import Binding, CyclePlan, FileEdit, ImageScan
+from image_updater.cycle.settings import CycleSettings, ImageSettings
+from image_updater.delivery import Change
 from image_updater.errors import ImageUpdaterError, ManifestError
-from image_updater.manifests import FoundImage, ImageEdit, KeyPath, ManagerOptions, ManifestFile, could_hold_images
+from image_updater.manifests import (
+    FoundImage,
+    ImageEdit,
+    ManagerOptions,
+    ManifestFile,
+    could_hold_images,
+    file_name_matcher,
+)
 from image_updater.policy import Decision, select
 from image_updater.reference import canonical_name, is_valid_tag
-
-YAML_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass
@@ -42,18 +48,17 @@ class RepoIndex:
         return out
 
 
-def manager_options(settings: Settings) -> ManagerOptions:
-    key_paths = tuple(
-        KeyPath(image=image.name, tag=kp.tag, repository=kp.repository, digest=kp.digest, files=tuple(kp.files))
-        for image in settings.images for kp in image.key_paths
-    )
-    custom = tuple((cr.kind, cr.path) for cr in settings.manifests.custom_resources)
-    managers = frozenset(settings.manifests.managers) if settings.manifests.managers is not None else None
-    return ManagerOptions(key_paths=key_paths, custom_resources=custom, managers=managers)
+def manager_options(settings: CycleSettings) -> ManagerOptions:
+    managers = settings.manifests.managers
+    return ManagerOptions(key_paths=tuple((image.name, kp) for image in settings.images for kp in image.key_paths),
+                          custom_resources=tuple(settings.manifests.custom_resources),
+                          managers=frozenset(managers) if managers is not None else None)
 
 
-def iter_yaml_files(root: Path, paths: Sequence[str]) -> Iterator[str]:
-    """Relative paths of YAML files under the configured paths, sorted, never inside ``.git``."""
+def iter_files(root: Path, paths: Sequence[str], options: ManagerOptions) -> Iterator[str]:
+    """Relative paths of the files some enabled manager reads, under the configured paths, sorted, never
+    inside ``.git`` (the managers' file patterns decide, as they decide the prefilter)."""
+    reads = file_name_matcher(options)
     seen: set[str] = set()
     top = root.resolve()
     for base in paths:
@@ -62,7 +67,7 @@ def iter_yaml_files(root: Path, paths: Sequence[str]) -> Iterator[str]:
             raise ImageUpdaterError(f"git.paths entry {base!r} points outside the repository")
         prefix = start.relative_to(top).parts
         single = start.is_file()
-        found = ([prefix] if _is_yaml(start.name) else []) if single else sorted(_yaml_files(start, prefix))
+        found = ([prefix] if reads(start.name) else []) if single else sorted(_files(start, prefix, reads))
         for parts in found:
             rel = "/".join(parts)
             if ".git" in parts or rel in seen:
@@ -71,12 +76,8 @@ def iter_yaml_files(root: Path, paths: Sequence[str]) -> Iterator[str]:
             yield rel
 
 
-def _is_yaml(name: str) -> bool:
-    return os.path.splitext(name)[1] in YAML_SUFFIXES
-
-
-def _yaml_files(folder: Path | str, parts: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
-    """Path parts of the YAML files below ``folder``, never descending into ``.git`` (its loose objects can
+def _files(folder: Path | str, parts: tuple[str, ...], reads: Callable[[str], bool]) -> Iterator[tuple[str, ...]]:
+    """Path parts of the files below ``folder`` a manager reads, never descending into ``.git`` (its loose objects can
     outnumber a config repo's own files; ``os.scandir`` answers the file-or-folder question without a stat).
 
     Symlinks are neither followed nor edited: writing through one would turn it into a copy in the
@@ -93,8 +94,8 @@ def _yaml_files(folder: Path | str, parts: tuple[str, ...]) -> Iterator[tuple[st
         if entry.is_symlink():
             continue
         if entry.is_dir():
-            yield from _yaml_files(entry.path, here)
-        elif _is_yaml(entry.name) and entry.is_file():
+            yield from _files(entry.path, here, reads)
+        elif reads(entry.name) and entry.is_file():
             yield here
 
 
@@ -172,14 +173,14 @@ def _bind_all(found: Sequence[FoundImage], images: Sequence[ImageSettings]) -> l
     return bindings
 
 
-def index_repo(root: Path, settings: Settings, cache: ParseCache | None = None) -> RepoIndex:
+def index_repo(root: Path, settings: CycleSettings, cache: ParseCache | None = None) -> RepoIndex:
     """Parse every candidate file once (or take it from ``cache``) and bind what the managers find."""
     options = manager_options(settings)
     index = RepoIndex(root=root)
     previous = cache.entries if cache is not None and cache.options == options else {}
     current: dict[str, CachedFile] = {}
     top = str(root)
-    for rel in iter_yaml_files(root, settings.git.paths):
+    for rel in iter_files(root, settings.git.paths, options):
         data = _read(os.path.join(top, rel))
         entry = previous.get(rel)
         if entry is None or entry.data != data:
@@ -220,13 +221,13 @@ def _name_edit(found: FoundImage, image: ImageSettings) -> str | None:
     return image.image
 
 
-def plan_edits(index: RepoIndex, scans: Mapping[str, ImageScan]) -> TreeEdit:
+def plan_edits(index: RepoIndex, scans: Mapping[str, ImageScan]) -> CyclePlan:
     """Decide each bound reference and render every touched file in memory.
 
     An image with any error this cycle (its policy could not decide, a tag it chose is not valid, an
     edit of it failed to render) is withheld from every file, so a change is never half-applied.
     """
-    tree = TreeEdit(bindings=list(index.bindings), skipped=list(index.skipped), errors=list(index.errors))
+    plan = CyclePlan(bindings=list(index.bindings), skipped=list(index.skipped), errors=list(index.errors))
     per_file: dict[str, list[tuple[ImageEdit, Change]]] = {}
     for binding in index.bindings:
         image, found = binding.image, binding.found
@@ -244,36 +245,36 @@ def plan_edits(index: RepoIndex, scans: Mapping[str, ImageScan]) -> TreeEdit:
             continue
         key = (image.name, _version(tag, digest))
         try:
-            decision = tree.decisions.get(key) or decide(image, scan, tag, digest)
+            decision = plan.decisions.get(key) or decide(image, scan, tag, digest)
         except ImageUpdaterError as exc:
-            tree.errors.append(f"image {image.name}: {exc}")
-            tree.failed_images.add(image.name)
+            plan.errors.append(f"image {image.name}: {exc}")
+            plan.failed_images.add(image.name)
             continue
-        tree.decisions[key] = decision
+        plan.decisions[key] = decision
         if not decision.changed or decision.chosen is None:
             continue
         if not is_valid_tag(decision.chosen):
-            tree.errors.append(f"image {image.name}: refusing to write {decision.chosen!r}: not a valid OCI tag")
-            tree.failed_images.add(image.name)
+            plan.errors.append(f"image {image.name}: refusing to write {decision.chosen!r}: not a valid OCI tag")
+            plan.failed_images.add(image.name)
             continue
         change = Change(image=image.name, old=_version(tag, digest), new=_version(decision.chosen, decision.digest),
                         path=found.path, line=found.line, policy=image.policy.describe(),
                         reason=decision.reason)
         per_file.setdefault(found.path, []).append(
             (ImageEdit(found=found, tag=decision.chosen, digest=decision.digest, name=name), change))
-    tree.files = _render_all(index, per_file, tree)
-    return tree
+    plan.files = _render_all(index, per_file, plan)
+    return plan
 
 
 def _render_all(index: RepoIndex, per_file: Mapping[str, list[tuple[ImageEdit, Change]]],
-                tree: TreeEdit) -> list[FileEdit]:
+                plan: CyclePlan) -> list[FileEdit]:
     """Render every file; an image whose edit fails anywhere is withheld everywhere.
 
     A change is all or nothing per image: pushing the files that rendered while another file that
     holds the same image failed would leave the repo half-updated. Each file's first failure is
     reported, even when a later pass renders it without the withheld image.
     """
-    withheld = set(tree.failed_images)
+    withheld = set(plan.failed_images)
     first_error: dict[str, str] = {}
     while True:
         files: list[FileEdit] = []
@@ -292,10 +293,10 @@ def _render_all(index: RepoIndex, per_file: Mapping[str, list[tuple[ImageEdit, C
         if not failed - withheld:
             break
         withheld |= failed
-    tree.errors.extend(first_error[rel] for rel in sorted(first_error))
-    for image in sorted(withheld - tree.failed_images):
-        tree.errors.append(f"image {image}: not updated anywhere because an edit of it failed (see above)")
-    tree.failed_images |= withheld
+    plan.errors.extend(first_error[rel] for rel in sorted(first_error))
+    for image in sorted(withheld - plan.failed_images):
+        plan.errors.append(f"image {image}: not updated anywhere because an edit of it failed (see above)")
+    plan.failed_images |= withheld
     return files
 
 
@@ -315,10 +316,10 @@ def _culprits(parsed: ManifestFile, kept: Sequence[tuple[ImageEdit, Change]]) ->
     return set(images)
 
 
-def write_edits(root: Path, tree: TreeEdit) -> list[Change]:
+def write_edits(root: Path, plan: CyclePlan) -> list[Change]:
     """Write each fully rendered file atomically (same mode); return the changes written."""
     written: list[Change] = []
-    for edit in tree.changed_files:
+    for edit in plan.changed_files:
         assert edit.after is not None
         target = root / edit.path
         mode = target.stat().st_mode

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from image_updater.config import ImageSettings
+from image_updater.cycle.settings import ImageSettings
+from image_updater.delivery import Change
 from image_updater.manifests import FoundImage
-from image_updater.policy import Decision, TagMetadata
+from image_updater.policy import Decision
+from image_updater.registry import TagMetadata
 
 
 @dataclass(frozen=True)
@@ -28,19 +30,6 @@ class ImageScan:
 
 
 @dataclass(frozen=True)
-class Change:
-    """One reference moved: written into commit messages, PR bodies and the plan."""
-
-    image: str
-    old: str
-    new: str
-    path: str
-    line: int
-    policy: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class FileEdit:
     """A file's bytes before and after the cycle's edits (``after`` is None when it failed)."""
 
@@ -52,8 +41,8 @@ class FileEdit:
 
 
 @dataclass
-class TreeEdit:
-    """Everything the cycle would change in one checkout of the config repo."""
+class CyclePlan:
+    """The cycle's plan for one checkout of the config repo: every decision, and the new bytes of each file."""
 
     files: list[FileEdit] = field(default_factory=list)
     decisions: dict[tuple[str, str | None], Decision] = field(default_factory=dict)

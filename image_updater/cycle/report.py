@@ -39,7 +39,7 @@ def render_report(report: CycleReport) -> str:
             out.append(f"  registry error: {scan.error}")
             continue
         out.append(f"  registry: {len(scan.tags or [])} tags")
-        for (image_name, current), decision in sorted(report.tree.decisions.items()):
+        for (image_name, current), decision in sorted(report.plan.decisions.items()):
             if image_name != name:
                 continue
             target = decision.chosen if decision.chosen is not None else "(none)"
@@ -49,8 +49,8 @@ def render_report(report: CycleReport) -> str:
             reason = decision.reason.removeprefix(f"{target}: ")  # the policy's one-liner repeats the tag
             out.append(f"  {current} {verb} {target}: {reason}")
             out.extend(_verdict_lines(decision.verdicts))
-    bound = {b.image.name for b in report.tree.bindings}
-    for skipped in report.tree.skipped:
+    bound = {b.image.name for b in report.plan.bindings}
+    for skipped in report.plan.skipped:
         out.append(f"skipped {skipped.path}:{skipped.line} ({skipped.manager}): {skipped.skipped}")
     if report.scans or bound:
         out.append("")
@@ -69,7 +69,7 @@ def render_report(report: CycleReport) -> str:
         out.append(line)
     for error in report.all_errors:
         out.append(f"error: {error}")
-    diffs = [unified_diff(f) for f in report.tree.changed_files]
+    diffs = [unified_diff(f) for f in report.plan.changed_files]
     if diffs:
         out.append("")
         out.extend(d.rstrip("\n") for d in diffs)

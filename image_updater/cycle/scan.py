@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 
-from image_updater.config import ImageSettings
 from image_updater.cycle.model import ImageScan
+from image_updater.cycle.settings import ImageSettings
 from image_updater.errors import ImageUpdaterError, RegistryError
-from image_updater.policy import TagMetadata, metadata_needed
-from image_updater.registry import RegistryClient, TagScanner
+from image_updater.policy import metadata_needed
+from image_updater.registry import RegistryClient, TagMetadata, TagScanner
 
 
 async def scan_images(

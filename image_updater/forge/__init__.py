@@ -1,43 +1,28 @@
 """The platform layer: GitHub, GitLab and Gitea pull-request APIs behind one protocol.
 
-The git side (pushing the update branch) lives in ``gitops``; this package only talks to forge APIs
-and renders what a pull request says.
+The git side (pushing the update branch) lives in ``gitops`` and the decisions (open, update,
+close, declined) in ``delivery``; this package only talks to forge APIs.
 """
 
-from image_updater.forge.factory import forge_for
+from image_updater.forge.factory import FORGES, forge_for
 from image_updater.forge.gitea import GiteaForge
 from image_updater.forge.github import GitHubForge
 from image_updater.forge.gitlab import GitLabForge
 from image_updater.forge.model import (
     AUTOCLOSED_SUFFIX,
-    EnsureAction,
     Forge,
     PullRequest,
+    PullRequestFilter,
     closing_body,
     closing_title,
-    ensure_pull_request,
-    find_declined_pull_request,
     needs_update,
-    same_title,
 )
 from image_updater.forge.remote import RemoteRepository, parse_remote
-from image_updater.forge.render import (
-    ALL_GROUP,
-    ChangeRow,
-    branches_for_groups,
-    group_for_image,
-    render_branch,
-    render_pull_request,
-    update_key,
-    update_key_of,
-)
-from image_updater.forge.settings import ForgeSettings, GitHubAppSettings, PullRequestSettings
+from image_updater.forge.settings import ForgeSettings, GitHubAppSettings, PullRequestOptions
 
 __all__ = [
-    "ALL_GROUP",
     "AUTOCLOSED_SUFFIX",
-    "ChangeRow",
-    "EnsureAction",
+    "FORGES",
     "Forge",
     "ForgeSettings",
     "GitHubAppSettings",
@@ -45,20 +30,12 @@ __all__ = [
     "GitLabForge",
     "GiteaForge",
     "PullRequest",
-    "PullRequestSettings",
+    "PullRequestFilter",
+    "PullRequestOptions",
     "RemoteRepository",
-    "branches_for_groups",
     "closing_body",
     "closing_title",
-    "ensure_pull_request",
-    "find_declined_pull_request",
     "forge_for",
-    "group_for_image",
     "needs_update",
     "parse_remote",
-    "render_branch",
-    "render_pull_request",
-    "same_title",
-    "update_key",
-    "update_key_of",
 ]

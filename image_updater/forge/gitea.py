@@ -16,6 +16,9 @@ class GiteaForge(GitHubStyleForge):
     """Reviewers (``org/team`` as team reviewers) go in the create request; auto-merge is supported."""
 
     name = "Gitea"
+    kind = "gitea"
+    api_suffix = "/api/v1"
+    token_scheme = "token"
     draft_marker = TitleDraftMarker("WIP: ", ("WIP:", "[WIP]"))
     reviewers_on_create = True
     list_page_size = 50

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from image_updater.errors import ConfigError
 from image_updater.forge.github_style import GitHubStyleForge
-from image_updater.forge.settings import PullRequestSettings
+from image_updater.forge.settings import PullRequestOptions
 
 API_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 
@@ -20,9 +20,15 @@ class GitHubForge(GitHubStyleForge):
     """Drafts are the API's flag; reviewers are a ``requested_reviewers`` call after opening."""
 
     name = "GitHub"
+    kind = "github"
+    api_suffix = "/api/v3"
+    public_host = "github.com"
+    public_api = "https://api.github.com"
+    api_headers: ClassVar[Mapping[str, str]] = API_HEADERS
+    app_auth = True
     create_extras: ClassVar[Mapping[str, Any]] = {"maintainer_can_modify": True}
 
-    def check_settings(self, settings: PullRequestSettings) -> None:
+    def check_settings(self, settings: PullRequestOptions) -> None:
         if settings.auto_merge:
             raise ConfigError(
                 "GitHub offers auto-merge only through GraphQL, which this client does not use",

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
+from image_updater.errors import ConfigError
 from image_updater.forge.api import ApiClient, best_effort
-from image_updater.forge.model import PullRequest, split_reviewers
+from image_updater.forge.model import PullRequest, PullRequestFilter, split_reviewers
+from image_updater.forge.remote import RemoteRepository
 from image_updater.forge.rest import RestForge
-from image_updater.forge.settings import PullRequestSettings
+from image_updater.forge.settings import PullRequestOptions
 
 
 class GitHubStyleForge(RestForge):
@@ -30,6 +32,14 @@ class GitHubStyleForge(RestForge):
     list_page_size: ClassVar[int] = 100
     #: False when the listing is filtered to the head branch server-side, so one page holds every match.
     list_pages_through: ClassVar[bool] = False
+
+    @classmethod
+    def for_remote(cls, api: ApiClient, remote: RemoteRepository, named_by: str) -> GitHubStyleForge:
+        owner, _, repo = remote.path.partition("/")
+        if "/" in repo:
+            raise ConfigError(f"{cls.kind} repositories are owner/repo, but {named_by} names {remote.path}",
+                              key=named_by)
+        return cls(api, owner, repo)
 
     def __init__(self, api: ApiClient, owner: str, repo: str) -> None:
         super().__init__(api, f"{owner}/{repo}")
@@ -74,15 +84,15 @@ class GitHubStyleForge(RestForge):
         )
 
     @staticmethod
-    def _reviewers(settings: PullRequestSettings) -> dict[str, list[str]]:
+    def _reviewers(settings: PullRequestOptions) -> dict[str, list[str]]:
         users, teams = split_reviewers(settings.reviewers)
         return {key: names for key, names in (("reviewers", users), ("team_reviewers", teams)) if names}
 
     async def find_open_pull_request(self, head: str, base: str) -> PullRequest | None:
         return await self._find(head, base, "open", lambda prs: self._oldest(prs, head, base))
 
-    async def find_closed_pull_request(self, head: str, base: str, update: str) -> PullRequest | None:
-        return await self._find(head, base, "closed", lambda prs: self._declined(prs, head, base, update))
+    async def find_closed_pull_request(self, head: str, base: str, wanted: PullRequestFilter) -> PullRequest | None:
+        return await self._find(head, base, "closed", lambda prs: self._declined(prs, head, base, wanted))
 
     async def _find(
         self, head: str, base: str, state: str, pick: Callable[[Iterable[PullRequest]], PullRequest | None]
@@ -98,7 +108,7 @@ class GitHubStyleForge(RestForge):
             page += 1
 
     async def open_pull_request(
-        self, head: str, base: str, title: str, body: str, settings: PullRequestSettings
+        self, head: str, base: str, title: str, body: str, settings: PullRequestOptions
     ) -> PullRequest:
         self.check_settings(settings)
         request: dict[str, Any] = {
@@ -122,7 +132,7 @@ class GitHubStyleForge(RestForge):
         await self._decorate(created, settings)
         return created
 
-    async def _decorate(self, pr: PullRequest, settings: PullRequestSettings) -> None:
+    async def _decorate(self, pr: PullRequest, settings: PullRequestOptions) -> None:
         """Labels, reviewers and auto-merge are extras: a refusal is logged, the opened pull request stands."""
         if settings.labels:
             await best_effort(

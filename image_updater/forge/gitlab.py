@@ -12,24 +12,35 @@ from urllib.parse import quote
 
 from image_updater.errors import ConfigError
 from image_updater.forge.api import ApiClient, best_effort
-from image_updater.forge.model import PullRequest, TitleDraftMarker
+from image_updater.forge.model import PullRequest, PullRequestFilter, TitleDraftMarker
+from image_updater.forge.remote import RemoteRepository
 from image_updater.forge.rest import RestForge
-from image_updater.forge.settings import PullRequestSettings
+from image_updater.forge.settings import PullRequestOptions
 
 
 class GitLabForge(RestForge):
     name = "GitLab"
+    kind = "gitlab"
+    api_suffix = "/api/v4"
+    public_host = "gitlab.com"
+    public_api = "https://gitlab.com/api/v4"
+    token_header = "PRIVATE-TOKEN"
+    token_scheme = None
     draft_marker = TitleDraftMarker("Draft: ", ("Draft:", "[Draft]", "(Draft)"))
     edit_method = "PUT"
     body_field = "description"
     close_fields: ClassVar[Mapping[str, str]] = {"state_event": "close"}
+
+    @classmethod
+    def for_remote(cls, api: ApiClient, remote: RemoteRepository, named_by: str) -> GitLabForge:
+        return cls(api, remote.path)
 
     def __init__(self, api: ApiClient, project: str) -> None:
         super().__init__(api, project)
         self.project = project
         self._base = f"projects/{quote(project, safe='')}/merge_requests"
 
-    def check_settings(self, settings: PullRequestSettings) -> None:
+    def check_settings(self, settings: PullRequestOptions) -> None:
         names = [r for r in settings.reviewers if not r.isdigit()]
         if names:
             raise ConfigError(
@@ -66,7 +77,7 @@ class GitLabForge(RestForge):
         )
         return self._oldest(map(self._parse, found or []), head, base)
 
-    async def find_closed_pull_request(self, head: str, base: str, update: str) -> PullRequest | None:
+    async def find_closed_pull_request(self, head: str, base: str, wanted: PullRequestFilter) -> PullRequest | None:
         """GitLab's ``closed`` state excludes merged merge requests, which are ``merged``."""
         found = await self.api.call(
             "GET",
@@ -81,10 +92,10 @@ class GitLabForge(RestForge):
                 "per_page": 100,
             },
         )
-        return self._declined(map(self._parse, found or []), head, base, update)
+        return self._declined(map(self._parse, found or []), head, base, wanted)
 
     async def open_pull_request(
-        self, head: str, base: str, title: str, body: str, settings: PullRequestSettings
+        self, head: str, base: str, title: str, body: str, settings: PullRequestOptions
     ) -> PullRequest:
         self.check_settings(settings)
         request: dict[str, Any] = {

@@ -1,22 +1,16 @@
-"""The forge protocol and the one decision built on it: open, update or leave a pull request.
+"""The forge protocol: what every forge client answers, and how our own closes are marked.
 
-Every forge is a peer behind :class:`Forge`; :func:`ensure_pull_request` is written once against it,
-so "never a second PR per group" and "no no-op updates" hold for all of them alike.
+Every forge is a peer behind :class:`Forge`; the decisions built on it (open, update, close,
+declined) are written once, in ``delivery/pull_requests.py``.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Protocol
 
-from image_updater.errors import ForgeError
-from image_updater.forge.render import update_key_of
-from image_updater.forge.settings import PullRequestSettings
-
-log = logging.getLogger(__name__)
-
-EnsureAction = Literal["opened", "updated", "unchanged", "declined"]
+from image_updater.forge.settings import PullRequestOptions
 
 
 @dataclass(frozen=True)
@@ -40,21 +34,25 @@ class PullRequest:
     merged: bool = False
 
 
+PullRequestFilter = Callable[["PullRequest"], bool]
+
+
 class Forge(Protocol):
     """One forge's pull-request API; implementations live beside this module."""
 
     name: str
 
-    def check_settings(self, settings: PullRequestSettings) -> None:
+    def check_settings(self, settings: PullRequestOptions) -> None:
         """Raise ConfigError for settings this forge cannot honour, before any request is made."""
 
     async def find_open_pull_request(self, head: str, base: str) -> PullRequest | None: ...
 
-    async def find_closed_pull_request(self, head: str, base: str, update: str) -> PullRequest | None:
-        """The newest pull request from ``head`` into ``base`` closed *without merging* under ``title``."""
+    async def find_closed_pull_request(self, head: str, base: str, wanted: PullRequestFilter) -> PullRequest | None:
+        """The newest pull request from ``head`` into ``base`` a person closed *without merging*, of those
+        ``wanted`` accepts (delivery recognises its own updates by the marker it writes into bodies)."""
 
     async def open_pull_request(
-        self, head: str, base: str, title: str, body: str, settings: PullRequestSettings
+        self, head: str, base: str, title: str, body: str, settings: PullRequestOptions
     ) -> PullRequest: ...
 
     async def update_pull_request(self, pr: PullRequest, title: str, body: str) -> PullRequest: ...
@@ -112,69 +110,6 @@ class TitleDraftMarker:
 
     def read(self, title: str, draft: bool) -> str:
         return strip_draft_marker(title, self.markers) if draft else title
-
-
-async def ensure_pull_request(
-    forge: Forge, head: str, base: str, title: str, body: str, settings: PullRequestSettings
-) -> tuple[PullRequest, EnsureAction]:
-    """Make exactly one open pull request from ``head`` to ``base`` carry this title and body.
-
-    If opening fails because one already exists (another instance won a race, or the listing
-    lagged), the existing one is adopted instead of failing the cycle. A pull request a person
-    closed unmerged for this very update (the ``update_key`` marker ``render_pull_request`` writes into
-    the body) is not opened again: it is returned as ``"declined"``.
-    """
-    forge.check_settings(settings)
-    existing = await forge.find_open_pull_request(head, base)
-    if existing is None:
-        update = update_key_of(body)  # a body without our marker names no update that could be declined
-        declined = await find_declined_pull_request(forge, head, base, update, settings) if update else None
-        if declined is not None:
-            return declined, "declined"
-        try:
-            opened = await forge.open_pull_request(head, base, title, body, settings)
-        except ForgeError as exc:
-            existing = await forge.find_open_pull_request(head, base)
-            if existing is None:
-                raise
-            log.info(
-                "%s: pull request for %s already existed (%s); adopting #%d",
-                forge.name,
-                head,
-                exc,
-                existing.number,
-            )
-        else:
-            log.info("%s: opened pull request #%d %s", forge.name, opened.number, opened.url)
-            return opened, "opened"
-    if not needs_update(existing, title, body):
-        return existing, "unchanged"
-    updated = await forge.update_pull_request(existing, title, body)
-    log.info("%s: updated pull request #%d %s", forge.name, updated.number, updated.url)
-    return updated, "updated"
-
-
-async def find_declined_pull_request(
-    forge: Forge, head: str, base: str, update: str, settings: PullRequestSettings
-) -> PullRequest | None:
-    """The pull request a person declined for exactly this update, unless ``recreate_declined`` is set.
-
-    Renovate's rule: closing without merging declines *this* update (``update`` is
-    ``render.update_key``: every image with its target, kept in our PR bodies), so it is not proposed
-    again; a newer tag is another update and gets a new pull request. Call it only when no pull
-    request from ``head`` is open: an open one is ours to keep updating.
-    """
-    if settings.recreate_declined:
-        return None
-    declined = await forge.find_closed_pull_request(head, base, update)
-    if declined is not None:
-        log.info("%s: %s was closed without merging by a person; not opening it again", forge.name, declined.url)
-    return declined
-
-
-def same_title(held: str, wanted: str) -> bool:
-    """Whether a pull request's title is the one this cycle would write, up to forge normalisation."""
-    return _same_text(held, wanted)
 
 
 def needs_update(existing: PullRequest, title: str, body: str) -> bool:

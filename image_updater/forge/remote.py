@@ -8,19 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Literal
 from urllib.parse import urlsplit
 
 from image_updater.errors import ConfigError
 from image_updater.forge.settings import ForgeSettings
 from image_updater.secrets import redact_url
 
-ForgeKind = Literal["github", "gitlab", "gitea"]
-
 _SCP_LIKE = re.compile(r"^(?:(?P<user>[^@/]+)@)?(?P<host>[^:/]+):(?P<path>(?!//).+)$")
-_KNOWN_HOSTS: dict[str, ForgeKind] = {"github.com": "github", "gitlab.com": "gitlab"}
-_KNOWN_API = {"github.com": "https://api.github.com", "gitlab.com": "https://gitlab.com/api/v4"}
-_API_SUFFIX: dict[ForgeKind, str] = {"github": "/api/v3", "gitlab": "/api/v4", "gitea": "/api/v1"}
 
 
 @dataclass(frozen=True)
@@ -72,40 +66,3 @@ def forge_repository(remote_url: str, settings: ForgeSettings) -> RemoteReposito
             ) from None
         return RemoteRepository(host="", port=None, scheme="", path=settings.repository)
     return replace(remote, path=settings.repository)
-
-
-def forge_kind(remote: RemoteRepository, settings: ForgeSettings) -> ForgeKind:
-    if settings.kind is not None:
-        return settings.kind
-    kind = _KNOWN_HOSTS.get(remote.host)
-    if kind is None:
-        raise ConfigError(
-            f"cannot tell which forge serves {remote.host}; set it to github, gitlab or gitea",
-            key="git.forge.kind",
-        )
-    return kind
-
-
-def api_base_url(remote: RemoteRepository, kind: ForgeKind, settings: ForgeSettings) -> str:
-    """``api_url`` if set; the public API for github.com/gitlab.com; else the forge's usual path on the host.
-
-    For an ssh remote the web host is assumed to be the ssh host on https; set ``api_url`` when not.
-    """
-    if settings.api_url is not None:
-        return settings.api_url.rstrip("/")
-    if remote.host in _KNOWN_API and _KNOWN_HOSTS[remote.host] == kind:
-        return _KNOWN_API[remote.host]
-    web = (
-        f"{remote.scheme}://{remote.host}" if remote.scheme in ("http", "https") else f"https://{remote.host}"
-    )
-    if remote.port is not None and remote.scheme in ("http", "https"):
-        web += f":{remote.port}"
-    return web + _API_SUFFIX[kind]
-
-
-def github_like_repo(remote: RemoteRepository, kind: ForgeKind, key: str = "git.url") -> tuple[str, str]:
-    """GitHub and Gitea address repositories as exactly ``owner/repo``; ``key`` is where the path came from."""
-    owner, _, repo = remote.path.partition("/")
-    if "/" in repo:
-        raise ConfigError(f"{kind} repositories are owner/repo, but {key} names {remote.path}", key=key)
-    return owner, repo

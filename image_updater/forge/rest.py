@@ -10,15 +10,36 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from image_updater.forge.api import ApiClient
-from image_updater.forge.model import AUTOCLOSED_SUFFIX, PullRequest, TitleDraftMarker, closing_body, closing_title
-from image_updater.forge.render import update_key_of
-from image_updater.forge.settings import PullRequestSettings
+from image_updater.forge.model import (
+    AUTOCLOSED_SUFFIX,
+    PullRequest,
+    PullRequestFilter,
+    TitleDraftMarker,
+    closing_body,
+    closing_title,
+)
+from image_updater.forge.remote import RemoteRepository
+from image_updater.forge.settings import PullRequestOptions
 
 
 class RestForge:
     """A forge's pull-request resource; subclasses name its paths, fields and JSON shape."""
 
     name: str
+    #: The ``git.forge.kind`` value naming this forge (the key of ``factory.FORGES``).
+    kind: ClassVar[str]
+    #: Where the API lives on a self-hosted instance's web host.
+    api_suffix: ClassVar[str]
+    #: The public instance, whose host implies this forge and whose API is elsewhere.
+    public_host: ClassVar[str | None] = None
+    public_api: ClassVar[str | None] = None
+    #: How a token travels: the header, and the scheme word before it (None: the bare token).
+    token_header: ClassVar[str] = "Authorization"
+    token_scheme: ClassVar[str | None] = "Bearer"
+    #: Headers every request carries (API version pins).
+    api_headers: ClassVar[Mapping[str, str]] = {}
+    #: Whether GitHub App installation tokens work here.
+    app_auth: ClassVar[bool] = False
     #: None: drafts are the API's ``draft`` flag; otherwise a title prefix the forge recognises.
     draft_marker: ClassVar[TitleDraftMarker | None] = None
     #: The verb that edits a pull request (``PATCH`` on GitHub-style forges, ``PUT`` on GitLab).
@@ -35,8 +56,24 @@ class RestForge:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._where} via {self.api!r})"
 
-    def check_settings(self, settings: PullRequestSettings) -> None:
+    @classmethod
+    def for_remote(cls, api: ApiClient, remote: RemoteRepository, named_by: str) -> RestForge:
+        """The client for ``remote`` (``named_by``: the settings key that named its repository)."""
+        raise NotImplementedError
+
+    def check_settings(self, settings: PullRequestOptions) -> None:
         """Every setting is honoured unless a subclass says otherwise."""
+
+    async def find_open_pull_request(self, head: str, base: str) -> PullRequest | None:
+        raise NotImplementedError
+
+    async def find_closed_pull_request(self, head: str, base: str, wanted: PullRequestFilter) -> PullRequest | None:
+        raise NotImplementedError
+
+    async def open_pull_request(
+        self, head: str, base: str, title: str, body: str, settings: PullRequestOptions
+    ) -> PullRequest:
+        raise NotImplementedError
 
     def _parse(self, item: Any) -> PullRequest:
         raise NotImplementedError
@@ -56,14 +93,14 @@ class RestForge:
         return self.draft_marker.read(title, draft) if self.draft_marker else title
 
     @staticmethod
-    def _declined(prs: Iterable[PullRequest], head: str, base: str, update: str) -> PullRequest | None:
-        """The newest pull request from ``head`` into ``base`` a person closed unmerged for ``update``
-        (``render.update_key``); our own closes carry the autoclosed suffix and never count."""
+    def _declined(prs: Iterable[PullRequest], head: str, base: str, wanted: PullRequestFilter) -> PullRequest | None:
+        """The newest pull request from ``head`` into ``base`` a person closed unmerged for which ``wanted``
+        holds; our own closes carry the autoclosed suffix and never count."""
         matches = [
             pr
             for pr in prs
             if (pr.head, pr.base, pr.state, pr.merged) == (head, base, "closed", False)
-            and update_key_of(pr.body) == update and not pr.title.endswith(AUTOCLOSED_SUFFIX)
+            and wanted(pr) and not pr.title.endswith(AUTOCLOSED_SUFFIX)
         ]
         return max(matches, key=lambda pr: pr.number) if matches else None
 

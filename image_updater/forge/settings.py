@@ -1,26 +1,8 @@
-"""Forge and pull-request settings, validated when the config is loaded rather than mid-cycle.
-
-Templates are checked here so a typo in ``title``/``body``/``branch`` is a config error at start-up,
-not a failed pull request hours later.
-"""
+"""Forge settings (``git.forge``) and what a forge is asked for when it opens a pull request."""
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
-from image_updater.forge.template import BODY_FIELDS, BRANCH_FIELDS, TITLE_FIELDS, check_template
-
-DEFAULT_TITLE = "Update {summary}"
-DEFAULT_BODY = (
-    "image-updater found newer images for `{group}`.\n"
-    "\n"
-    "{table}\n"
-    "\n"
-    "This branch is managed by image-updater: it is rebuilt on the base branch every cycle, "
-    "and the pull request is closed when nothing is left to change.\n"
-)
 
 
 class GitHubAppSettings(BaseModel):
@@ -38,7 +20,7 @@ class ForgeSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    kind: Literal["github", "gitlab", "gitea"] | None = None
+    kind: str | None = None
     api_url: str | None = None
     repository: str | None = Field(default=None, pattern=r"^[^/\s]+(/[^/\s]+)+$")
     token_file: str | None = None
@@ -53,48 +35,30 @@ class ForgeSettings(BaseModel):
         sources = [n for n in ("token_file", "token_env", "github_app") if getattr(self, n) is not None]
         if len(sources) > 1:
             raise ValueError(f"set only one of token_file, token_env, github_app (got {', '.join(sources)})")
-        if self.github_app is not None and self.kind not in (None, "github"):
+        from image_updater.forge.factory import FORGES  # the table imports every forge, which import us
+
+        if self.kind is not None and self.kind not in FORGES:
+            raise ValueError(f"kind {self.kind!r} is not a forge this client knows: {', '.join(FORGES)}")
+        if self.github_app is not None and not (self.kind is None or FORGES[self.kind].app_auth):
             raise ValueError(f"github_app is only for kind github, not {self.kind}")
         if self.api_url is not None and not self.api_url.startswith(("http://", "https://")):
             raise ValueError(f"api_url must start with http:// or https://, got {self.api_url!r}")
         return self
 
 
-class PullRequestSettings(BaseModel):
-    """``git.write.pull_request``: how update branches and their pull requests look."""
+class PullRequestOptions(BaseModel):
+    """What a forge is asked for when it opens a pull request: labels, reviewers, draft, auto-merge.
+
+    The rest of ``git.write.pull_request`` (branch, grouping, title and body templates) is
+    delivery's: see ``delivery.PullRequestOptions``, which extends this model.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    branch: str = "image-updater/{group}"
-    group_by: Literal["image", "all", "group"] = "image"
-    title: str = DEFAULT_TITLE
-    body: str = DEFAULT_BODY
     labels: list[str] = Field(default_factory=list)
     reviewers: list[str] = Field(default_factory=list)
     draft: bool = False
     auto_merge: bool = False
-    #: False: a pull request a person closed without merging is not reopened for the same update.
-    recreate_declined: bool = False
-
-    @field_validator("branch")
-    @classmethod
-    def _branch_template(cls, value: str) -> str:
-        check_template(value, BRANCH_FIELDS)
-        return value
-
-    @field_validator("title")
-    @classmethod
-    def _title_template(cls, value: str) -> str:
-        check_template(value, TITLE_FIELDS)
-        if "\n" in value:
-            raise ValueError("title must be one line")
-        return value
-
-    @field_validator("body")
-    @classmethod
-    def _body_template(cls, value: str) -> str:
-        check_template(value, BODY_FIELDS)
-        return value
 
     @field_validator("labels", "reviewers")
     @classmethod
@@ -104,11 +68,7 @@ class PullRequestSettings(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _draft_or_auto_merge(self) -> PullRequestSettings:
+    def _draft_or_auto_merge(self) -> PullRequestOptions:
         if self.draft and self.auto_merge:
             raise ValueError("draft and auto_merge exclude each other: no forge merges a draft")
-        if self.group_by != "all" and "{group}" not in self.branch:
-            raise ValueError(
-                "branch must contain {group} unless group_by is all: groups would share a branch"
-            )
         return self

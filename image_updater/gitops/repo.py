@@ -37,8 +37,8 @@ OWNED_MARKER = "image-updater-checkout"
 
 
 @dataclass(frozen=True)
-class Delivery:
-    """What a delivery did: the commit pushed (None when nothing changed) and how many tries it took."""
+class PushResult:
+    """What a push did: the commit pushed (None when nothing changed) and how many tries it took."""
 
     commit: str | None
     changes: tuple[Any, ...]
@@ -244,7 +244,7 @@ class ConfigRepo:
         self,
         apply: Callable[[Path], Sequence[ChangeT]],
         message: Callable[[Sequence[ChangeT]], str],
-    ) -> Delivery:
+    ) -> PushResult:
         """Push the changes ``apply`` makes to the branch, re-applying on the new head when rejected.
 
         ``apply`` edits files under the work tree and returns what it changed; it is called again
@@ -256,7 +256,7 @@ class ConfigRepo:
             changes = self._apply(apply)
             sha = self.commit(message(changes)) if changes else None
             if sha is None:
-                return Delivery(None, tuple(changes), attempt, "unchanged")
+                return PushResult(None, tuple(changes), attempt, "unchanged")
             try:
                 self._git("push", "--porcelain", "origin", f"HEAD:refs/heads/{self.settings.branch}")
             except PushRejectedError as exc:
@@ -265,7 +265,7 @@ class ConfigRepo:
                 if attempt == attempts:
                     raise
                 continue
-            return Delivery(sha, tuple(changes), attempt, "pushed")
+            return PushResult(sha, tuple(changes), attempt, "pushed")
         raise AssertionError("unreachable")  # pragma: no cover
 
     def deliver_branch(
@@ -273,7 +273,7 @@ class ConfigRepo:
         branch: str,
         apply: Callable[[Path], Sequence[ChangeT]],
         message: Callable[[Sequence[ChangeT]], str],
-    ) -> Delivery:
+    ) -> PushResult:
         """Rebuild ``branch`` as one commit on top of the current base and push it with a lease.
 
         The lease is the branch's value at our fetch: if anyone pushed to it since, git refuses
@@ -288,12 +288,12 @@ class ConfigRepo:
         changes = self._apply(apply)
         sha = self.commit(message(changes)) if changes else None
         if sha is None:
-            return Delivery(None, tuple(changes), 1, "unchanged")
+            return PushResult(None, tuple(changes), 1, "unchanged")
         if expected is not None and self._same_update(expected, sha):
-            return Delivery(expected, tuple(changes), 1, "branch-unchanged")
+            return PushResult(expected, tuple(changes), 1, "branch-unchanged")
         lease = f"--force-with-lease=refs/heads/{branch}:{expected or ''}"
         self._git("push", "--porcelain", lease, "origin", f"HEAD:refs/heads/{branch}")
-        return Delivery(sha, tuple(changes), 1, "branch-updated")
+        return PushResult(sha, tuple(changes), 1, "branch-updated")
 
     def _refuse_foreign_tip(self, branch: str, tip: str) -> None:
         """Raise when the branch's last commit was not made by us: rebuilding it would drop that work."""

@@ -14,6 +14,8 @@ from image_updater.manifests.model import FoundImage
 from image_updater.manifests.tree import MapNode, deref, get, items
 
 NAME = "compose"
+FILE_PATTERNS = ("*.yaml", "*.yml")
+TOKENS = (b"image",)
 
 
 def find(ctx: FileContext) -> Iterator[FoundImage]:

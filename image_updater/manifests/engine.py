@@ -10,31 +10,21 @@ from __future__ import annotations
 import bisect
 import codecs
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import posixpath
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from image_updater.errors import InvalidReferenceError, ManifestEditError, ManifestParseError
-from image_updater.manifests import argocd, compose, helm, keypaths, kubernetes, kustomize, markers
 from image_updater.manifests.locate import FileContext
-from image_updater.manifests.model import FoundImage, ImageEdit, ManagerOptions, Slot
+from image_updater.manifests.managers import for_file
+from image_updater.manifests.model import FoundImage, ImageEdit, Slot
 from image_updater.manifests.scalars import render_scalar
+from image_updater.manifests.settings import ManagerOptions
 from image_updater.manifests.tree import ComposedText, Scalar, YamlSyntaxError
 from image_updater.manifests.tree import compose as compose_text
 from image_updater.reference import ImageReference, validate_digest, validate_tag
 
 _STR = "tag:yaml.org,2002:str"
-Finder = Callable[[FileContext], Iterator[FoundImage]]
-# Priority order: a field claimed by an earlier manager is not reported again by a later one.
-MANAGERS: tuple[tuple[str, Finder], ...] = (
-    (markers.NAME, markers.find),
-    (keypaths.NAME, keypaths.find),
-    (kubernetes.NAME, kubernetes.find),
-    (kustomize.NAME, kustomize.find),
-    (argocd.NAME, argocd.find),
-    (compose.NAME, compose.find),
-    (helm.NAME, helm.find),
-)
-MANAGER_NAMES = frozenset(name for name, _ in MANAGERS)
 DEFAULT_OPTIONS = ManagerOptions()
 
 
@@ -82,8 +72,8 @@ class ManifestFile:
     def parse(cls, path: str, data: bytes, options: ManagerOptions = DEFAULT_OPTIONS) -> ManifestFile:
         text, bom = decode(path, data)
         ctx = FileContext(path, text, _compose(path, text, ManifestParseError), options)
-        enabled = MANAGER_NAMES if options.managers is None else options.managers
-        images = _deduplicate(found for name, finder in MANAGERS if name in enabled for found in finder(ctx))
+        managers = for_file(posixpath.basename(path), options)
+        images = _deduplicate(found for manager in managers for found in manager.find(ctx))
         return cls(path, data, text, bom, ctx.composed, ctx.image_aliases, images)
 
     def render(self, edits: Sequence[ImageEdit]) -> bytes:

@@ -21,6 +21,8 @@ from image_updater.manifests.model import FoundImage
 from image_updater.manifests.tree import MapNode, Node, Scalar, SeqNode, deref, walk
 
 NAME = "helm"
+FILE_PATTERNS = ("*.yaml", "*.yml")
+TOKENS = (b"image", b"repository")  # `image:` values and `repository` + `tag` blocks
 INSERT_KEYS = {"tag": "tag", "digest": "digest"}
 
 

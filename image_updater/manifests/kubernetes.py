@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from image_updater.manifests.locate import FileContext, full_reference
 from image_updater.manifests.model import FoundImage
+from image_updater.manifests.paths import resolve
 from image_updater.manifests.tree import MapNode, Node, SeqNode, deref, get, items, string_value
 
 NAME = "kubernetes"
+FILE_PATTERNS = ("*.yaml", "*.yml")
+TOKENS = (b"image",)  # every container names its image under `image:`
 
 _TEMPLATE = ("spec", "template", "spec")
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
@@ -25,40 +27,6 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
-_STEP = re.compile(r"([^.\[\]]+)|\[(\d+|\*)\]")
-
-
-def parse_path(path: str) -> list[str | int | None]:
-    """``spec.jobs[*].template`` -> ["spec", "jobs", None, "template"]; None means every item."""
-    steps: list[str | int | None] = []
-    position = 0
-    for match in _STEP.finditer(path):
-        if path[position:match.start()] not in ("", "."):
-            raise ValueError(f"bad key path {path!r}")
-        key, index = match.groups()
-        steps.append(key if key is not None else (None if index == "*" else int(index)))
-        position = match.end()
-    if position != len(path) or not steps:
-        raise ValueError(f"bad key path {path!r}")
-    return steps
-
-
-def resolve(node: Node | None, steps: list[str | int | None]) -> Iterator[Node]:
-    node = deref(node)
-    if node is None:
-        return
-    if not steps:
-        yield node
-        return
-    step, rest = steps[0], steps[1:]
-    if isinstance(step, str):
-        yield from resolve(get(node, step), rest)
-    elif isinstance(node, SeqNode):
-        chosen = node.items if step is None else node.items[step:step + 1] if step < len(node.items) else []
-        for item in chosen:
-            yield from resolve(item, rest)
-
-
 def containers_of(target: Node) -> Iterator[Node]:
     """A pod spec, a container list or one container -> the container maps."""
     target = deref(target)  # type: ignore[assignment]
@@ -82,9 +50,9 @@ def pod_specs(ctx: FileContext, document: Node) -> Iterator[Node]:
         return
     if kind in POD_SPEC_PATHS:
         yield from resolve(document, list(POD_SPEC_PATHS[kind]))
-    for cr_kind, path in ctx.options.custom_resources:
-        if cr_kind == kind:
-            yield from resolve(document, parse_path(path))
+    for resource in ctx.options.custom_resources:
+        if resource.kind == kind:
+            yield from resolve(document, resource.steps)
 
 
 def _seq(node: Node | None) -> list[Node]:

@@ -15,6 +15,8 @@ from image_updater.manifests.model import FoundImage
 from image_updater.manifests.tree import MapNode, SeqNode, deref, get, string_value
 
 NAME = "kustomize"
+FILE_PATTERNS = ("*.yaml", "*.yml", "Kustomization")
+TOKENS = (b"image", b"newTag", b"newName")
 KINDS = ("Kustomization", "Component")
 FILE_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 INSERT_KEYS = {"name": "newName", "tag": "newTag", "digest": "digest"}

@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass, field
 
 from image_updater.errors import InvalidReferenceError
-from image_updater.manifests.model import FoundImage, Insertion, Locator, ManagerOptions, Slot
+from image_updater.manifests.model import FoundImage, Insertion, Locator, Slot
+from image_updater.manifests.settings import ManagerOptions
 from image_updater.manifests.tree import Alias, ComposedText, MapNode, Node, Scalar, deref, string_value
 from image_updater.reference import ImageReference, is_valid_tag
 

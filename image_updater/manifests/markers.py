@@ -18,7 +18,9 @@ from image_updater.manifests.tree import Alias, MapNode, Node, Scalar, deref, wa
 from image_updater.reference import ImageReference, is_valid_tag
 
 NAME = "marker"
+FILE_PATTERNS = ("*.yaml", "*.yml", "Kustomization")  # the files Flux reads for markers
 TOKEN = "$imagepolicy"
+TOKENS = (TOKEN.encode(),)
 FIELDS = ("tag", "name", "digest")
 _COMMENT = re.compile(r"[ \t]+#[ \t]*(\{[^\r\n]*\})[ \t]*(?=\r?\n|$)")
 _NAME_KEYS = ("newName", "repository", "image", "name")

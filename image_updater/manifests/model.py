@@ -14,36 +14,6 @@ from image_updater.reference import ImageReference
 
 
 @dataclass(frozen=True)
-class KeyPath:
-    """A user-configured location of one image (Helm values key paths, custom resources).
-
-    Paths are dotted keys with optional list indices: ``backend.image.tag``, ``containers[0].image``.
-    When ``repository`` is None, ``tag`` points either at a full reference (``image: nginx:1.2``) or,
-    when its last key ends in ``tag`` (``tag``, ``newTag``, ``imageTag``), at a bare tag.
-    """
-
-    image: str
-    tag: str | None = None
-    repository: str | None = None
-    digest: str | None = None
-    files: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ManagerOptions:
-    """Which managers run and the user-configured locations they add.
-
-    ``custom_resources`` pairs a ``kind`` with a dotted path (``[N]``/``[*]`` indices allowed) that
-    leads to a pod spec (a map holding ``containers``), a container list, or a single container
-    (a map holding ``image``), e.g. ``("Workflow", "spec.templates[*].container")``.
-    """
-
-    key_paths: tuple[KeyPath, ...] = ()
-    custom_resources: tuple[tuple[str, str], ...] = ()
-    managers: frozenset[str] | None = None
-
-
-@dataclass(frozen=True)
 class Slot:
     """One scalar in the text: character span (quotes included), parsed value and quoting style."""
 

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import posixpath
 
-from image_updater.manifests.model import ManagerOptions
+from image_updater.manifests.managers import for_file
+from image_updater.manifests.settings import ManagerOptions
 
-_TOKENS = (b"image", b"Image", b"repository", b"newTag", b"newName")
-_SUFFIXES = (".yaml", ".yml")
 _DEFAULT = ManagerOptions()
 
 
 def could_hold_images(path: str, data: bytes, options: ManagerOptions = _DEFAULT) -> bool:
-    """False only when no manager could find anything: not YAML by name, binary, or no telling word."""
-    name = posixpath.basename(path)
-    if not name.endswith(_SUFFIXES) and name != "Kustomization":
+    """False only when no manager could find anything: none reads a file of this name, the file is
+    binary, or it holds none of the words those managers look for (``managers.py`` declares both)."""
+    managers = for_file(posixpath.basename(path), options)
+    if not managers or b"\0" in data[:8192]:
         return False
-    if b"\0" in data[:8192]:
-        return False
-    tokens = list(_TOKENS)
-    for key_path in options.key_paths:
-        for path_text in (key_path.tag, key_path.repository, key_path.digest):
-            if path_text:
-                tokens.append(path_text.rsplit(".", 1)[-1].split("[", 1)[0].encode())
-    tokens += [kind.encode() for kind, _ in options.custom_resources]
-    return any(token in data for token in tokens if token)
+    return any(token in data for manager in managers for token in manager.all_tokens(options))

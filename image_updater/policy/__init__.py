@@ -1,10 +1,10 @@
 """Choosing a tag for an image: pure functions of (tags, current tag, options) → a decision with reasons.
 
 The caller lists tags, asks :func:`metadata_needed` which tags need a manifest/config fetch, fetches
-those into :class:`TagMetadata`, and calls :func:`select`. See docs/policies.md for every option.
+those into :class:`TagFacts`, and calls :func:`select`. See docs/policies.md for every option.
 """
 
-from image_updater.policy.models import Decision, PolicySpec, SelectionRules, TagMetadata, Verdict
+from image_updater.policy.models import Decision, PolicySpec, SelectionRules, TagFacts, Verdict
 from image_updater.policy.selection import metadata_needed, select
 from image_updater.policy.semver_range import SemverRange, parse_version
 
@@ -13,7 +13,7 @@ __all__ = [
     "PolicySpec",
     "SelectionRules",
     "SemverRange",
-    "TagMetadata",
+    "TagFacts",
     "Verdict",
     "metadata_needed",
     "parse_version",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 import pydantic
 
@@ -122,13 +122,21 @@ class SelectionRules(pydantic.BaseModel):
         return value
 
 
-@dataclass(frozen=True)
-class TagMetadata:
-    """What the registry client learnt about one tag (only fetched for tags :func:`metadata_needed` names)."""
+class TagFacts(Protocol):
+    """What a policy reads about one tag beyond its name (only for tags :func:`metadata_needed` names).
 
-    digest: str | None = None
-    created: datetime | None = None
-    platforms: frozenset[str] = frozenset()
+    A protocol, so the pure policy code never imports the registry that fills it in
+    (``registry.TagMetadata`` is the one the cycle passes).
+    """
+
+    @property
+    def digest(self) -> str | None: ...
+
+    @property
+    def created(self) -> datetime | None: ...
+
+    @property
+    def platforms(self) -> frozenset[str]: ...
 
 
 @dataclass(frozen=True)

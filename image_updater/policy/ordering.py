@@ -16,7 +16,7 @@ from typing import Any
 
 from image_updater.errors import PolicyError
 from image_updater.policy.filters import compile_regex, compile_template, expand, looks_like_commit_hash
-from image_updater.policy.models import PolicySpec, TagMetadata
+from image_updater.policy.models import PolicySpec, TagFacts
 from image_updater.policy.semver_range import parse_version
 
 # What Go's strconv.ParseFloat accepts for ordinary numbers (Flux's numerical policy); no inf/nan/_.
@@ -95,7 +95,7 @@ def _read_semver(spec: PolicySpec, tag: str, text: str, *, for_current: bool) ->
     return Ranked(tag, version, str(version))
 
 
-def build_key(tag: str, metadata: TagMetadata | None) -> Ranked | Rejected:
+def build_key(tag: str, metadata: TagFacts | None) -> Ranked | Rejected:
     """newest_build: the image's creation time from its config blob (naive times are read as UTC)."""
     if metadata is None:
         return Rejected(tag, "no metadata fetched for this tag")

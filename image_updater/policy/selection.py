@@ -1,6 +1,6 @@
 """Choosing a tag: filters, then the policy's order, then the no-downgrade rule, with a verdict per tag.
 
-Pure: the registry client lists tags and fetches :class:`TagMetadata` for exactly the tags
+Pure: the registry client lists tags and fetches :class:`TagFacts` for exactly the tags
 :func:`metadata_needed` names; :func:`select` only reads what it is given, so ``plan`` and ``test`` can
 replay a decision from recorded inputs.
 """
@@ -17,7 +17,7 @@ from image_updater.policy.filters import (
     missing_platforms,
     suffix_rejection,
 )
-from image_updater.policy.models import Decision, PolicySpec, SelectionRules, TagMetadata, Verdict
+from image_updater.policy.models import Decision, PolicySpec, SelectionRules, TagFacts, Verdict
 from image_updater.policy.ordering import (
     Ranked,
     Rejected,
@@ -64,7 +64,7 @@ def _cheap(spec: PolicySpec, rules: SelectionRules, tag: str, current: str | Non
 
 
 def _current_key(spec: PolicySpec, current: str | None,
-                 metadata: Mapping[str, TagMetadata]) -> Ranked | None:
+                 metadata: Mapping[str, TagFacts]) -> Ranked | None:
     """The current tag as this policy orders it; None when it cannot be ordered (then no downgrade guard)."""
     if current is None or spec.digest is not None:
         return None
@@ -88,7 +88,7 @@ def _unique(tags: Sequence[str]) -> list[str]:
 
 def metadata_needed(spec: PolicySpec, rules: SelectionRules, tags: Sequence[str],
                     current: str | None) -> list[str]:
-    """Tags whose :class:`TagMetadata` the caller must fetch before :func:`select`, best candidates first.
+    """Tags whose :class:`TagFacts` the caller must fetch before :func:`select`, best candidates first.
 
     Only tags that survive the cheap filters, and (unless ``allow_downgrade``) only those that could still
     win over the current tag; for newest_build the current tag too, to guard against downgrades.
@@ -109,7 +109,7 @@ def metadata_needed(spec: PolicySpec, rules: SelectionRules, tags: Sequence[str]
 
 
 def _metadata_rejection(spec: PolicySpec, rules: SelectionRules, passed: _Passed,
-                        metadata: Mapping[str, TagMetadata]) -> Ranked | Rejected:
+                        metadata: Mapping[str, TagFacts]) -> Ranked | Rejected:
     tag = passed.tag
     info = metadata.get(tag)
     if rules.platforms:
@@ -165,7 +165,7 @@ def _select_digest(spec: PolicySpec, current: str | None, current_digest: str | 
 
 
 def select(spec: PolicySpec, rules: SelectionRules, tags: Sequence[str], current: str | None,
-           metadata: Mapping[str, TagMetadata] | None = None, *,
+           metadata: Mapping[str, TagFacts] | None = None, *,
            current_digest: str | None = None) -> Decision:
     """Choose the tag to write for one image; raises PolicyError for numerical order over a non-number."""
     metadata = metadata or {}

@@ -129,10 +129,11 @@ class RegistriesSettings(BaseModel):
     docker_config: Path | None = Field(
         None, description="A Docker config.json or mounted kubernetes.io/dockerconfigjson file, any host.")
 
-    @model_validator(mode="after")
-    def _unique(self) -> RegistriesSettings:
+    @field_validator("registries")
+    @classmethod
+    def _unique(cls, value: list[RegistrySettings]) -> list[RegistrySettings]:
         for attr in ("name", "prefix"):
-            repeated = first_repeat(getattr(registry, attr) for registry in self.registries)
+            repeated = first_repeat(getattr(registry, attr) for registry in value)
             if repeated is not None:
                 raise ValueError(f"two registries share the {attr} {repeated!r}")
-        return self
+        return value

@@ -16,11 +16,9 @@ from starlette.routing import Route
 
 from image_updater.logs import get_logger
 from image_updater.secrets import register_secret
-from image_updater.service.events import RepositoryEvent
 from image_updater.service.health import Health
 from image_updater.service.metrics import Metrics
-from image_updater.service.settings import ServiceSettings
-from image_updater.service.webhooks import Receiver, WebhookPayloadError
+from image_updater.webhooks import EndpointSettings, Receiver, RepositoryEvent, WebhookPayloadError
 
 log = get_logger("image_updater.service.webhooks")
 
@@ -50,7 +48,7 @@ def _answer(status: int, message: str, **extra: object) -> JSONResponse:
     return JSONResponse({"status": message, **extra}, status_code=status)
 
 
-def create_app(settings: ServiceSettings, *, on_events: EventSink, metrics: Metrics, health: Health,
+def create_app(settings: EndpointSettings, *, on_events: EventSink, metrics: Metrics, health: Health,
                receivers: list[Receiver] | None = None) -> Starlette:
     """Build the app; receivers' secrets are read now (a missing secret fails start-up, not a request).
 

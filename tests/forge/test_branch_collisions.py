@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from image_updater.delivery import PullRequestSettings, branches_for_groups, render_branch
 from image_updater.errors import ConfigError
-from image_updater.forge import PullRequestSettings, branches_for_groups, render_branch
 
 
 def test_distinct_groups_get_their_own_branches() -> None:

@@ -10,8 +10,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from image_updater.delivery import PullRequestSettings, ensure_pull_request
 from image_updater.errors import ConfigError, ForgeError
-from image_updater.forge import GitHubAppSettings, PullRequestSettings, ensure_pull_request
+from image_updater.forge import GitHubAppSettings
 from image_updater.secrets import REDACTOR
 from tests.forge.conftest import ForgeRig, serve_rig
 from tests.support.forge_fake_github import FakeGitHub

@@ -6,22 +6,28 @@ import logging
 
 import pytest
 
-from image_updater.errors import ConfigError, ForgeError
-from image_updater.forge import (
-    ChangeRow,
+from image_updater.delivery import (
+    Change,
     PullRequestSettings,
     ensure_pull_request,
+    find_declined_pull_request,
     render_pull_request,
     update_key,
     update_key_of,
 )
+from image_updater.errors import ConfigError, ForgeError
 from tests.forge.conftest import ForgeRig
 from tests.support.forge_fake import StoredPR
 from tests.support.forge_fake_gitea import FakeGitea
 
 HEAD, BASE = "image-updater/nginx", "main"
-ROWS = [ChangeRow("docker.io/library/nginx", "1.25.3", "1.25.4", "semver ~1.25", "newest patch")]
-NEWER = [ChangeRow("docker.io/library/nginx", "1.25.3", "1.25.5", "semver ~1.25", "newest patch")]
+
+
+def row(image: str, old: str, new: str, policy: str, reason: str) -> Change:
+    return Change(image, old, new, "deploy.yaml", 1, policy, reason)
+
+ROWS = [row("docker.io/library/nginx", "1.25.3", "1.25.4", "semver ~1.25", "newest patch")]
+NEWER = [row("docker.io/library/nginx", "1.25.3", "1.25.5", "semver ~1.25", "newest patch")]
 UPDATE_CALL = {
     "github": ("PATCH", r"/repos/acme/config/pulls/\d+"),
     "gitlab": ("PUT", r"/projects/[^/]+/merge_requests/\d+"),
@@ -205,16 +211,16 @@ async def test_only_a_pull_request_a_person_closed_unmerged_for_this_update_is_d
             rig.fake.foreign.append(StoredPR(number=99, head=HEAD, base=BASE, title=title, body=body, state="closed"))
         merged, _ = await ensure_pull_request(forge, HEAD, BASE, title, body, settings)
         rig.fake.merge_as_person(merged.number)
-        assert await forge.find_closed_pull_request(HEAD, BASE, update) is None  # merged is not declined
+        assert await find_declined_pull_request(forge, HEAD, BASE, update, settings) is None  # merged is not declined
         reopened, action = await ensure_pull_request(forge, HEAD, BASE, title, body, settings)
         assert action == "opened" and reopened.number != merged.number
 
         rig.fake.close_as_person(reopened.number)
-        declined = await forge.find_closed_pull_request(HEAD, BASE, update)
+        declined = await find_declined_pull_request(forge, HEAD, BASE, update, settings)
         assert declined is not None and (declined.number, declined.url) == (reopened.number, reopened.url)
         assert (declined.state, declined.merged, declined.title) == ("closed", False, title)
-        assert await forge.find_closed_pull_request(HEAD, BASE, newer_update) is None
-        assert await forge.find_closed_pull_request("image-updater/other", BASE, update) is None
+        assert await find_declined_pull_request(forge, HEAD, BASE, newer_update, settings) is None
+        assert await find_declined_pull_request(forge, "image-updater/other", BASE, update, settings) is None
         creates = len(rig.fake.log)
         again, action = await ensure_pull_request(forge, HEAD, BASE, title, body, settings)
         assert (action, again.number) == ("declined", reopened.number)
@@ -234,10 +240,10 @@ async def test_only_a_pull_request_a_person_closed_unmerged_for_this_update_is_d
 
 async def test_a_decline_binds_to_the_update_not_to_a_title_that_names_no_tag(rig: ForgeRig) -> None:
     settings = PullRequestSettings(group_by="group", title="chore: bump {group}")
-    apps = [ChangeRow("api", "1.0.0", "1.1.0", "semver ^1", "newest"),
-            ChangeRow("web", "1.0.0", "1.1.0", "semver ^1", "newest")]
-    later = [ChangeRow("api", "1.0.0", "1.2.0", "semver ^1", "newest"),
-             ChangeRow("web", "1.0.0", "1.5.0", "semver ^1", "newest")]
+    apps = [row("api", "1.0.0", "1.1.0", "semver ^1", "newest"),
+            row("web", "1.0.0", "1.1.0", "semver ^1", "newest")]
+    later = [row("api", "1.0.0", "1.2.0", "semver ^1", "newest"),
+             row("web", "1.0.0", "1.5.0", "semver ^1", "newest")]
     forge = rig.client()
     try:
         title, body = render_pull_request(settings, "apps", apps)
@@ -254,7 +260,7 @@ async def test_a_decline_binds_to_the_update_not_to_a_title_that_names_no_tag(ri
 
 
 def test_one_image_in_several_files_is_titled_as_one_update() -> None:
-    rows = [ChangeRow("web", "1.0.0", "1.1.0", "semver ^1", "newest"),
-            ChangeRow("web", "1.0.0", "1.1.0", "semver ^1", "newest")]
+    rows = [row("web", "1.0.0", "1.1.0", "semver ^1", "newest"),
+            row("web", "1.0.0", "1.1.0", "semver ^1", "newest")]
     title, _ = render_pull_request(PullRequestSettings(), "web", rows)
     assert title == "Update web to 1.1.0"

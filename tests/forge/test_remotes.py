@@ -117,7 +117,7 @@ def test_tokens_must_exist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_gitlab_reviewers_must_be_user_ids(token: str) -> None:
-    from image_updater.forge import PullRequestSettings
+    from image_updater.delivery import PullRequestSettings
 
     forge = forge_for("git@gitlab.com:g/p.git", ForgeSettings(token_file=token))
     with pytest.raises(ConfigError, match="numeric user IDs, not alice"):

@@ -9,18 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from image_updater.forge import (
-    ChangeRow,
-    ForgeSettings,
-    PullRequestSettings,
-    closing_body,
-    group_for_image,
-    render_branch,
-    render_pull_request,
-)
+from image_updater.delivery import Change, PullRequestSettings, group_for_image, render_branch, render_pull_request
+from image_updater.forge import ForgeSettings, closing_body
 
-NGINX = ChangeRow("docker.io/library/nginx", "1.25.3", "1.25.4", "semver ~1.25", "newest patch")
-REDIS = ChangeRow("ghcr.io/acme/redis", "7.2.1", "7.4.0", "semver ^7", "newest minor | was pinned\nby hand")
+NGINX = Change("docker.io/library/nginx", "1.25.3", "1.25.4", "a.yaml", 1, "semver ~1.25", "newest patch")
+REDIS = Change("ghcr.io/acme/redis", "7.2.1", "7.4.0", "a.yaml", 2, "semver ^7", "newest minor | was pinned\nby hand")
 
 
 def test_default_title_and_body_for_one_image() -> None:

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from image_updater.errors import ConfigError, GitError, PushRejectedError
-from image_updater.gitops import ConfigRepo, GitSettings, commit_message
+from image_updater.delivery import Change, RepoSettings, commit_message
+from image_updater.errors import GitError, PushRejectedError
+from image_updater.gitops import ConfigRepo, GitSettings
 from tests.support.gitrepo import BareRemote, GitDaemon, git, make_remote, start_git_daemon
-
-
-@dataclass(frozen=True)
-class Change:
-    image: str
-    old: str
-    new: str
 
 
 def replace_in(path: str, old: str, new: str) -> Callable[[Path], list[Change]]:
@@ -28,7 +22,7 @@ def replace_in(path: str, old: str, new: str) -> Callable[[Path], list[Change]]:
         if old not in text:
             return []
         target.write_text(text.replace(old, new))
-        return [Change("web", old, new)]
+        return [Change("web", old, new, path, 1, "semver *", "test")]
     return apply
 
 
@@ -169,9 +163,11 @@ def test_ssh_signed_commit_verifies(remote: BareRemote, tmp_path: Path) -> None:
     assert "Good" in out.stderr
 
 
-def test_bad_commit_template_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match=r"git\.commit\.message"):
-        commit_message("{nope}", [Change("a", "1", "2")])
+@pytest.mark.parametrize("template", ["{nope}", "{count.__class__}", "{count:>99}", "{}"])
+def test_a_commit_template_naming_anything_but_its_fields_is_refused_at_load(template: str) -> None:
+    # the one template engine refuses attribute access and format specs, as it does for PR titles
+    with pytest.raises(ValidationError, match="commit message template is invalid"):
+        RepoSettings(url="file:///x", commit={"message": template})
 
 
 def test_missing_branch_is_a_clear_error(remote: BareRemote, tmp_path: Path) -> None:
@@ -226,7 +222,7 @@ def test_changes_that_leave_the_bytes_as_they_were_make_no_commit(remote: BareRe
     def rewrite_same(root: Path) -> list[Change]:
         target = root / "app/deploy.yaml"
         target.write_bytes(target.read_bytes())
-        return [Change("web", "1.0.0", "1.0.0")]
+        return [Change("web", "1.0.0", "1.0.0", "deploy.yaml", 1, "semver *", "test")]
 
     result = repo.deliver(rewrite_same, message)
     assert result.action == "unchanged" and result.commit is None

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from image_updater.manifests import ImageEdit, KeyPath, ManagerOptions, could_hold_images
+from image_updater.manifests import (
+    CustomResourceSettings,
+    ImageEdit,
+    KeyPathSettings,
+    ManagerOptions,
+    could_hold_images,
+)
 from image_updater.reference import ImageReference
 from tests.manifests.util import only, parse
 
@@ -43,9 +49,9 @@ def test_list_kind_and_custom_resources() -> None:
     text = ("kind: List\nitems:\n- kind: Pod\n  spec:\n    containers:\n    - image: a:1\n"
             "---\nkind: Workflow\nspec:\n  templates:\n  - container:\n      image: b:1\n"
             "  - script:\n      image: c:1\n---\nkind: Tekton\nspec:\n  steps:\n  - image: d:1\n")
-    options = ManagerOptions(custom_resources=(("Workflow", "spec.templates[*].container"),
-                                               ("Workflow", "spec.templates[1].script"),
-                                               ("Tekton", "spec.steps")),
+    resources = [("Workflow", "spec.templates[*].container"), ("Workflow", "spec.templates[1].script"),
+                 ("Tekton", "spec.steps")]
+    options = ManagerOptions(custom_resources=tuple(CustomResourceSettings(kind=k, path=p) for k, p in resources),
                              managers=frozenset({"kubernetes"}))
     manifest = parse(text, options=options)
     assert [(str(f.reference), f.line) for f in manifest.images] == [
@@ -100,11 +106,10 @@ def test_user_key_paths_with_list_indices_and_file_globs() -> None:
             "workers:\n  containers:\n  - image: registry.local/worker:7\n"
             "front:\n  imageTag: v3\n")
     options = ManagerOptions(key_paths=(
-        KeyPath(image="registry.local/backend", tag="backend.image.version", repository="backend.image.name"),
-        KeyPath(image="registry.local/worker", tag="workers.containers[0].image",
-                files=("apps/*/values.yaml",)),
-        KeyPath(image="registry.local/front", tag="front.imageTag"),
-        KeyPath(image="other", tag="missing.tag"),
+        ("registry.local/backend", KeyPathSettings(tag="backend.image.version", repository="backend.image.name")),
+        ("registry.local/worker", KeyPathSettings(tag="workers.containers[0].image", files=("apps/*/values.yaml",))),
+        ("registry.local/front", KeyPathSettings(tag="front.imageTag")),
+        ("other", KeyPathSettings(tag="missing.tag")),
     ))
     manifest = parse(text, "apps/shop/values.yaml", options)
     found = {f.policy: f for f in manifest.images if f.manager == "keypath"}
@@ -196,5 +201,5 @@ def test_prefilter_is_cheap_and_conservative() -> None:
     assert not could_hold_images("a/values.yaml", b"replicas: 3\n")
     assert not could_hold_images("README.md", b"image: nginx\n")
     assert not could_hold_images("blob.yaml", b"\0image")
-    options = ManagerOptions(key_paths=(KeyPath(image="x", tag="backend.version"),))
+    options = ManagerOptions(key_paths=(("x", KeyPathSettings(tag="backend.version")),))
     assert could_hold_images("v.yaml", b"backend:\n  version: 1\n", options)

@@ -9,7 +9,8 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from image_updater.policy import Decision, PolicySpec, SelectionRules, TagMetadata, parse_version, select
+from image_updater.policy import Decision, PolicySpec, SelectionRules, parse_version, select
+from image_updater.registry import TagMetadata
 
 SPECS = [
     PolicySpec(semver="*"),

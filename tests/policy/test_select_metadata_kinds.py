@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from image_updater.policy import PolicySpec, SelectionRules, TagMetadata, metadata_needed, select
+from image_updater.policy import PolicySpec, SelectionRules, metadata_needed, select
+from image_updater.registry import TagMetadata
 
 NO_RULES = SelectionRules()
 T0 = datetime(2024, 1, 1, tzinfo=UTC)

@@ -10,16 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from image_updater.service import (
-    CycleScheduler,
-    Health,
-    Metrics,
-    RepositoryEvent,
-    ServiceSettings,
-    WebhookReceiverSettings,
-    create_app,
-    serve,
-)
+from image_updater.config import ServiceSettings
+from image_updater.service import CycleScheduler, Health, Metrics, create_app, serve
+from image_updater.webhooks import RepositoryEvent, WebhookReceiverSettings
 from tests.support.registry import MT_DOCKER_MANIFEST, RegistryServer, free_port, start_registry
 from tests.support.service_wait import until
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from image_updater.commands.run import Service, images_for_events
 from image_updater.config import Settings, load_settings
 from image_updater.cycle import CycleReport, ParseCache, RepoIndex, index_repo
-from image_updater.service import Receiver, WebhookReceiverSettings
-from image_updater.service.runner import Service, images_for_events
+from image_updater.webhooks import Receiver, WebhookReceiverSettings
 from tests.support.gitrepo import BareRemote, make_remote
 from tests.support.registry import RegistryServer
 from tests.support.service_payloads import MT_MANIFEST, distribution_event

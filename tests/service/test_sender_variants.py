@@ -6,13 +6,12 @@ from typing import Any
 
 import pytest
 
-from image_updater.service import RepositoryEvent
-from image_updater.service.webhooks.senders import PARSERS
+from image_updater.webhooks import SENDERS, RepositoryEvent
 from tests.support.service_payloads import SAMPLES, distribution_event
 
 
 def parse(kind: str, body: Any, headers: dict[str, str] | None = None) -> list[RepositoryEvent]:
-    return PARSERS[kind](body, headers or {}, kind)
+    return SENDERS[kind].parser(body, headers or {}, kind)
 
 
 def test_harbor_cloudevents_format() -> None:

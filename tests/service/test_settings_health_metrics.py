@@ -8,16 +8,11 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from image_updater.config import ServiceSettings
 from image_updater.errors import ConfigError
-from image_updater.service import (
-    Health,
-    Metrics,
-    RepositoryEvent,
-    ServiceSettings,
-    WebhookReceiverSettings,
-    load_receiver_secret,
-)
+from image_updater.service import Health, Metrics
 from image_updater.validation import parse_duration
+from image_updater.webhooks import RepositoryEvent, WebhookReceiverSettings, load_receiver_secret
 from tests.support.service_app import auth_for, running_app
 from tests.support.service_payloads import SAMPLES
 

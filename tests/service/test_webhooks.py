@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from image_updater.service import SENDERS, RepositoryEvent
+from image_updater.webhooks import SENDERS, RepositoryEvent
 from tests.support.service_app import RunningApp, auth_for, running_app, secret_for
 from tests.support.service_payloads import SAMPLES, distribution_event
 
@@ -169,15 +169,9 @@ async def test_signature_receivers_refuse_secret_in_path(app: RunningApp) -> Non
 
 
 async def test_generic_custom_signature_header(tmp_path: Path) -> None:
-    from image_updater.service import (
-        Health,
-        Metrics,
-        ServiceSettings,
-        WebhookReceiverSettings,
-        create_app,
-        serve,
-        sign_body,
-    )
+    from image_updater.config import ServiceSettings
+    from image_updater.service import Health, Metrics, create_app, serve
+    from image_updater.webhooks import WebhookReceiverSettings, sign_body
 
     secret_file = tmp_path / "s"
     secret_file.write_text(secret_for("ci"))
@@ -201,14 +195,9 @@ async def test_generic_custom_signature_header(tmp_path: Path) -> None:
 
 
 async def test_a_failing_handler_answers_500_and_the_service_survives(tmp_path: Path) -> None:
-    from image_updater.service import (
-        Health,
-        Metrics,
-        ServiceSettings,
-        WebhookReceiverSettings,
-        create_app,
-        serve,
-    )
+    from image_updater.config import ServiceSettings
+    from image_updater.service import Health, Metrics, create_app, serve
+    from image_updater.webhooks import WebhookReceiverSettings
 
     secret_file = tmp_path / "s"
     secret_file.write_text(secret_for("generic"))

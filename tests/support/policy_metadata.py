@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 
-from image_updater.policy import TagMetadata
-from image_updater.registry import RegistryClient, RegistrySettings
+from image_updater.registry import RegistryClient, RegistrySettings, TagMetadata
 from tests.support.registry import RegistryServer
 
 

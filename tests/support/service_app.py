@@ -7,18 +7,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from image_updater.service import (
-    SENDERS,
-    Health,
-    Metrics,
-    RepositoryEvent,
-    ServiceServer,
-    ServiceSettings,
-    WebhookReceiverSettings,
-    create_app,
-    serve,
-    sign_body,
-)
+from image_updater.config import ServiceSettings
+from image_updater.service import Health, Metrics, ServiceServer, create_app, serve
+from image_updater.webhooks import SENDERS, RepositoryEvent, WebhookReceiverSettings, sign_body
 
 
 def secret_for(receiver: str) -> str:

@@ -10,8 +10,9 @@ import asyncio
 import sys
 from pathlib import Path
 
+from image_updater.config import ServiceSettings
 from image_updater.logs import configure_logging
-from image_updater.service import CycleScheduler, Health, Metrics, ServiceSettings, create_app, serve
+from image_updater.service import CycleScheduler, Health, Metrics, create_app, serve
 
 
 def say(line: str) -> None:

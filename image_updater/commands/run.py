@@ -1,4 +1,8 @@
-"""``image-updater run``: the update cycle on a schedule, webhooks narrowing it, metrics and health around it."""
+"""``image-updater run``: the update cycle on a schedule, webhooks narrowing it, metrics and health around it.
+
+The runner wires the three layers that do not know each other: settings (``config``), the cycle
+(``cycle``) and the long-running process (``service``).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,8 @@ from collections.abc import Sequence
 from image_updater.config import Settings
 from image_updater.cycle import CycleReport, Updater
 from image_updater.logs import configure_logging, get_logger
-from image_updater.service.app import create_app
-from image_updater.service.events import RepositoryEvent
-from image_updater.service.health import Health
-from image_updater.service.metrics import Metrics
-from image_updater.service.scheduler import CycleScheduler
-from image_updater.service.server import ServiceServer, serve
+from image_updater.service import CycleScheduler, Health, Metrics, ServiceServer, create_app, serve
+from image_updater.webhooks import RepositoryEvent
 
 log = get_logger(__name__)
 
@@ -37,7 +37,7 @@ def record_cycle(report: CycleReport, metrics: Metrics) -> None:
             metrics.tags_seen(name, len(scan.tags))
         else:
             log.warning("scan failed", image=name, error=scan.error)
-    for (image, current), decision in report.tree.decisions.items():
+    for (image, current), decision in report.plan.decisions.items():
         if decision.changed:
             metrics.update_decided(image)
         log.info("decision", image=image, current=current, chosen=decision.chosen, changed=decision.changed,

@@ -1,32 +1,22 @@
-"""Pull-request title, body and branch names: pure functions of settings and changes.
+"""Commit messages, pull-request titles, bodies and branch names: pure functions of settings and changes.
 
-Rendering is deterministic (rows are sorted) so the same changes always give the same text, which
-is what lets :func:`ensure_pull_request` skip no-op updates.
+Rendering is deterministic (changes are sorted) so the same changes always give the same text, which
+is what lets :func:`ensure_pull_request` skip no-op updates. Every template goes through the one
+engine in ``template.py``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
+from image_updater.delivery.model import Change
+from image_updater.delivery.settings import PullRequestSettings
+from image_updater.delivery.template import fill_template
 from image_updater.errors import ConfigError
-from image_updater.forge.settings import PullRequestSettings
-from image_updater.forge.template import fill_template
 
 ALL_GROUP = "all"
 BRANCH_KEY = "git.write.pull_request.branch"
-
-
-@dataclass(frozen=True)
-class ChangeRow:
-    """One image move shown in the pull-request body table."""
-
-    image: str
-    old: str
-    new: str
-    policy: str
-    reason: str
 
 
 def _cell(text: str) -> str:
@@ -38,7 +28,7 @@ def _code(text: str) -> str:
     return f"`{text}`" if text and "`" not in text else _cell(text)
 
 
-def render_table(rows: Sequence[ChangeRow]) -> str:
+def render_table(rows: Sequence[Change]) -> str:
     lines = ["| Image | Change | Policy | Why |", "|---|---|---|---|"]
     for row in sorted(rows, key=lambda r: (r.image, r.old, r.new)):
         lines.append(
@@ -48,7 +38,7 @@ def render_table(rows: Sequence[ChangeRow]) -> str:
     return "\n".join(lines)
 
 
-def _summary(group: str, rows: Sequence[ChangeRow]) -> str:
+def _summary(group: str, rows: Sequence[Change]) -> str:
     targets = sorted({(r.image, r.new) for r in rows})
     if len(targets) == 1:  # one image to one tag, however many files hold it
         return f"{targets[0][0]} to {targets[0][1]}"
@@ -59,7 +49,7 @@ def _summary(group: str, rows: Sequence[ChangeRow]) -> str:
 _UPDATE_MARKER = re.compile(r"<!-- image-updater update: (.*?) -->")
 
 
-def update_key(rows: Sequence[ChangeRow]) -> str:
+def update_key(rows: Sequence[Change]) -> str:
     """What an update *is*, whatever its title says: every image with the value it moves to.
 
     Written into the pull request's body, it is how a later cycle recognises the same update in a
@@ -73,8 +63,19 @@ def update_key_of(body: str) -> str | None:
     return found[-1] if found else None
 
 
+def commit_message(template: str, changes: Sequence[Change]) -> str:
+    """The commit message: every move appears once as ``- image: old → new``, however many files hold it."""
+    unique = list(dict.fromkeys((c.image, c.old, c.new) for c in changes))
+    return fill_template(template, {
+        "count": str(len(unique)),
+        "plural": "" if len(unique) == 1 else "s",
+        "changes": "\n".join(f"- {image}: {old} → {new}" for image, old, new in unique),
+        "images": ", ".join(dict.fromkeys(image for image, _, _ in unique)),
+    })
+
+
 def render_pull_request(
-    settings: PullRequestSettings, group: str, rows: Sequence[ChangeRow]
+    settings: PullRequestSettings, group: str, rows: Sequence[Change]
 ) -> tuple[str, str]:
     """Return (title, body) for a group's pending changes."""
     if not rows:

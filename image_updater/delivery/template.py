@@ -1,8 +1,9 @@
-"""A deliberately tiny template language for titles, bodies and branch names.
+"""The one template language for commit messages, pull-request titles, bodies and branch names.
 
-``str.format`` would let a config author write ``{group.__class__}`` or ``{table:>99999999}``; this
-only substitutes ``{name}`` from a fixed list (``{{``/``}}`` for literal braces), so a template can
-be checked completely when settings load and can never do more than paste strings.
+Deliberately tiny: ``str.format`` would let a config author write ``{count.__class__}`` or
+``{table:>99999999}``; this only substitutes ``{name}`` from a fixed list (``{{``/``}}`` for literal
+braces), so a template is checked completely when settings load and can never do more than paste
+strings. The field lists below are the whole of what each template may name.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}|[{}]")
 
+COMMIT_FIELDS = frozenset({"count", "plural", "changes", "images"})
 BRANCH_FIELDS = frozenset({"group"})
 TITLE_FIELDS = frozenset({"group", "summary", "count", "images", "changes"})
 BODY_FIELDS = TITLE_FIELDS | {"table", "title"}

@@ -1,4 +1,4 @@
-"""The ``service:`` section: where to listen, how often to scan, which webhook senders to trust.
+"""Webhook receivers and the HTTP endpoint that serves them (``service.listen``, ``port``, ``webhooks``).
 
 Secrets are never written inline: a config file lives in Git, so a receiver names a file or an
 environment variable and the value is read at start-up (:func:`load_receiver_secret`).
@@ -7,15 +7,19 @@ environment variable and the value is read at start-up (:func:`load_receiver_sec
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from image_updater.errors import ConfigError
 from image_updater.secrets import read_secret
-from image_updater.validation import first_repeat, parse_duration
+from image_updater.validation import first_repeat
+from image_updater.webhooks.senders import SENDERS
 
-ReceiverType = Literal["distribution", "dockerhub", "harbor", "quay", "ghcr", "gitlab", "acr", "generic"]
+if TYPE_CHECKING:
+    ReceiverType = str
+else:  # derived from the senders table, so a new sender is never refused by the settings
+    ReceiverType = Literal[tuple(SENDERS)]
 
 MIN_SECRET_LENGTH = 16
 """A shorter shared secret is guessable over the network; refuse it rather than run exposed."""
@@ -58,31 +62,15 @@ class WebhookReceiverSettings(BaseModel):
         return self
 
 
-class ServiceSettings(BaseModel):
-    """How the long-running process listens, schedules cycles and logs."""
+class EndpointSettings(BaseModel):
+    """Where the service listens (webhooks in; ``/metrics``, ``/healthz``, ``/readyz`` out) and whom it trusts."""
 
     model_config = ConfigDict(extra="forbid")
 
     listen: str = "0.0.0.0"
     port: int = Field(default=8080, ge=0, le=65535)
-    interval: float = 300.0
-    jitter: float = Field(default=0.1, ge=0.0, le=1.0)
     webhooks: list[WebhookReceiverSettings] = Field(default_factory=list)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    log_format: Literal["auto", "json", "text"] = "auto"
-    log_level: str = "info"
-
-    @field_validator("interval", mode="before")
-    @classmethod
-    def _duration(cls, value: float | int | str) -> float:
-        return parse_duration(value)
-
-    @field_validator("log_level")
-    @classmethod
-    def _known_level(cls, value: str) -> str:
-        if value.strip().lower() not in ("debug", "info", "warning", "warn", "error", "critical"):
-            raise ValueError(f"{value!r}: log_level is one of debug, info, warning, error, critical")
-        return value.strip().lower()
 
     @field_validator("webhooks")
     @classmethod
