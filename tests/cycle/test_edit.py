@@ -117,3 +117,26 @@ def test_a_broken_reference_does_not_hold_back_its_neighbours_in_the_same_file(t
     write_edits(root, tree)
     text = (root / "values.yaml").read_text()
     assert "tag: 1.2.0" in text and "tag: &v 1.0.0" in text
+
+
+def test_an_extensionless_kustomization_file_is_read_and_edited(tmp_path: Path) -> None:
+    # kustomize reads `Kustomization` as readily as `kustomization.yaml`; the walk once skipped it
+    kustomization = "images:\n- name: reg.example/team/web\n  newTag: 1.0.0\n"
+    root = tree_of(tmp_path, {"overlays/prod/Kustomization": kustomization,
+                              "overlays/prod/README": "image: reg.example/team/web:1.0.0\n"})
+    config = settings(WEB)
+    plan = plan_edits(index_repo(root, config), scans(config, {"web": ["1.0.0", "1.1.0"]}))
+    assert [(c.path, c.old, c.new) for c in plan.changes] == [("overlays/prod/Kustomization", "1.0.0", "1.1.0")]
+    write_edits(root, plan)
+    assert (root / "overlays/prod/Kustomization").read_text().endswith("newTag: 1.1.0\n")
+
+
+def test_a_bad_key_path_is_refused_at_load_naming_the_key() -> None:
+    # the grammar the key-path manager walks is the one the settings check: `a..b` never reaches a cycle
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=r"bad key path 'backend\.\.tag'"):
+        settings({**WEB, "key_paths": [{"tag": "backend..tag"}]})
+    with pytest.raises(ValidationError, match=r"bad key path 'spec\[x\]'"):
+        Settings(git={"url": "file:///unused"}, manifests={"custom_resources": [{"kind": "W", "path": "spec[x]"}]})
