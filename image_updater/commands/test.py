@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from image_updater.config import Settings, load_settings
 from image_updater.cycle import ImageSettings, decide, scan_images
 from image_updater.errors import ConfigError, RegistryError
-from image_updater.policy import PolicySpec
+from image_updater.policy import KIND_KEYS, PolicySpec
 from image_updater.reference import ImageReference
 from image_updater.registry import RegistryClient, RegistrySettings
 
@@ -25,7 +25,7 @@ def _image(args: argparse.Namespace) -> ImageSettings:
         "compatible_suffix": args.compatible_suffix or None,
     }
     spec_fields = {k: v for k, v in given.items() if v is not None}
-    if not any(k in spec_fields for k in ("semver", "order", "newest_build", "digest")):
+    if not any(k in spec_fields for k in KIND_KEYS):
         spec_fields["semver"] = "*"
     try:
         return ImageSettings(name="test", image=args.image, policy=PolicySpec(**spec_fields), allow=args.allow,

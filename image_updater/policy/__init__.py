@@ -4,12 +4,16 @@ The caller lists tags, asks :func:`metadata_needed` which tags need a manifest/c
 those into :class:`TagFacts`, and calls :func:`select`. See docs/policies.md for every option.
 """
 
+from image_updater.policy.kinds import KIND_KEYS, KINDS, Kind
 from image_updater.policy.models import Decision, PolicySpec, SelectionRules, TagFacts, Verdict
 from image_updater.policy.selection import metadata_needed, select
 from image_updater.policy.semver_range import SemverRange, parse_version
 
 __all__ = [
+    "KINDS",
+    "KIND_KEYS",
     "Decision",
+    "Kind",
     "PolicySpec",
     "SelectionRules",
     "SemverRange",

@@ -9,13 +9,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import pydantic
 
 from image_updater.policy.filters import compile_regex, compile_template
+from image_updater.policy.kinds import KIND_KEYS, KINDS, Kind
 from image_updater.policy.semver_range import SemverRange
 from image_updater.reference import is_valid_tag
+
+if TYPE_CHECKING:
+    OrderKind = str
+else:  # derived from the kinds table: every kind the `order:` key selects
+    OrderKind = Literal[tuple(kind.name for kind in KINDS.values() if kind.key == "order")]
 
 _PLATFORM_RE = re.compile(r"^[a-z0-9_]+/[a-z0-9_]+(?:/[a-z0-9_.]+)?$")
 
@@ -29,7 +35,7 @@ class PolicySpec(pydantic.BaseModel):
     lenient: bool = False
     filter: str | None = None
     extract: str | None = None
-    order: Literal["alphabetical", "numerical"] | None = None
+    order: OrderKind | None = None
     direction: Literal["asc", "desc"] = "asc"
     newest_build: bool = False
     digest: str | None = None
@@ -39,13 +45,10 @@ class PolicySpec(pydantic.BaseModel):
 
     @pydantic.model_validator(mode="after")
     def _check(self) -> PolicySpec:
-        kinds = [name for name, on in (("semver", self.semver is not None), ("order", self.order is not None),
-                                       ("newest_build", self.newest_build),
-                                       ("digest", self.digest is not None)) if on]
-        if len(kinds) != 1:
-            found = ", ".join(kinds) if kinds else "none"
-            raise ValueError(
-                f"policy needs exactly one of semver, order, newest_build, digest (found: {found})")
+        chosen = list(dict.fromkeys(kind.key for kind in KINDS.values() if kind.chosen_by(self)))
+        if len(chosen) != 1:
+            found = ", ".join(chosen) if chosen else "none"
+            raise ValueError(f"policy needs exactly one of {', '.join(KIND_KEYS)} (found: {found})")
         if self.semver is not None:
             self._range = SemverRange.parse(self.semver)
         elif self.lenient:
@@ -69,12 +72,13 @@ class PolicySpec(pydantic.BaseModel):
         return self
 
     @property
-    def kind(self) -> Literal["semver", "alphabetical", "numerical", "newest_build", "digest"]:
-        if self.semver is not None:
-            return "semver"
-        if self.order is not None:
-            return self.order
-        return "newest_build" if self.newest_build else "digest"
+    def policy_kind(self) -> Kind:
+        """The kind this spec names (exactly one, checked at load)."""
+        return next(kind for kind in KINDS.values() if kind.chosen_by(self))
+
+    @property
+    def kind(self) -> str:
+        return self.policy_kind.name
 
     @property
     def semver_range(self) -> SemverRange:
@@ -84,12 +88,7 @@ class PolicySpec(pydantic.BaseModel):
     def describe(self) -> str:
         """One phrase naming the policy for people (plan, commit and PR texts): ``semver '^1.2'``,
         ``numerical desc of $ts, filter '^main-'``, ``semver '*', same suffix``."""
-        if self.semver is not None:
-            kind = f"semver {self.semver!r}" + (" (lenient)" if self.lenient else "")
-        elif self.order is not None:
-            kind = f"{self.order} {self.direction}" + (f" of {self.extract}" if self.extract else "")
-        else:
-            kind = "newest build" if self.newest_build else f"digest of {self.digest!r}"
+        kind = self.policy_kind.describe(self)
         extras = [f"filter {self.filter!r}"] if self.filter else []
         extras += ["same suffix"] if self.compatible_suffix else []
         return ", ".join([kind, *extras])

@@ -62,11 +62,21 @@ def test_digest_tracks_a_mutable_tag() -> None:
     assert moved.verdict("1.0.0").reason == "not the tracked tag 'latest'"
     same = select(spec, NO_RULES, tags, "latest", meta, current_digest="sha256:" + "b" * 64)
     assert (same.chosen, same.digest, same.changed) == ("latest", "sha256:" + "b" * 64, False)
-    assert "has not moved" in same.reason
+    assert same.reason == f"kept latest@sha256:{'b' * 64}: already the digest of tracked tag 'latest'"
     pin = select(spec, NO_RULES, tags, "latest", meta)
     assert (pin.digest, pin.changed) == ("sha256:" + "b" * 64, True)
     switch = select(spec, NO_RULES, tags, "1.0.0", meta)
     assert (switch.chosen, switch.changed) == ("latest", True)
+
+
+def test_digest_changes_only_when_the_digest_differs_whatever_tag_name_the_file_carries() -> None:
+    # docs/policies.md: "changes only when the digest the tag points to differs from the one in the file"
+    spec = PolicySpec(digest="latest")
+    meta = {"latest": TagMetadata(digest="sha256:" + "b" * 64)}
+    same_image = select(spec, NO_RULES, ["latest", "1.0"], "1.0", meta, current_digest="sha256:" + "b" * 64)
+    assert (same_image.chosen, same_image.digest, same_image.changed) == ("1.0", "sha256:" + "b" * 64, False)
+    other_image = select(spec, NO_RULES, ["latest", "1.0"], "1.0", meta, current_digest="sha256:" + "a" * 64)
+    assert (other_image.chosen, other_image.digest, other_image.changed) == ("latest", "sha256:" + "b" * 64, True)
 
 
 def test_digest_when_tracked_tag_is_missing_or_ignored() -> None:
