@@ -19,9 +19,6 @@ from image_updater.errors import InvalidReferenceError
 from image_updater.reference import DOCKER_HUB, ImageReference, split_name
 from image_updater.validation import first_repeat, parse_duration
 
-CREDENTIAL_KINDS = ("dockerconfig", "pullsecret", "ext", "env")
-
-
 def normalise_prefix(prefix: str) -> str:
     """Canonical form of an image-name prefix: a domain (Docker Hub aliases folded) plus an optional path.
 
@@ -96,9 +93,11 @@ class RegistrySettings(BaseModel):
     def _known_credential_kind(cls, value: str | None) -> str | None:
         if value is None:
             return None
+        from image_updater.registry.credentials import CREDENTIAL_SOURCES  # the sources import these settings
+
         kind, sep, target = value.partition(":")
-        if not sep or kind not in CREDENTIAL_KINDS or not target.strip():
-            raise ValueError(f"credentials must be one of {', '.join(k + ':…' for k in CREDENTIAL_KINDS)}")
+        if not sep or kind not in CREDENTIAL_SOURCES or not target.strip():
+            raise ValueError(f"credentials must be one of {', '.join(k + ':…' for k in CREDENTIAL_SOURCES)}")
         return value
 
     @model_validator(mode="after")
