@@ -42,9 +42,18 @@ class LogSettings(BaseModel):
         return level
 
 
-def _fields_of(record: logging.LogRecord) -> dict[str, Any]:
+#: What every LogRecord carries; anything else on a record came in through ``extra=``.
+_RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
+
+
+def fields_of(record: logging.LogRecord) -> dict[str, Any]:
+    """The event's fields: ours (``log.info("…", key=value)``), then any a library passed with ``extra=``."""
     fields = getattr(record, _FIELDS_ATTR, None)
-    return dict(fields) if isinstance(fields, Mapping) else {}
+    out = dict(fields) if isinstance(fields, Mapping) else {}
+    for key, value in vars(record).items():
+        if key not in _RECORD_ATTRS and key != _FIELDS_ATTR:
+            out.setdefault(key, value)
+    return out
 
 
 class JsonFormatter(logging.Formatter):
@@ -62,7 +71,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "event": self._redactor.redact(record.getMessage()),
         }
-        for key, value in self._redactor.redact_value(_fields_of(record)).items():
+        for key, value in self._redactor.redact_value(fields_of(record)).items():
             out.setdefault(key, value)
         if record.exc_info:
             out["error"] = self._redactor.redact(self.formatException(record.exc_info))
@@ -80,7 +89,7 @@ class TextFormatter(logging.Formatter):
         stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
         line = f"{stamp} {record.levelname:<7} {record.name}: {record.getMessage()}"
         fields = " ".join(f"{k}={_text_value(v)}"
-                          for k, v in self._redactor.redact_value(_fields_of(record)).items())
+                          for k, v in self._redactor.redact_value(fields_of(record)).items())
         if fields:
             line = f"{line} {fields}"
         if record.exc_info:

@@ -1,13 +1,12 @@
 """The HTTP plumbing every forge client shares: TLS, credentials, and errors in the forge's words.
 
-Credentials are objects whose repr hides the value, and every error message is scrubbed of every
-secret the client knows, so a token can reach the forge and nowhere else.
+Credentials are objects whose repr hides the value; every token is registered with the one redactor
+(``secrets.REDACTOR``) as it is read, and every error message passes through it, so a token can reach
+the forge and nowhere else.
 """
 
 from __future__ import annotations
 
-import logging
-import ssl
 from collections.abc import Awaitable
 from typing import Any, Protocol
 
@@ -15,19 +14,17 @@ import httpx
 
 from image_updater.errors import ConfigError, ForgeError
 from image_updater.forge.settings import ForgeSettings
-from image_updater.secrets import read_secret
+from image_updater.logs import get_logger
+from image_updater.secrets import REDACTOR, read_secret
+from image_updater.tls import verification
 
-REDACTED = "***"
-
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class Credentials(Protocol):
-    """Supplies auth headers per request (tokens may rotate or expire) and the values to scrub."""
+    """Supplies auth headers per request (tokens may rotate or expire)."""
 
     async def headers(self, client: httpx.AsyncClient) -> dict[str, str]: ...
-
-    def secrets(self) -> list[str]: ...
 
 
 class StaticToken:
@@ -38,7 +35,6 @@ class StaticToken:
         self._env = settings.token_env
         self._header = header
         self._scheme = scheme
-        self._last: str | None = None
 
     def __repr__(self) -> str:
         where = f"file {self._file}" if self._file else f"env {self._env}"
@@ -50,22 +46,12 @@ class StaticToken:
             origin, key = ((f"token file {self._file}", "git.forge.token_file") if self._file else
                            (f"environment variable {self._env}", "git.forge.token_env"))
             raise ConfigError(f"{origin} is empty", key=key)
-        self._last = value
         return value
 
     async def headers(self, client: httpx.AsyncClient) -> dict[str, str]:
         token = self.read()
         return {self._header: f"{self._scheme} {token}" if self._scheme else token}
 
-    def secrets(self) -> list[str]:
-        return [self._last] if self._last else []
-
-
-def scrub(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
 
 
 def forge_message(response: httpx.Response) -> str:
@@ -98,19 +84,6 @@ def forge_message(response: httpx.Response) -> str:
     return "; ".join(parts) or response.reason_phrase
 
 
-def _verify(settings: ForgeSettings) -> ssl.SSLContext | bool:
-    if settings.insecure:
-        return False
-    if settings.ca_file is not None:
-        try:
-            return ssl.create_default_context(cafile=settings.ca_file)
-        except (OSError, ssl.SSLError) as exc:
-            raise ConfigError(
-                f"cannot load CA file {settings.ca_file}: {exc}", key="git.forge.ca_file"
-            ) from None
-    return True
-
-
 class ApiClient:
     """One forge API endpoint: base URL, credentials, and uniform error reporting."""
 
@@ -131,7 +104,7 @@ class ApiClient:
             base_url=self.base_url + "/",
             headers={"User-Agent": "image-updater", **(headers or {})},
             timeout=settings.timeout_seconds,
-            verify=_verify(settings),
+            verify=verification(insecure=settings.insecure, ca_file=settings.ca_file, key="git.forge.ca_file"),
             transport=transport,
             follow_redirects=False,
         )
@@ -140,7 +113,7 @@ class ApiClient:
         return f"ApiClient({self.forge} {self.base_url}, {self._credentials!r})"
 
     def error(self, message: str, status: int | None = None) -> ForgeError:
-        return ForgeError(scrub(message, self._credentials.secrets()), forge=self.forge, status=status)
+        return ForgeError(REDACTOR.redact(message), forge=self.forge, status=status)
 
     async def call(
         self, method: str, path: str, *, doing: str, params: dict[str, Any] | None = None, json: Any = None
@@ -180,6 +153,6 @@ async def best_effort(call: Awaitable[object]) -> bool:
     try:
         await call
     except ForgeError as exc:
-        log.warning("%s", exc)
+        log.warning("an optional pull-request step was refused", forge=exc.forge, error=str(exc))
         return False
     return True

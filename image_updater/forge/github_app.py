@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 
 from image_updater.errors import ConfigError, ForgeError
-from image_updater.forge.api import forge_message, scrub
+from image_updater.forge.api import forge_message
 from image_updater.forge.settings import GitHubAppSettings
-from image_updater.secrets import register_secret
+from image_updater.secrets import REDACTOR, register_secret
 
 REFRESH_MARGIN_SECONDS = 300
 JWT_LIFETIME_SECONDS = 540  # GitHub allows at most 10 minutes; leave room for clock skew
@@ -75,7 +75,7 @@ class GitHubAppToken:
             raise ForgeError(f"{doing}: {type(exc).__name__}: {exc}", forge=self._forge) from None
         if response.status_code != 201:
             raise ForgeError(
-                scrub(f"{doing}: {forge_message(response)}", self.secrets()),
+                REDACTOR.redact(f"{doing}: {forge_message(response)}"),
                 forge=self._forge,
                 status=response.status_code,
             )
@@ -93,6 +93,3 @@ class GitHubAppToken:
             if self._token is None or time.time() > self._expires_at - REFRESH_MARGIN_SECONDS:
                 await self._fetch(client)
         return {"Authorization": f"Bearer {self._token}"}
-
-    def secrets(self) -> list[str]:
-        return [s for s in (self._token, self._jwt) if s]

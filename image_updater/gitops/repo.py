@@ -7,7 +7,6 @@ only refs we rewrite, and only with ``--force-with-lease`` on the value we last 
 
 from __future__ import annotations
 
-import logging
 import re
 import shlex
 import shutil
@@ -22,9 +21,10 @@ import git
 
 from image_updater.errors import GitError, PushRejectedError
 from image_updater.gitops.settings import GitSettings
+from image_updater.logs import get_logger
 from image_updater.secrets import redact_url
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 ChangeT = TypeVar("ChangeT")
 # Only "the ref moved under us" is worth a fetch and another try; a server that refuses the push
@@ -260,8 +260,7 @@ class ConfigRepo:
             try:
                 self._git("push", "--porcelain", "origin", f"HEAD:refs/heads/{self.settings.branch}")
             except PushRejectedError as exc:
-                log.warning("push rejected, re-applying on the new head",
-                            extra={"attempt": attempt, "detail": str(exc)})
+                log.warning("push rejected, re-applying on the new head", attempt=attempt, detail=str(exc))
                 if attempt == attempts:
                     raise
                 continue

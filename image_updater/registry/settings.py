@@ -19,6 +19,7 @@ from image_updater.errors import InvalidReferenceError
 from image_updater.reference import DOCKER_HUB, ImageReference, split_name
 from image_updater.validation import first_repeat, parse_duration
 
+
 def normalise_prefix(prefix: str) -> str:
     """Canonical form of an image-name prefix: a domain (Docker Hub aliases folded) plus an optional path.
 

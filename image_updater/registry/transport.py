@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
-import logging
 import random
-import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -22,11 +20,13 @@ import aiohttp
 from multidict import CIMultiDictProxy
 
 from image_updater.errors import RegistryAuthError, RegistryUnavailableError
+from image_updater.logs import get_logger
 from image_updater.registry.auth import Authenticator
 from image_updater.registry.credentials import CredentialSource
 from image_updater.registry.settings import RegistrySettings
+from image_updater.tls import verification
 
-log = logging.getLogger("image_updater.registry")
+log = get_logger("image_updater.registry")
 
 RequestObserver = Callable[[str, "int | None", float], None]
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
@@ -76,14 +76,6 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _ssl_for(settings: RegistrySettings) -> ssl.SSLContext | bool:
-    if settings.insecure:
-        return False
-    if settings.ca_file is not None:
-        return ssl.create_default_context(cafile=str(settings.ca_file))
-    return True
-
-
 class _Transient(Exception):
     """One failed attempt worth retrying; ``wait`` is the server's Retry-After when it gave one."""
 
@@ -110,7 +102,9 @@ class RegistryConnection:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self.settings.max_concurrency, ssl=_ssl_for(self.settings),
+            tls = verification(insecure=self.settings.insecure, ca_file=self.settings.ca_file,
+                               key=f"registries[{self.settings.name}].ca_file")
+            connector = aiohttp.TCPConnector(limit=self.settings.max_concurrency, ssl=tls,
                                              ttl_dns_cache=300)
             self._session = aiohttp.ClientSession(
                 connector=connector, timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
@@ -161,8 +155,8 @@ class RegistryConnection:
             # exponential backoff with "equal jitter": half fixed, half random, so retries spread out
             backoff = min(settings.backoff * 2 ** attempt, _MAX_BACKOFF) * (0.5 + random.random() / 2)
             wait = server_wait if server_wait is not None else backoff
-            log.info("registry %s: %s %s: %s; retry %d/%d in %.2fs", settings.name, method, url, reason,
-                     attempt + 1, settings.retries, wait)
+            log.info("registry request retried", registry=settings.name, method=method, url=url, reason=reason,
+                     retry=attempt + 1, retries=settings.retries, wait=round(wait, 2))
             await asyncio.sleep(wait)
         raise RegistryUnavailableError(f"{reason} (gave up after {settings.retries + 1} attempts)",
                                        registry=settings.name, image=image)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import logging
-import re
 
 import pytest
 
 from image_updater.errors import RegistryNotFoundError, RegistryUnavailableError
+from image_updater.logs import fields_of
 from image_updater.registry import RegistryClient, RegistrySettings, TagScanner
 from tests.support.registry import RegistryServer
 from tests.support.registry_proxy import RegistryProxy
-
-_RETRY_RE = re.compile(r"registry flaky: GET \S+: (.+); retry (\d)/(\d) in ([0-9.]+)s")
 
 
 def flaky(proxy: RegistryProxy, **extra: object) -> RegistrySettings:
@@ -22,8 +20,9 @@ def flaky(proxy: RegistryProxy, **extra: object) -> RegistrySettings:
 
 
 def retries_logged(caplog: pytest.LogCaptureFixture) -> list[tuple[str, int, float]]:
-    found = [_RETRY_RE.search(r.getMessage()) for r in caplog.records]
-    return [(m[1], int(m[2]), float(m[4])) for m in found if m]
+    """(reason, retry, wait) of each retry the client logged for the flaky registry, read from the event's fields."""
+    events = [fields_of(r) for r in caplog.records if r.getMessage() == "registry request retried"]
+    return [(f["reason"], f["retry"], f["wait"]) for f in events if f["registry"] == "flaky"]
 
 
 @pytest.fixture

@@ -111,3 +111,13 @@ async def test_webhook_secrets_never_reach_the_logs(tmp_path: Path, captured: li
     assert "webhook accepted" in text and "webhook refused" in text and "webhook payload rejected" in text
     assert secret_for("hub") not in text and secret_for("registry") not in text
     assert "echo *** and ***" in text
+
+
+def test_fields_a_library_passes_with_extra_are_kept_and_redacted(captured: list[io.StringIO]) -> None:
+    # a stdlib logger (as libraries log) with extra=: the fields once vanished, and a rejected push its reason
+    stream = io.StringIO()
+    captured.append(stream)
+    configure_logging("json", "info", secrets=["tok-0123456789"], stream=stream)
+    logging.getLogger("some.library").warning("push rejected", extra={"attempt": 2, "detail": "x tok-0123456789"})
+    event = json.loads(stream.getvalue().splitlines()[-1])
+    assert (event["event"], event["attempt"], event["detail"]) == ("push rejected", 2, "x ***")
