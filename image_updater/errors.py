@@ -31,8 +31,9 @@ class RegistryError(ImageUpdaterError):
     def __init__(self, message: str, *, registry: str | None = None, image: str | None = None) -> None:
         self.registry = registry
         self.image = image
-        where = " ".join(p for p in (f"registry {registry}" if registry else None,
-                                     f"image {image}" if image else None) if p)
+        where = " ".join(
+            p for p in (f"registry {registry}" if registry else None, f"image {image}" if image else None) if p
+        )
         super().__init__(f"{where}: {message}" if where else message)
 
 

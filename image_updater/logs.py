@@ -19,8 +19,14 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from image_updater.secrets import REDACTOR, Redactor, register_secret
 
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
-           "warn": logging.WARNING, "error": logging.ERROR, "critical": logging.CRITICAL}
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+    "critical": logging.CRITICAL,
+}
 
 _FIELDS_ATTR = "iu_fields"
 
@@ -65,8 +71,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "event": self._redactor.redact(record.getMessage()),
@@ -88,8 +93,7 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
         line = f"{stamp} {record.levelname:<7} {record.name}: {record.getMessage()}"
-        fields = " ".join(f"{k}={_text_value(v)}"
-                          for k, v in self._redactor.redact_value(fields_of(record)).items())
+        fields = " ".join(f"{k}={_text_value(v)}" for k, v in self._redactor.redact_value(fields_of(record)).items())
         if fields:
             line = f"{line} {fields}"
         if record.exc_info:
@@ -106,8 +110,7 @@ class EventLogger(logging.LoggerAdapter[logging.Logger]):
     """``log.info("cycle finished", image="web", duration=1.2)``: keyword arguments become fields."""
 
     def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
-        passthrough = {k: kwargs.pop(k) for k in ("exc_info", "stack_info", "stacklevel", "extra")
-                       if k in kwargs}
+        passthrough = {k: kwargs.pop(k) for k in ("exc_info", "stack_info", "stacklevel", "extra") if k in kwargs}
         extra = dict(passthrough.pop("extra", None) or {})
         fields = {**(self.extra or {}), **kwargs}
         extra[_FIELDS_ATTR] = fields
@@ -133,8 +136,9 @@ def parse_level(level: str) -> int:
 _HANDLER_MARK = "_image_updater_handler"
 
 
-def configure_logging(fmt: str = "auto", level: str = "info", secrets: Iterable[str | None] = (),
-                      *, stream: TextIO | None = None) -> logging.Handler:
+def configure_logging(
+    fmt: str = "auto", level: str = "info", secrets: Iterable[str | None] = (), *, stream: TextIO | None = None
+) -> logging.Handler:
     """Route every logger (ours and libraries') through one redacting handler on ``stream``.
 
     ``fmt="auto"`` writes text when the stream is a terminal and JSON otherwise, so a container

@@ -19,8 +19,10 @@ _TAG_RE = re.compile(rf"^{TAG_PATTERN}$")
 _DIGEST_RE = re.compile(rf"^{DIGEST_PATTERN}$")
 _PATH_COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
 _PATH_RE = re.compile(rf"^{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*$")
-_DOMAIN_RE = re.compile(r"^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                        r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::[0-9]+)?$")
+_DOMAIN_RE = re.compile(
+    r"^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::[0-9]+)?$"
+)
 
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
@@ -75,7 +77,7 @@ class ImageReference:
         slash = rest.rfind("/")
         colon = rest.rfind(":")
         if colon > slash:
-            name, tag = rest[:colon], rest[colon + 1:]
+            name, tag = rest[:colon], rest[colon + 1 :]
             if not is_valid_tag(tag):
                 raise InvalidReferenceError(f"{text!r}: {tag!r} is not a valid tag")
         ref = cls(name=name, tag=tag, digest=digest)

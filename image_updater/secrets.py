@@ -24,12 +24,22 @@ MIN_SECRET_LENGTH = 4
 # Shapes that carry credentials whatever their value: header dumps and query parameters (URL userinfo is
 # handled by redact_url).
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"(?i)\b((?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?)(?:(?:bearer|basic|token)\s+)?"
-                r"[^\s\"',;}]+"), rf"\1{MASK}"),
+    (
+        re.compile(
+            r"(?i)\b((?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?)(?:(?:bearer|basic|token)\s+)?"
+            r"[^\s\"',;}]+"
+        ),
+        rf"\1{MASK}",
+    ),
     (re.compile(r"(?i)\b(x-gitlab-token[\"']?\s*[:=]\s*[\"']?)[^\s\"',;}]+"), rf"\1{MASK}"),
     (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"), rf"\1{MASK}"),
-    (re.compile(r"(?i)\b((?:access_|refresh_|id_)?token|password|passwd|secret|api_?key)"
-                r"([\"']?\s*[=:]\s*[\"']?)[^\s&\"',;}]+"), rf"\1\2{MASK}"),
+    (
+        re.compile(
+            r"(?i)\b((?:access_|refresh_|id_)?token|password|passwd|secret|api_?key)"
+            r"([\"']?\s*[=:]\s*[\"']?)[^\s&\"',;}]+"
+        ),
+        rf"\1\2{MASK}",
+    ),
 )
 
 _SECRET_KEY = re.compile(r"(?i)(password|passwd|secret|token|authorization|api_?key)$")
@@ -48,7 +58,7 @@ def _mask_userinfo(match: re.Match[str]) -> str:
         authority = _AUTHORITY.match(url, start)
         netloc = authority[0] if authority else ""
     userinfo, at, _ = netloc.rpartition("@")
-    return url[:start] + MASK + url[start + len(userinfo):] if at else url
+    return url[:start] + MASK + url[start + len(userinfo) :] if at else url
 
 
 def redact_url(text: str) -> str:
@@ -95,8 +105,7 @@ class Redactor:
         if isinstance(value, str):
             return self.redact(value)
         if isinstance(value, Mapping):
-            return {str(k): MASK if _SECRET_KEY.search(str(k)) else self.redact_value(v)
-                    for k, v in value.items()}
+            return {str(k): MASK if _SECRET_KEY.search(str(k)) else self.redact_value(v) for k, v in value.items()}
         if isinstance(value, (list, tuple, set, frozenset)):
             return [self.redact_value(v) for v in value]
         if value is None or isinstance(value, (bool, int, float)):

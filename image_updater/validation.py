@@ -35,8 +35,7 @@ def parse_duration(value: float | int | str) -> float:
         except ValueError:
             parts = _DURATION_PART.findall(text)
             if not parts or "".join(n + u for n, u in parts) != text:
-                raise ValueError(f"{value!r} is not a duration (use seconds or e.g. '30s', '5m', '1h30m')")\
-                    from None
+                raise ValueError(f"{value!r} is not a duration (use seconds or e.g. '30s', '5m', '1h30m')") from None
             seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
     if not seconds > 0:
         raise ValueError(f"{value!r}: a duration must be more than zero")

@@ -87,8 +87,13 @@ def main() -> int:
                 pusher.push_image("team/worker", tag)
         print("pushed team/web: 1.0.0 1.1.0 1.2.0-rc.1 1.1.1-debug 2.0.0")
         print("pushed team/worker: 2024.01.05 2024.02.11 2024.03.02 latest")
-        remote = make_remote(base, {"apps/web/deployment.yaml": DEPLOYMENT.format(host=host),
-                                    "apps/worker/values.yaml": VALUES.format(host=host)})
+        remote = make_remote(
+            base,
+            {
+                "apps/web/deployment.yaml": DEPLOYMENT.format(host=host),
+                "apps/worker/values.yaml": VALUES.format(host=host),
+            },
+        )
         print(f"config repo: {remote.url}")
         config = base / "config.yaml"
         config.write_text(CONFIG.format(host=host, remote=remote.url, workdir=base / "checkout"))

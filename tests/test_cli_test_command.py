@@ -16,8 +16,9 @@ def tagged(registry: RegistryServer) -> RegistryServer:
     return registry
 
 
-def test_semver_policy_prints_choice_and_a_reason_per_tag(tagged: RegistryServer,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_semver_policy_prints_choice_and_a_reason_per_tag(
+    tagged: RegistryServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     image = f"{tagged.host}/team/web"
     assert main(["test", image, "--insecure", "--semver", "^1.0", "--current", "v1.0.0"]) == 0
     out = capsys.readouterr().out
@@ -28,8 +29,9 @@ def test_semver_policy_prints_choice_and_a_reason_per_tag(tagged: RegistryServer
     assert "pre-release" in lines["v1.5.0-rc.1"] and "range" in lines["v2.0.0"]
 
 
-def test_platform_constraint_rejects_tags_without_it(tagged: RegistryServer,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_platform_constraint_rejects_tags_without_it(
+    tagged: RegistryServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     image = f"{tagged.host}/team/web"
     main(["test", image, "--insecure", "--semver", "^1.0", "--platform", "linux/arm64"])
     out = capsys.readouterr().out

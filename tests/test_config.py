@@ -41,6 +41,7 @@ def load_error(tmp_path: Path, text: str, environ: dict[str, str] | None = None)
 
 # --- config.example.yaml -----------------------------------------------------------------------------------
 
+
 def test_example_loads_and_means_what_it_says() -> None:
     settings = load_settings(EXAMPLE, environ={})
     assert [r.name for r in settings.registries] == ["ghcr", "ecr", "local"]
@@ -48,8 +49,13 @@ def test_example_loads_and_means_what_it_says() -> None:
     assert settings.git.write.pull_request.group_by == "image"
     assert settings.git.commit.signing is not None and settings.git.commit.signing.format == "ssh"
     kinds = {image.name: image.policy.kind for image in settings.images}
-    assert kinds == {"web": "semver", "worker": "numerical", "nightly": "newest_build", "nginx": "digest",
-                     "backend": "semver"}
+    assert kinds == {
+        "web": "semver",
+        "worker": "numerical",
+        "nightly": "newest_build",
+        "nginx": "digest",
+        "backend": "semver",
+    }
     assert settings.images[0].interval == 120.0
     assert settings.images[4].key_paths[0].files == ["apps/backend/values*.yaml"]
     assert settings.manifests.custom_resources[0].kind == "Workflow"
@@ -65,15 +71,22 @@ def test_example_documents_every_settings_key() -> None:
 def test_drift_check_sees_nested_commented_and_missing_keys() -> None:
     paths = set(model_key_paths(Settings))
     # nested models, list item models and optional models are all walked
-    assert {"git.commit.signing.key", "images.key_paths.files", "git.forge.github_app.app_id",
-            "service.webhooks.signature_header", "images.policy.compatible_suffix", "images.allow"} <= paths
+    assert {
+        "git.commit.signing.key",
+        "images.key_paths.files",
+        "git.forge.github_app.app_id",
+        "service.webhooks.signature_header",
+        "images.policy.compatible_suffix",
+        "images.allow",
+    } <= paths
     text = EXAMPLE.read_text()
     commented = {path for _, path, is_comment in example_key_lines(text) if is_comment}
     assert {"git.forge.github_app.app_id", "registries.password_env", "git.token_env"} <= commented
-    without = "\n".join(line for line in text.splitlines()
-                        if "signature_header:" not in line and "app_id:" not in line)
-    assert missing_from_example(Settings, without) == ["git.forge.github_app.app_id",
-                                                       "service.webhooks.signature_header"]
+    without = "\n".join(line for line in text.splitlines() if "signature_header:" not in line and "app_id:" not in line)
+    assert missing_from_example(Settings, without) == [
+        "git.forge.github_app.app_id",
+        "service.webhooks.signature_header",
+    ]
 
 
 def _comparable(value: Any) -> Any:
@@ -100,6 +113,7 @@ def test_documented_defaults_are_the_real_defaults() -> None:
 
 
 # --- loader errors -----------------------------------------------------------------------------------------
+
 
 def test_unknown_key_names_file_line_and_dotted_key(tmp_path: Path) -> None:
     message = load_error(tmp_path, MINIMAL + "images:\n  - name: web\n    image: x/web\n    polcy: {}\n")
@@ -131,13 +145,14 @@ def test_duplicate_yaml_key_is_an_error(tmp_path: Path) -> None:
 
 
 def test_invalid_semver_range_names_the_image_key(tmp_path: Path) -> None:
-    message = load_error(tmp_path, MINIMAL + "images:\n  - name: web\n    image: x/web\n"
-                                             "    policy: {semver: '^^1'}\n")
+    message = load_error(tmp_path, MINIMAL + "images:\n  - name: web\n    image: x/web\n    policy: {semver: '^^1'}\n")
     assert "line 6, images.0.policy: invalid semver range '^^1'" in message
 
 
-@pytest.mark.parametrize(("rule", "key"), [("allow: '(['", "images.0.allow"),
-                                           ("policy: {order: numerical, filter: '(['}", "images.0.policy")])
+@pytest.mark.parametrize(
+    ("rule", "key"),
+    [("allow: '(['", "images.0.allow"), ("policy: {order: numerical, filter: '(['}", "images.0.policy")],
+)
 def test_invalid_regex_fails_at_load(tmp_path: Path, rule: str, key: str) -> None:
     message = load_error(tmp_path, MINIMAL + f"images:\n  - name: web\n    image: x/web\n    {rule}\n")
     assert f"line 6, {key}: " in message and "invalid regular expression '(['" in message
@@ -169,8 +184,10 @@ def test_commit_template_error_has_file_and_line(tmp_path: Path) -> None:
 
 
 def test_duplicate_registry_and_image_names(tmp_path: Path) -> None:
-    registries = ("registries:\n  - {name: a, url: 'https://a.io', prefix: a.io}\n"
-                  "  - {name: a, url: 'https://b.io', prefix: b.io}\n")
+    registries = (
+        "registries:\n  - {name: a, url: 'https://a.io', prefix: a.io}\n"
+        "  - {name: a, url: 'https://b.io', prefix: b.io}\n"
+    )
     assert "line 3, registries: two registries share the name 'a'" in load_error(tmp_path, MINIMAL + registries)
     images = "images:\n  - {name: web, image: x/a}\n  - {name: web, image: x/b}\n"
     assert "line 3, images: image name 'web' is used twice" in load_error(tmp_path, MINIMAL + images)
@@ -184,12 +201,14 @@ def test_managers_are_checked_against_the_engine(tmp_path: Path) -> None:
 
 
 def test_image_interval_takes_durations(tmp_path: Path) -> None:
-    settings = load_settings(write(tmp_path, MINIMAL + "images:\n  - {name: web, image: x/web, interval: 1h30m}\n"),
-                             environ={})
+    settings = load_settings(
+        write(tmp_path, MINIMAL + "images:\n  - {name: web, image: x/web, interval: 1h30m}\n"), environ={}
+    )
     assert settings.images[0].interval == 5400.0
 
 
 # --- environment overrides ---------------------------------------------------------------------------------
+
 
 def test_process_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IMAGE_UPDATER_GIT__BRANCH", "prod")
@@ -207,9 +226,11 @@ def test_override_of_a_list_entry_keeps_the_list(tmp_path: Path) -> None:
 
 
 def test_lists_are_given_as_json(tmp_path: Path) -> None:
-    environ = {"IMAGE_UPDATER_GIT__PATHS": '["apps", "infra"]',
-               "IMAGE_UPDATER_REGISTRIES": '[{"name": "r", "url": "https://r.io", "prefix": "r.io"}]',
-               "IMAGE_UPDATER_REGISTRIES__0__RETRIES": "1"}
+    environ = {
+        "IMAGE_UPDATER_GIT__PATHS": '["apps", "infra"]',
+        "IMAGE_UPDATER_REGISTRIES": '[{"name": "r", "url": "https://r.io", "prefix": "r.io"}]',
+        "IMAGE_UPDATER_REGISTRIES__0__RETRIES": "1",
+    }
     settings = load_settings(write(tmp_path, MINIMAL), environ=environ)
     assert settings.git.paths == ["apps", "infra"]
     assert [(r.name, r.retries) for r in settings.registries] == [("r", 1)]
@@ -221,8 +242,10 @@ def test_override_errors_name_the_variable(tmp_path: Path) -> None:
     message = load_error(tmp_path, MINIMAL + "service:\n  port: 8081\n", {"IMAGE_UPDATER_SERVICE__PORT": "abc"})
     assert "environment variable IMAGE_UPDATER_SERVICE__PORT, service.port: " in message
     assert "line" not in message  # the file's 8081 is not what failed
-    assert load_error(tmp_path, MINIMAL, {"IMAGE_UPDATER_GIT__BRNACH": "x"}) == \
-        "environment variable IMAGE_UPDATER_GIT__BRNACH: git.brnach is not a settings key (did you mean BRANCH?)"
+    assert (
+        load_error(tmp_path, MINIMAL, {"IMAGE_UPDATER_GIT__BRNACH": "x"})
+        == "environment variable IMAGE_UPDATER_GIT__BRNACH: git.brnach is not a settings key (did you mean BRANCH?)"
+    )
     assert "the list has 0 entries" in load_error(tmp_path, MINIMAL, {"IMAGE_UPDATER_IMAGES__0__NAME": "x"})
     assert "address an entry by its index" in load_error(tmp_path, MINIMAL, {"IMAGE_UPDATER_IMAGES__WEB": "x"})
 
@@ -235,8 +258,9 @@ def test_model_error_mentions_the_variable_that_contributed(tmp_path: Path) -> N
 
 
 def test_foreign_prefixed_variables_are_ignored(tmp_path: Path) -> None:
-    settings = load_settings(write(tmp_path, MINIMAL), environ={"IMAGE_UPDATER_SHARED": "/work/shared",
-                                                                "image_updater_git__branch": "lower"})
+    settings = load_settings(
+        write(tmp_path, MINIMAL), environ={"IMAGE_UPDATER_SHARED": "/work/shared", "image_updater_git__branch": "lower"}
+    )
     assert settings.git.branch == "lower"  # names match case-insensitively, as pydantic-settings did
 
 
@@ -247,8 +271,15 @@ def test_key_path_needs_a_tag_key(tmp_path: Path) -> None:
 
 # --- settings shown in the docs and the chart --------------------------------------------------------------
 
-SHOWN_IN = ["README.md", "docs/configuration.md", "docs/getting-started.md", "docs/registries.md", "docs/policies.md",
-            "docs/webhooks.md", "docs/pull-requests.md"]
+SHOWN_IN = [
+    "README.md",
+    "docs/configuration.md",
+    "docs/getting-started.md",
+    "docs/registries.md",
+    "docs/policies.md",
+    "docs/webhooks.md",
+    "docs/pull-requests.md",
+]
 
 
 def _shown_settings() -> list[tuple[str, dict[str, Any]]]:
@@ -290,8 +321,10 @@ def test_settings_shown_in_docs_and_chart_load(tmp_path: Path) -> None:
 
 
 def test_pull_request_groups_that_would_share_a_branch_are_refused_at_load(tmp_path: Path) -> None:
-    text = MINIMAL + ("  write: {mode: pull_request}\nimages:\n"
-                      "  - {name: 'a:b', image: reg.example/a}\n  - {name: a-b, image: reg.example/b}\n")
+    text = MINIMAL + (
+        "  write: {mode: pull_request}\nimages:\n"
+        "  - {name: 'a:b', image: reg.example/a}\n  - {name: a-b, image: reg.example/b}\n"
+    )
     message = load_error(tmp_path, text)
     assert "git.write.pull_request.branch" in message and "'a:b'" in message and "'a-b'" in message
 

@@ -33,7 +33,8 @@ spec:
 
 def write_config(tmp_path: Path, registry: RegistryServer, remote: BareRemote, **extra: str) -> Path:
     config = tmp_path / "config.yaml"
-    config.write_text(f"""\
+    config.write_text(
+        f"""\
 registries:
   - name: local
     url: {registry.url}
@@ -43,12 +44,14 @@ git:
   url: {remote.url}
   branch: main
   author: {{name: image-updater, email: bot@example.com}}
-  workdir: {tmp_path / 'checkout'}
+  workdir: {tmp_path / "checkout"}
 images:
   - name: web
     image: {registry.host}/team/web
     policy: {{semver: "^1.0"}}
-""" + "".join(extra.values()))
+"""
+        + "".join(extra.values())
+    )
     return config
 
 
@@ -56,13 +59,16 @@ images:
 def seeded(registry: RegistryServer, tmp_path: Path) -> tuple[RegistryServer, BareRemote]:
     with registry.pusher() as pusher:
         pusher.push_tags("team/web", ["1.0.0", "1.1.0", "1.2.0-rc.1", "2.0.0"])
-    remote = make_remote(tmp_path, {"deploy/web.yaml": DEPLOYMENT.format(host=registry.host),
-                                    "deploy/broken.yaml": "a: [unclosed\n  image: x\n"})
+    remote = make_remote(
+        tmp_path,
+        {"deploy/web.yaml": DEPLOYMENT.format(host=registry.host), "deploy/broken.yaml": "a: [unclosed\n  image: x\n"},
+    )
     return registry, remote
 
 
 def test_run_once_moves_the_tag_in_one_commit_and_then_rests(
-        seeded: tuple[RegistryServer, BareRemote], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    seeded: tuple[RegistryServer, BareRemote], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     registry, remote = seeded
     config = write_config(tmp_path, registry, remote)
     before = remote.read("deploy/web.yaml")
@@ -76,8 +82,10 @@ def test_run_once_moves_the_tag_in_one_commit_and_then_rests(
     assert after == before.replace(b"team/web:1.0.0", b"team/web:1.1.0")
     diff = git(remote.path, "diff", "HEAD~1", "HEAD", "--unified=0")
     changed = [line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
-    assert changed == [f"-          image: {registry.host}/team/web:1.0.0  # pinned by image-updater",
-                       f"+          image: {registry.host}/team/web:1.1.0  # pinned by image-updater"]
+    assert changed == [
+        f"-          image: {registry.host}/team/web:1.0.0  # pinned by image-updater",
+        f"+          image: {registry.host}/team/web:1.1.0  # pinned by image-updater",
+    ]
     body = git(remote.path, "log", "-1", "--format=%an%n%B")
     assert body.startswith("image-updater\nchore(images): update 1 image")
     assert "- web: 1.0.0 → 1.1.0" in body
@@ -89,7 +97,8 @@ def test_run_once_moves_the_tag_in_one_commit_and_then_rests(
 
 
 def test_plan_prints_reasons_and_diff_and_writes_nothing(
-        seeded: tuple[RegistryServer, BareRemote], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    seeded: tuple[RegistryServer, BareRemote], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     registry, remote = seeded
     config = write_config(tmp_path, registry, remote)
     head = remote.rev()
@@ -104,7 +113,8 @@ def test_plan_prints_reasons_and_diff_and_writes_nothing(
 
 
 def test_a_push_raced_by_a_person_is_reapplied_and_both_commits_survive(
-        seeded: tuple[RegistryServer, BareRemote], tmp_path: Path) -> None:
+    seeded: tuple[RegistryServer, BareRemote], tmp_path: Path
+) -> None:
     registry, remote = seeded
     settings = load_settings(write_config(tmp_path, registry, remote))
     updater = Updater(settings)
@@ -136,8 +146,9 @@ def test_a_push_raced_by_a_person_is_reapplied_and_both_commits_survive(
 def test_console_script_reports_config_errors_in_one_line(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text("git:\n  url: file:///nowhere\nimages:\n  - name: web\n    image: x/web\n    polcy: {}\n")
-    proc = subprocess.run([sys.executable, "-m", "image_updater.cli", "plan", "--config", str(config)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "image_updater.cli", "plan", "--config", str(config)], capture_output=True, text=True
+    )
     assert proc.returncode == 1
     assert proc.stderr.count("\n") == 1
     assert f"{config}" in proc.stderr and "line 6" in proc.stderr and "images.0.polcy: unknown key" in proc.stderr

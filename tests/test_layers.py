@@ -38,7 +38,8 @@ def loaded_by(*argv: str) -> tuple[int, list[str]]:
 
 @pytest.mark.parametrize("command", [["plan"], ["run", "--once"]])
 def test_the_cycle_commands_never_import_the_server_stack(
-        command: list[str], registry: RegistryServer, tmp_path: Path) -> None:
+    command: list[str], registry: RegistryServer, tmp_path: Path
+) -> None:
     with registry.pusher() as pusher:
         pusher.push_tags("team/web", ["1.0.0", "1.1.0"])
     remote = make_remote(tmp_path, {"deploy/web.yaml": DEPLOYMENT.format(host=registry.host)})
@@ -57,7 +58,16 @@ def test_the_test_command_never_imports_the_server_stack(registry: RegistryServe
 
 def test_run_does_load_it() -> None:
     # the probe itself can tell: the service command's module brings the stack in
-    result = subprocess.run([sys.executable, "-c", "import sys, image_updater.commands.run; "
-                             "print(sorted(m for m in sys.modules if m.startswith(('uvicorn', 'apscheduler'))))"],
-                            capture_output=True, text=True, timeout=60, check=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, image_updater.commands.run; "
+            "print(sorted(m for m in sys.modules if m.startswith(('uvicorn', 'apscheduler'))))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert "uvicorn" in result.stdout and "apscheduler" in result.stdout

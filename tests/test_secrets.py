@@ -23,35 +23,42 @@ from tests.support.registry_proxy import RegistryProxy
 from tests.support.registry_token import token_registry
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("https://user:ghp_secret@github.com/a/b.git", "https://***@github.com/a/b.git"),
-    ("https://ghp_TOKEN@github.com/a/b.git", "https://***@github.com/a/b.git"),  # userinfo without a colon
-    ("https://x-access-token:p@ss:w@rd@git.corp:8443/a.git", "https://***@git.corp:8443/a.git"),
-    ("ssh://git@git.corp:2222/acme/config.git", "ssh://***@git.corp:2222/acme/config.git"),
-    ("http://u:p@[::1]:5000/v2/", "http://***@[::1]:5000/v2/"),
-    ("http://u:p@[::1/v2/", "http://***@[::1/v2/"),  # not a valid URL, still masked
-    ("https://github.com/a/b.git", "https://github.com/a/b.git"),
-    ("https://github.com/a/b@v1/x?who=me@host", "https://github.com/a/b@v1/x?who=me@host"),  # '@' not in host
-    ("git@github.com:owner/repo.git", "git@github.com:owner/repo.git"),  # scp-like: a user name, no secret
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("https://user:ghp_secret@github.com/a/b.git", "https://***@github.com/a/b.git"),
+        ("https://ghp_TOKEN@github.com/a/b.git", "https://***@github.com/a/b.git"),  # userinfo without a colon
+        ("https://x-access-token:p@ss:w@rd@git.corp:8443/a.git", "https://***@git.corp:8443/a.git"),
+        ("ssh://git@git.corp:2222/acme/config.git", "ssh://***@git.corp:2222/acme/config.git"),
+        ("http://u:p@[::1]:5000/v2/", "http://***@[::1]:5000/v2/"),
+        ("http://u:p@[::1/v2/", "http://***@[::1/v2/"),  # not a valid URL, still masked
+        ("https://github.com/a/b.git", "https://github.com/a/b.git"),
+        ("https://github.com/a/b@v1/x?who=me@host", "https://github.com/a/b@v1/x?who=me@host"),  # '@' not in host
+        ("git@github.com:owner/repo.git", "git@github.com:owner/repo.git"),  # scp-like: a user name, no secret
+        ("", ""),
+    ],
+)
 def test_redact_url_masks_any_userinfo(text: str, expected: str) -> None:
     assert redact_url(text) == expected
 
 
 def test_redact_url_works_on_free_text_with_several_urls() -> None:
-    git_output = ("fatal: unable to access 'https://ghp_AAAA@github.com/acme/config.git/': 403\n"
-                  "  remote: see https://docs.github.com/x, mirror http://bot:hunter22@mirror.local/acme.git;"
-                  " ssh fallback git@github.com:acme/config.git (https://oauth2:glpat-XYZ@gitlab.com/g/p)")
+    git_output = (
+        "fatal: unable to access 'https://ghp_AAAA@github.com/acme/config.git/': 403\n"
+        "  remote: see https://docs.github.com/x, mirror http://bot:hunter22@mirror.local/acme.git;"
+        " ssh fallback git@github.com:acme/config.git (https://oauth2:glpat-XYZ@gitlab.com/g/p)"
+    )
     assert redact_url(git_output) == (
         "fatal: unable to access 'https://***@github.com/acme/config.git/': 403\n"
         "  remote: see https://docs.github.com/x, mirror http://***@mirror.local/acme.git;"
-        " ssh fallback git@github.com:acme/config.git (https://***@gitlab.com/g/p)")
+        " ssh fallback git@github.com:acme/config.git (https://***@gitlab.com/g/p)"
+    )
 
 
 def test_the_log_redactor_masks_userinfo_without_a_colon() -> None:
     assert Redactor().redact("cloning https://ghp_TOKEN1234@github.com/a/b failed") == (
-        "cloning https://***@github.com/a/b failed")
+        "cloning https://***@github.com/a/b failed"
+    )
 
 
 @pytest.fixture
@@ -78,8 +85,8 @@ def _helper(bin_dir: Path, name: str, secret: str) -> None:
 
 
 async def test_secrets_the_program_obtains_never_reach_the_logs(
-        basic_auth_registry: RegistryServer, tmp_path: Path, log_stream: io.StringIO,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    basic_auth_registry: RegistryServer, tmp_path: Path, log_stream: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
     file_password, helper_secret, forge_token = "s3cret-pass", "helper-tok-9d1f", "ghp_forgeTOKEN123"
     for secret in (file_password, helper_secret, forge_token):
         assert REDACTOR.redact(secret) == secret  # nothing known yet: only the flows below can register them
@@ -97,11 +104,19 @@ async def test_secrets_the_program_obtains_never_reach_the_logs(
         try:
             docker_config.write_text(json.dumps({"credHelpers": {proxy.host: "testhelper"}}))
             registries = [
-                RegistrySettings.model_validate({
-                    "name": "basic", "url": basic_auth_registry.url, "prefix": basic_auth_registry.host,
-                    "insecure": True, "username": "ci", "password_file": str(tmp_path / "password")}),
-                RegistrySettings.model_validate({"name": "bearer", "url": proxy.url, "prefix": proxy.host,
-                                                 "insecure": True}),
+                RegistrySettings.model_validate(
+                    {
+                        "name": "basic",
+                        "url": basic_auth_registry.url,
+                        "prefix": basic_auth_registry.host,
+                        "insecure": True,
+                        "username": "ci",
+                        "password_file": str(tmp_path / "password"),
+                    }
+                ),
+                RegistrySettings.model_validate(
+                    {"name": "bearer", "url": proxy.url, "prefix": proxy.host, "insecure": True}
+                ),
             ]
             async with RegistryClient(registries, docker_config=docker_config) as client:
                 assert await client.list_tags(f"{basic_auth_registry.host}/svc") == ["1.0"]
@@ -131,8 +146,8 @@ async def test_secrets_the_program_obtains_never_reach_the_logs(
         assert secret not in output, secret
     ours = [json.loads(line) for line in output.splitlines()]
     ours = [line for line in ours if line["logger"] in ("image_updater.test", "httpx")]
-    assert [line["event"] for line in ours[:len(secrets)]] == ["the registry refused *** again"] * len(secrets)
-    assert all(line["detail"] == "value ***" for line in ours[:len(secrets)])
+    assert [line["event"] for line in ours[: len(secrets)]] == ["the registry refused *** again"] * len(secrets)
+    assert all(line["detail"] == "value ***" for line in ours[: len(secrets)])
     assert ours[-2]["event"] == "request failed for ***"
     assert "RuntimeError: helper printed *** and the forge said ***" in ours[-2]["error"]
     assert ours[-1]["event"] == "but this stays readable: plain-value-1234"  # only registered values go

@@ -40,15 +40,27 @@ def record_cycle(report: CycleReport, metrics: Metrics) -> None:
     for (image, current), decision in report.plan.decisions.items():
         if decision.changed:
             metrics.update_decided(image)
-        log.info("decision", image=image, current=current, chosen=decision.chosen, changed=decision.changed,
-                 reason=decision.reason)
+        log.info(
+            "decision",
+            image=image,
+            current=current,
+            chosen=decision.chosen,
+            changed=decision.changed,
+            reason=decision.reason,
+        )
     for outcome in report.outcomes:
         if outcome.pushed:
             metrics.commit_pushed()
         for _ in range(max(0, outcome.attempts - 1)):
             metrics.push_retry()
-        log.info("delivery", group=outcome.group, action=outcome.action, commit=outcome.commit,
-                 attempts=outcome.attempts, pull_request=outcome.pull_request)
+        log.info(
+            "delivery",
+            group=outcome.group,
+            action=outcome.action,
+            commit=outcome.commit,
+            attempts=outcome.attempts,
+            pull_request=outcome.pull_request,
+        )
     for error in report.all_errors:
         log.error("cycle error", error=error)
 
@@ -63,11 +75,16 @@ class Service:
         self.updater = Updater(settings, on_registry_request=self.metrics.registry_request)
         intervals = {i.name: i.interval for i in settings.images if i.interval is not None}
         self.scheduler = CycleScheduler(
-            self.cycle, interval=settings.service.interval, jitter=settings.service.jitter,
-            image_intervals=intervals, all_images=[i.name for i in settings.images],
-            debounce=WEBHOOK_DEBOUNCE, metrics=self.metrics, health=self.health)
-        self.app = create_app(settings.service, on_events=self.on_events, metrics=self.metrics,
-                              health=self.health)
+            self.cycle,
+            interval=settings.service.interval,
+            jitter=settings.service.jitter,
+            image_intervals=intervals,
+            all_images=[i.name for i in settings.images],
+            debounce=WEBHOOK_DEBOUNCE,
+            metrics=self.metrics,
+            health=self.health,
+        )
+        self.app = create_app(settings.service, on_events=self.on_events, metrics=self.metrics, health=self.health)
         self.health.mark_config_loaded()
         self.server: ServiceServer | None = None
 
@@ -85,8 +102,9 @@ class Service:
             self.scheduler.trigger(names)
 
     async def start(self, *, handle_signals: bool = True) -> ServiceServer:
-        self.server = await serve(self.app, self.settings.service.listen, self.settings.service.port,
-                                  handle_signals=handle_signals)
+        self.server = await serve(
+            self.app, self.settings.service.listen, self.settings.service.port, handle_signals=handle_signals
+        )
         await self.scheduler.start()
         return self.server
 
@@ -107,5 +125,3 @@ async def run_service(settings: Settings) -> int:
     finally:
         await service.stop()
     return 0
-
-

@@ -19,17 +19,29 @@ def _image(args: argparse.Namespace) -> ImageSettings:
     """The image as a cycle would see it; only the flags given reach the models, so their validators
     judge exactly what was asked."""
     given = {
-        "semver": args.semver, "filter": args.filter, "extract": args.extract, "order": args.order,
-        "direction": args.direction if args.order else None, "digest": args.digest,
-        "lenient": args.lenient or None, "newest_build": args.newest_build or None,
+        "semver": args.semver,
+        "filter": args.filter,
+        "extract": args.extract,
+        "order": args.order,
+        "direction": args.direction if args.order else None,
+        "digest": args.digest,
+        "lenient": args.lenient or None,
+        "newest_build": args.newest_build or None,
         "compatible_suffix": args.compatible_suffix or None,
     }
     spec_fields = {k: v for k, v in given.items() if v is not None}
     if not any(k in spec_fields for k in KIND_KEYS):
         spec_fields["semver"] = "*"
     try:
-        return ImageSettings(name="test", image=args.image, policy=PolicySpec(**spec_fields), allow=args.allow,
-                             ignore=args.ignore, platforms=args.platform, allow_downgrade=args.allow_downgrade)
+        return ImageSettings(
+            name="test",
+            image=args.image,
+            policy=PolicySpec(**spec_fields),
+            allow=args.allow,
+            ignore=args.ignore,
+            platforms=args.platform,
+            allow_downgrade=args.allow_downgrade,
+        )
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         key = ".".join(map(str, first["loc"])) or "policy"

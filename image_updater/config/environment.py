@@ -113,7 +113,7 @@ def env_overrides(model: type[BaseModel], environ: Mapping[str, str]) -> list[En
     for variable, text in environ.items():
         if not variable.upper().startswith(ENV_PREFIX):
             continue
-        parts = variable[len(ENV_PREFIX):].lower().split(NESTING)
+        parts = variable[len(ENV_PREFIX) :].lower().split(NESTING)
         if parts[0] not in model.model_fields or not all(parts):
             continue
         location, annotation = _resolve(model, variable, parts)
@@ -122,8 +122,10 @@ def env_overrides(model: type[BaseModel], environ: Mapping[str, str]) -> list[En
             try:
                 value = json.loads(text)
             except json.JSONDecodeError as exc:
-                raise ConfigError(f"{'.'.join(map(str, location))} takes a JSON value here ({exc.msg} at "
-                                  f"character {exc.pos})", source=f"environment variable {variable}") from None
+                raise ConfigError(
+                    f"{'.'.join(map(str, location))} takes a JSON value here ({exc.msg} at character {exc.pos})",
+                    source=f"environment variable {variable}",
+                ) from None
         found.append(EnvOverride(variable, location, value))
     return sorted(found, key=lambda o: (len(o.location), o.variable))
 
@@ -162,8 +164,10 @@ def _check_container(node: Any, part: str | int, override: EnvOverride) -> None:
         if not isinstance(node, list):
             raise ConfigError(f"{override.key}: the settings hold no list here to index", source=where)
         if part >= len(node):
-            raise ConfigError(f"{override.key}: the list has {len(node)} entr{'y' if len(node) == 1 else 'ies'}; "
-                              "an override changes an entry, it cannot add one (set the whole list as JSON)",
-                              source=where)
+            raise ConfigError(
+                f"{override.key}: the list has {len(node)} entr{'y' if len(node) == 1 else 'ies'}; "
+                "an override changes an entry, it cannot add one (set the whole list as JSON)",
+                source=where,
+            )
     elif not isinstance(node, dict):
         raise ConfigError(f"{override.key}: the settings hold no mapping here", source=where)

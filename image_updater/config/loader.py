@@ -45,8 +45,7 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def load_settings(path: str | os.PathLike[str] | None = None, *,
-                  environ: Mapping[str, str] | None = None) -> Settings:
+def load_settings(path: str | os.PathLike[str] | None = None, *, environ: Mapping[str, str] | None = None) -> Settings:
     """Load ``path`` (default ``./config.yaml``) plus ``IMAGE_UPDATER_*`` overrides from ``environ``.
 
     ``environ`` defaults to the process environment.
@@ -55,8 +54,9 @@ def load_settings(path: str | os.PathLike[str] | None = None, *,
     try:
         text = source.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read the settings file: {exc.strerror} (choose another with --config PATH)",
-                          source=str(source)) from None
+        raise ConfigError(
+            f"cannot read the settings file: {exc.strerror} (choose another with --config PATH)", source=str(source)
+        ) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not UTF-8 text (byte {exc.start})", source=str(source)) from None
     yaml = YAML(typ="rt")
@@ -89,11 +89,11 @@ def _yaml_error(exc: MarkedYAMLError, source: Path) -> ConfigError:
 
 def _origin(loc: tuple[int | str, ...], document: Any, overrides: list[EnvOverride]) -> tuple[str, int | None]:
     """Where a value at ``loc`` came from: an environment variable, or a file line (plus variables below)."""
-    setting = [o for o in overrides if loc[:len(o.location)] == o.location]
+    setting = [o for o in overrides if loc[: len(o.location)] == o.location]
     if setting:
         return f"environment variable {max(setting, key=lambda o: len(o.location)).variable}, ", None
     line = _line_of(document, loc)
-    below = [o.variable for o in overrides if o.location[:len(loc)] == loc]
+    below = [o.variable for o in overrides if o.location[: len(loc)] == loc]
     parts = ([f"line {line}"] if line else []) + ([f"with {', '.join(below)}"] if below else [])
     return "".join(f"{part}, " for part in parts), line
 
@@ -111,8 +111,7 @@ def _message(error: Any) -> str:
     return msg
 
 
-def _config_error(exc: ValidationError, document: Any, source: Path,
-                  overrides: list[EnvOverride]) -> ConfigError:
+def _config_error(exc: ValidationError, document: Any, source: Path, overrides: list[EnvOverride]) -> ConfigError:
     problems: list[tuple[int, str]] = []
     for error in exc.errors(include_url=False, include_input=False):
         loc = tuple(error["loc"])

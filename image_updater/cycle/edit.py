@@ -50,9 +50,11 @@ class RepoIndex:
 
 def manager_options(settings: CycleSettings) -> ManagerOptions:
     managers = settings.manifests.managers
-    return ManagerOptions(key_paths=tuple((image.name, kp) for image in settings.images for kp in image.key_paths),
-                          custom_resources=tuple(settings.manifests.custom_resources),
-                          managers=frozenset(managers) if managers is not None else None)
+    return ManagerOptions(
+        key_paths=tuple((image.name, kp) for image in settings.images for kp in image.key_paths),
+        custom_resources=tuple(settings.manifests.custom_resources),
+        managers=frozenset(managers) if managers is not None else None,
+    )
 
 
 def iter_files(root: Path, paths: Sequence[str], options: ManagerOptions) -> Iterator[str]:
@@ -239,8 +241,15 @@ def plan_edits(index: RepoIndex, scans: Mapping[str, ImageScan]) -> CyclePlan:
         name = _name_edit(found, image)
         if found.marker_field == "name":  # a name field holds no version: only a rename can change it
             if name is not None:
-                change = Change(image.name, ref.name if ref else "(none)", name, found.path, found.line,
-                                image.policy.describe(), "marker names the policy's repository")
+                change = Change(
+                    image.name,
+                    ref.name if ref else "(none)",
+                    name,
+                    found.path,
+                    found.line,
+                    image.policy.describe(),
+                    "marker names the policy's repository",
+                )
                 per_file.setdefault(found.path, []).append((ImageEdit(found=found, tag=None, name=name), change))
             continue
         key = (image.name, _version(tag, digest))
@@ -257,17 +266,25 @@ def plan_edits(index: RepoIndex, scans: Mapping[str, ImageScan]) -> CyclePlan:
             plan.errors.append(f"image {image.name}: refusing to write {decision.chosen!r}: not a valid OCI tag")
             plan.failed_images.add(image.name)
             continue
-        change = Change(image=image.name, old=_version(tag, digest), new=_version(decision.chosen, decision.digest),
-                        path=found.path, line=found.line, policy=image.policy.describe(),
-                        reason=decision.reason)
+        change = Change(
+            image=image.name,
+            old=_version(tag, digest),
+            new=_version(decision.chosen, decision.digest),
+            path=found.path,
+            line=found.line,
+            policy=image.policy.describe(),
+            reason=decision.reason,
+        )
         per_file.setdefault(found.path, []).append(
-            (ImageEdit(found=found, tag=decision.chosen, digest=decision.digest, name=name), change))
+            (ImageEdit(found=found, tag=decision.chosen, digest=decision.digest, name=name), change)
+        )
     plan.files = _render_all(index, per_file, plan)
     return plan
 
 
-def _render_all(index: RepoIndex, per_file: Mapping[str, list[tuple[ImageEdit, Change]]],
-                plan: CyclePlan) -> list[FileEdit]:
+def _render_all(
+    index: RepoIndex, per_file: Mapping[str, list[tuple[ImageEdit, Change]]], plan: CyclePlan
+) -> list[FileEdit]:
     """Render every file; an image whose edit fails anywhere is withheld everywhere.
 
     A change is all or nothing per image: pushing the files that rendered while another file that

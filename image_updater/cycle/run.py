@@ -47,8 +47,9 @@ class _CycleEdits:
     the remote moved and the edits were decided again on its new head.
     """
 
-    def __init__(self, updater: Updater, index: RepoIndex, head: str, scans: Mapping[str, ImageScan],
-                 plan: CyclePlan) -> None:
+    def __init__(
+        self, updater: Updater, index: RepoIndex, head: str, scans: Mapping[str, ImageScan], plan: CyclePlan
+    ) -> None:
         self._updater, self._index, self._head, self._scans = updater, index, head, scans
         self.latest = plan
 
@@ -78,13 +79,19 @@ class Updater:
     """Long-lived: keeps the registry client (ETag and digest caches), the checkout and the parsed files
     (``parse_cache``: a cycle re-parses only files whose bytes changed) across cycles."""
 
-    def __init__(self, settings: CycleSettings, *, workdir: Path | None = None,
-                 on_registry_request: Callable[[str, int | None, float], None] | None = None) -> None:
+    def __init__(
+        self,
+        settings: CycleSettings,
+        *,
+        workdir: Path | None = None,
+        on_registry_request: Callable[[str, int | None, float], None] | None = None,
+    ) -> None:
         self.settings = settings
         token = read_secret(file=settings.git.token_file, env=settings.git.token_env, what="git token")
         self.repo = ConfigRepo(settings.git, Path(workdir or settings.git.workdir).resolve(), token=token)
-        self.client = RegistryClient(settings.registries, docker_config=settings.docker_config,
-                                     on_request=on_registry_request)
+        self.client = RegistryClient(
+            settings.registries, docker_config=settings.docker_config, on_request=on_registry_request
+        )
         self._forge: Forge | None = None
         self.parse_cache = ParseCache()
 
@@ -122,15 +129,19 @@ class Updater:
         if git.write.mode == "pull_request":
             unscanned = {name for name, scan in report.scans.items() if scan.tags is None}
             outcomes, errors = await PullRequestDelivery(self.repo, self.forge, git).deliver(
-                edits, {i.name: i.group for i in wanted}, unscanned, dry_run=dry_run)
+                edits, {i.name: i.group for i in wanted}, unscanned, dry_run=dry_run
+            )
             report.outcomes.extend(outcomes)
             report.errors.extend(e for e in errors if e not in report.plan.errors and e not in report.errors)
         else:
             report.outcomes.append(await push(self.repo, git, edits, dry_run=dry_run))
             report.plan = edits.latest
 
-    def _images_for(self, only: frozenset[str] | None, in_use: dict[str, set[tuple[str | None, str | None]]],
-                    ) -> list[ImageSettings]:
+    def _images_for(
+        self,
+        only: frozenset[str] | None,
+        in_use: dict[str, set[tuple[str | None, str | None]]],
+    ) -> list[ImageSettings]:
         images = [i for i in self.settings.images if i.name in in_use]
         if only is None:
             return images

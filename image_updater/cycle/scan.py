@@ -30,13 +30,17 @@ async def scan_images(
             scans[image.name] = ImageScan(image, error=str(result or "not scanned"))
         else:
             scans[image.name] = ImageScan(image, tags=list(result))
-    await asyncio.gather(*(_fill_metadata(client, scans[i.name], in_use.get(i.name, {(None, None)}))
-                           for i in images if scans[i.name].tags is not None))
+    await asyncio.gather(
+        *(
+            _fill_metadata(client, scans[i.name], in_use.get(i.name, {(None, None)}))
+            for i in images
+            if scans[i.name].tags is not None
+        )
+    )
     return scans
 
 
-async def _fill_metadata(client: RegistryClient, scan: ImageScan,
-                         currents: set[tuple[str | None, str | None]]) -> None:
+async def _fill_metadata(client: RegistryClient, scan: ImageScan, currents: set[tuple[str | None, str | None]]) -> None:
     image = scan.image
     wanted: list[str] = []
     for tag, _digest in sorted(currents, key=lambda c: (c[0] or "", c[1] or "")):

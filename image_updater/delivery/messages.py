@@ -32,8 +32,7 @@ def render_table(rows: Sequence[Change]) -> str:
     lines = ["| Image | Change | Policy | Why |", "|---|---|---|---|"]
     for row in sorted(rows, key=lambda r: (r.image, r.old, r.new)):
         lines.append(
-            f"| {_code(row.image)} | {_code(row.old)} → {_code(row.new)} "
-            f"| {_cell(row.policy)} | {_cell(row.reason)} |"
+            f"| {_code(row.image)} | {_code(row.old)} → {_code(row.new)} | {_cell(row.policy)} | {_cell(row.reason)} |"
         )
     return "\n".join(lines)
 
@@ -66,17 +65,18 @@ def update_key_of(body: str) -> str | None:
 def commit_message(template: str, changes: Sequence[Change]) -> str:
     """The commit message: every move appears once as ``- image: old → new``, however many files hold it."""
     unique = list(dict.fromkeys((c.image, c.old, c.new) for c in changes))
-    return fill_template(template, {
-        "count": str(len(unique)),
-        "plural": "" if len(unique) == 1 else "s",
-        "changes": "\n".join(f"- {image}: {old} → {new}" for image, old, new in unique),
-        "images": ", ".join(dict.fromkeys(image for image, _, _ in unique)),
-    })
+    return fill_template(
+        template,
+        {
+            "count": str(len(unique)),
+            "plural": "" if len(unique) == 1 else "s",
+            "changes": "\n".join(f"- {image}: {old} → {new}" for image, old, new in unique),
+            "images": ", ".join(dict.fromkeys(image for image, _, _ in unique)),
+        },
+    )
 
 
-def render_pull_request(
-    settings: PullRequestSettings, group: str, rows: Sequence[Change]
-) -> tuple[str, str]:
+def render_pull_request(settings: PullRequestSettings, group: str, rows: Sequence[Change]) -> tuple[str, str]:
     """Return (title, body) for a group's pending changes."""
     if not rows:
         raise ValueError(f"group {group!r}: a pull request needs at least one change")

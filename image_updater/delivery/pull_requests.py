@@ -57,8 +57,13 @@ async def ensure_pull_request(
             existing = await forge.find_open_pull_request(head, base)
             if existing is None:
                 raise
-            log.info("pull request already existed; adopting it", forge=forge.name, branch=head,
-                     number=existing.number, error=str(exc))
+            log.info(
+                "pull request already existed; adopting it",
+                forge=forge.name,
+                branch=head,
+                number=existing.number,
+                error=str(exc),
+            )
         else:
             log.info("opened pull request", forge=forge.name, number=opened.number, url=opened.url)
             return opened, "opened"
@@ -106,8 +111,9 @@ class PullRequestDelivery:
     def group_of(self, image: str, group: str | None) -> str:
         return group_for_image(self.pr, image, group)
 
-    async def deliver(self, edits: Edits, images: Mapping[str, str | None], unscanned: set[str], *,
-                      dry_run: bool) -> tuple[list[GroupOutcome], list[str]]:
+    async def deliver(
+        self, edits: Edits, images: Mapping[str, str | None], unscanned: set[str], *, dry_run: bool
+    ) -> tuple[list[GroupOutcome], list[str]]:
         """Outcomes per group of ``images`` (name → configured group), and errors met on the way.
 
         A group with an image whose registry scan failed is skipped whole: its branch would lose that
@@ -180,21 +186,24 @@ class PullRequestDelivery:
             return result.changes
 
         message = self.settings.commit.message
-        delivery = await asyncio.to_thread(self.repo.deliver_branch, branch, apply,
-                                           lambda c: commit_message(message, c))
+        delivery = await asyncio.to_thread(
+            self.repo.deliver_branch, branch, apply, lambda c: commit_message(message, c)
+        )
         failed = set().union(*(a.failed for a in applied)) & group.images
         for result in applied:
             errors.extend(e for e in result.errors if e not in errors)
         if delivery.commit is None:
             if failed:
-                return GroupOutcome(group.name, "skipped: an edit failed; the pull request is left as it is",
-                                    branch=branch)
+                return GroupOutcome(
+                    group.name, "skipped: an edit failed; the pull request is left as it is", branch=branch
+                )
             existing = await self.forge.find_open_pull_request(branch, base)
             if existing is None:
                 deleted = await asyncio.to_thread(self.repo.delete_branch, branch)
                 return GroupOutcome(group.name, "branch-deleted" if deleted else "unchanged", branch=branch)
             await self.forge.close_pull_request(
-                existing, "Closing: the base branch already has these images at the chosen tags or newer.")
+                existing, "Closing: the base branch already has these images at the chosen tags or newer."
+            )
             await asyncio.to_thread(self.repo.delete_branch, branch)
             return GroupOutcome(group.name, "pr-closed", branch=branch, pull_request=existing.url)
         changes = tuple(delivery.changes)
@@ -202,13 +211,22 @@ class PullRequestDelivery:
         pull, action = await ensure_pull_request(self.forge, branch, base, title, body, self.pr)
         if action == "declined":  # the base moved since the scan, onto an update a person declined
             return await self._declined(group, pull, title, changes)
-        return GroupOutcome(group.name, f"pr-{action}", commit=delivery.commit, branch=branch,
-                            pull_request=pull.url, title=title, changes=changes,
-                            pushed=delivery.action == "branch-updated")
+        return GroupOutcome(
+            group.name,
+            f"pr-{action}",
+            commit=delivery.commit,
+            branch=branch,
+            pull_request=pull.url,
+            title=title,
+            changes=changes,
+            pushed=delivery.action == "branch-updated",
+        )
 
-    async def _declined(self, group: _Group, declined: PullRequest, title: str,
-                        changes: tuple[Change, ...]) -> GroupOutcome:
+    async def _declined(
+        self, group: _Group, declined: PullRequest, title: str, changes: tuple[Change, ...]
+    ) -> GroupOutcome:
         """Nothing is opened for a declined update, and its branch goes (lease-guarded) so none dangles."""
         await asyncio.to_thread(self.repo.delete_branch, group.branch)
-        return GroupOutcome(group.name, "pr-declined", branch=group.branch, pull_request=declined.url,
-                            title=title, changes=changes)
+        return GroupOutcome(
+            group.name, "pr-declined", branch=group.branch, pull_request=declined.url, title=title, changes=changes
+        )

@@ -24,5 +24,11 @@ async def push(repo: ConfigRepo, settings: RepoSettings, edits: Edits, *, dry_ru
         return edits.apply(root, repo.head(), None).changes
 
     pushed = await asyncio.to_thread(repo.deliver, apply, lambda c: commit_message(settings.commit.message, c))
-    return GroupOutcome(PUSH_GROUP, pushed.action, commit=pushed.commit, attempts=pushed.attempts,
-                        changes=tuple(pushed.changes), pushed=pushed.action == "pushed")
+    return GroupOutcome(
+        PUSH_GROUP,
+        pushed.action,
+        commit=pushed.commit,
+        attempts=pushed.attempts,
+        changes=tuple(pushed.changes),
+        pushed=pushed.action == "pushed",
+    )

@@ -32,9 +32,7 @@ def _parts(template: str) -> list[tuple[str, str | None]]:
         elif match.group(1) is not None:
             out.append((literal, match.group(1)))
         else:
-            raise ValueError(
-                f"stray {token!r} at offset {match.start()}: write {token * 2} for a literal brace"
-            )
+            raise ValueError(f"stray {token!r} at offset {match.start()}: write {token * 2} for a literal brace")
     out.append((template[pos:], None))
     return out
 
@@ -44,8 +42,7 @@ def check_template(template: str, allowed: frozenset[str]) -> None:
     for _, field in _parts(template):
         if field is not None and field not in allowed:
             raise ValueError(
-                f"unknown placeholder {{{field}}}; allowed: "
-                + ", ".join(f"{{{name}}}" for name in sorted(allowed))
+                f"unknown placeholder {{{field}}}; allowed: " + ", ".join(f"{{{name}}}" for name in sorted(allowed))
             )
 
 

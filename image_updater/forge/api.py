@@ -43,15 +43,17 @@ class StaticToken:
     def read(self) -> str:
         value = read_secret(file=self._file, env=self._env, what="forge token")
         if value is None:
-            origin, key = ((f"token file {self._file}", "git.forge.token_file") if self._file else
-                           (f"environment variable {self._env}", "git.forge.token_env"))
+            origin, key = (
+                (f"token file {self._file}", "git.forge.token_file")
+                if self._file
+                else (f"environment variable {self._env}", "git.forge.token_env")
+            )
             raise ConfigError(f"{origin} is empty", key=key)
         return value
 
     async def headers(self, client: httpx.AsyncClient) -> dict[str, str]:
         token = self.read()
         return {self._header: f"{self._scheme} {token}" if self._scheme else token}
-
 
 
 def forge_message(response: httpx.Response) -> str:
@@ -66,16 +68,12 @@ def forge_message(response: httpx.Response) -> str:
     parts: list[str] = []
     message = data.get("message", data.get("error"))
     if isinstance(message, dict):
-        parts.extend(
-            f"{field}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for field, v in message.items()
-        )
+        parts.extend(f"{field}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for field, v in message.items())
     elif message is not None:
         parts.append(str(message))
     for item in data.get("errors") or []:
         if isinstance(item, dict):
-            detail = item.get("message") or " ".join(
-                str(item[k]) for k in ("resource", "field", "code") if k in item
-            )
+            detail = item.get("message") or " ".join(str(item[k]) for k in ("resource", "field", "code") if k in item)
             parts.append(str(detail))
         else:
             parts.append(str(item))
@@ -124,9 +122,7 @@ class ApiClient:
         """
         try:
             auth = await self._credentials.headers(self.http)
-            response = await self.http.request(
-                method, path.lstrip("/"), params=params, json=json, headers=auth
-            )
+            response = await self.http.request(method, path.lstrip("/"), params=params, json=json, headers=auth)
         except httpx.HTTPError as exc:
             raise self.error(f"{doing}: {type(exc).__name__} talking to {self.base_url}: {exc}") from None
         if response.status_code >= 400:

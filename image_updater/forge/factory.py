@@ -32,8 +32,9 @@ def forge_class(remote: RemoteRepository, settings: ForgeSettings) -> type[RestF
     for cls in FORGES.values():
         if cls.public_host == remote.host:
             return cls
-    raise ConfigError(f"cannot tell which forge serves {remote.host}; set it to {', '.join(FORGES)}",
-                      key="git.forge.kind")
+    raise ConfigError(
+        f"cannot tell which forge serves {remote.host}; set it to {', '.join(FORGES)}", key="git.forge.kind"
+    )
 
 
 def api_base_url(remote: RemoteRepository, cls: type[RestForge], settings: ForgeSettings) -> str:
@@ -57,8 +58,10 @@ def _credentials(cls: type[RestForge], api_url: str, settings: ForgeSettings) ->
             raise ConfigError(f"github_app is only for kind github, not {cls.kind}", key="git.forge.github_app")
         return GitHubAppToken(settings.github_app, api_url)
     if settings.token_file is None and settings.token_env is None:
-        raise ConfigError(f"{cls.kind} needs a token: set token_file or token_env"
-                          + (" (or github_app)" if cls.app_auth else ""), key="git.forge")
+        raise ConfigError(
+            f"{cls.kind} needs a token: set token_file or token_env" + (" (or github_app)" if cls.app_auth else ""),
+            key="git.forge",
+        )
     token = StaticToken(settings, cls.token_header, cls.token_scheme)
     token.read()  # fail at start-up, not at the first pull request
     return token
@@ -69,7 +72,13 @@ def forge_for(remote_url: str, settings: ForgeSettings, *, transport: httpx.Asyn
     remote = forge_repository(remote_url, settings)
     cls = forge_class(remote, settings)
     api_url = api_base_url(remote, cls, settings)
-    api = ApiClient(cls.name, api_url, _credentials(cls, api_url, settings), settings,
-                    headers=dict(cls.api_headers), transport=transport)
+    api = ApiClient(
+        cls.name,
+        api_url,
+        _credentials(cls, api_url, settings),
+        settings,
+        headers=dict(cls.api_headers),
+        transport=transport,
+    )
     named_by = "git.url" if settings.repository is None else "git.forge.repository"
     return cls.for_remote(api, remote, named_by)

@@ -46,7 +46,7 @@ class GitHubAppToken:
             ) from None
 
     def app_jwt(self, now: float | None = None) -> str:
-        import jwt  # PyJWT[crypto]; imported here so token-only setups do not need it
+        import jwt  # a hard dependency, imported at first use: most setups use a token, so start-up skips it
 
         issued = int(now if now is not None else time.time()) - CLOCK_SKEW_SECONDS
         claims = {
@@ -59,8 +59,7 @@ class GitHubAppToken:
             register_secret(self._jwt)
         except (ValueError, TypeError, jwt.PyJWTError) as exc:
             raise ConfigError(
-                f"GitHub App private key {self._app.private_key_file} is not a usable RSA key: "
-                f"{type(exc).__name__}",
+                f"GitHub App private key {self._app.private_key_file} is not a usable RSA key: {type(exc).__name__}",
                 key="git.forge.github_app.private_key_file",
             ) from None
         return self._jwt

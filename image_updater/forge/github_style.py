@@ -37,8 +37,9 @@ class GitHubStyleForge(RestForge):
     def for_remote(cls, api: ApiClient, remote: RemoteRepository, named_by: str) -> GitHubStyleForge:
         owner, _, repo = remote.path.partition("/")
         if "/" in repo:
-            raise ConfigError(f"{cls.kind} repositories are owner/repo, but {named_by} names {remote.path}",
-                              key=named_by)
+            raise ConfigError(
+                f"{cls.kind} repositories are owner/repo, but {named_by} names {remote.path}", key=named_by
+            )
         return cls(api, owner, repo)
 
     def __init__(self, api: ApiClient, owner: str, repo: str) -> None:

@@ -60,8 +60,7 @@ def forge_repository(remote_url: str, settings: ForgeSettings) -> RemoteReposito
     except ConfigError:
         if settings.kind is None or settings.api_url is None:
             raise ConfigError(
-                f"remote {redact_url(remote_url)} names no forge host: "
-                "with repository set, also set kind and api_url",
+                f"remote {redact_url(remote_url)} names no forge host: with repository set, also set kind and api_url",
                 key="git.forge",
             ) from None
         return RemoteRepository(host="", port=None, scheme="", path=settings.repository)

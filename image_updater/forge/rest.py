@@ -100,7 +100,8 @@ class RestForge:
             pr
             for pr in prs
             if (pr.head, pr.base, pr.state, pr.merged) == (head, base, "closed", False)
-            and wanted(pr) and not pr.title.endswith(AUTOCLOSED_SUFFIX)
+            and wanted(pr)
+            and not pr.title.endswith(AUTOCLOSED_SUFFIX)
         ]
         return max(matches, key=lambda pr: pr.number) if matches else None
 

@@ -65,15 +65,21 @@ class ConfigRepo:
             # A private folder under $TMPDIR: the work dir's parent may be read-only (a container's root).
             askpass = Path(tempfile.mkdtemp(prefix="image-updater-git-")) / "askpass.sh"
             # The script prints the token from the environment it is started with, so it never sits on disk.
-            askpass.write_text('#!/bin/sh\ncase "$1" in\n  Username*) printf \'%s\\n\' "$IU_GIT_USERNAME" ;;\n'
-                               '  *) printf \'%s\\n\' "$IU_GIT_TOKEN" ;;\nesac\n')
+            askpass.write_text(
+                '#!/bin/sh\ncase "$1" in\n  Username*) printf \'%s\\n\' "$IU_GIT_USERNAME" ;;\n'
+                "  *) printf '%s\\n' \"$IU_GIT_TOKEN\" ;;\nesac\n"
+            )
             askpass.chmod(stat.S_IRWXU)
             env.update(GIT_ASKPASS=str(askpass), IU_GIT_TOKEN=token, IU_GIT_USERNAME=self.settings.username)
         if self.settings.ssh_key_file:
             parts = ["ssh", "-i", self.settings.ssh_key_file, "-o", "IdentitiesOnly=yes"]
             if self.settings.known_hosts_file:
-                parts += ["-o", f"UserKnownHostsFile={self.settings.known_hosts_file}",
-                          "-o", "StrictHostKeyChecking=yes"]
+                parts += [
+                    "-o",
+                    f"UserKnownHostsFile={self.settings.known_hosts_file}",
+                    "-o",
+                    "StrictHostKeyChecking=yes",
+                ]
             env["GIT_SSH_COMMAND"] = shlex.join(parts)
         return env
 
@@ -91,8 +97,9 @@ class ConfigRepo:
                 return str(self.repo.git.execute(["git", *options, *args]))
         except git.GitCommandError as exc:
             # push --porcelain gives the reason per ref on stdout ("!  ref  [rejected] (stale info)").
-            refused = [" ".join(line[1:].split()) for line in str(exc.stdout or "").splitlines()
-                       if line.startswith("!")]
+            refused = [
+                " ".join(line[1:].split()) for line in str(exc.stdout or "").splitlines() if line.startswith("!")
+            ]
             detail = redact_url("; ".join([*refused, str(exc.stderr or exc).strip()]))
             if args and args[0] == "push" and _REJECTED.search(detail):
                 raise PushRejectedError(f"push to {redact_url(self.settings.url)} rejected: {detail}") from None
@@ -113,11 +120,11 @@ class ConfigRepo:
         if self._repo is None:
             self.root.parent.mkdir(parents=True, exist_ok=True)
             try:
-                self._repo = git.Repo.clone_from(self.settings.url, self.root, env=self._env,
-                                                 no_checkout=True)
+                self._repo = git.Repo.clone_from(self.settings.url, self.root, env=self._env, no_checkout=True)
             except git.GitCommandError as exc:
-                raise GitError(f"cannot clone {redact_url(self.settings.url)}: "
-                               f"{redact_url(str(exc.stderr).strip())}") from None
+                raise GitError(
+                    f"cannot clone {redact_url(self.settings.url)}: {redact_url(str(exc.stderr).strip())}"
+                ) from None
             (self.root / ".git" / OWNED_MARKER).write_text("created by image-updater; it may reset this checkout\n")
         self._fetch()
         remote_ref = f"refs/remotes/origin/{branch}"
@@ -140,8 +147,10 @@ class ConfigRepo:
         """
         if not (self.root / ".git" / OWNED_MARKER).is_file():
             # Every sync runs checkout --force and clean -fdx: never on a repository someone else made.
-            raise GitError(f"git.workdir {self.root} holds a Git repository image-updater did not clone; "
-                           "point git.workdir at an empty or new folder")
+            raise GitError(
+                f"git.workdir {self.root} holds a Git repository image-updater did not clone; "
+                "point git.workdir at an empty or new folder"
+            )
         try:
             self._repo = git.Repo(self.root)
             origin = self._repo.remote("origin")
@@ -178,15 +187,16 @@ class ConfigRepo:
 
     def _tracking_refs(self) -> dict[str, str]:
         """Branch → commit of our ``refs/remotes/origin/*`` (read from files, no process)."""
-        return {ref.remote_head: str(ref.object.hexsha)
-                for ref in git.RemoteReference.iter_items(self.repo, remote=self.repo.remote("origin"))
-                if ref.remote_head != "HEAD"}
+        return {
+            ref.remote_head: str(ref.object.hexsha)
+            for ref in git.RemoteReference.iter_items(self.repo, remote=self.repo.remote("origin"))
+            if ref.remote_head != "HEAD"
+        }
 
     def _on(self, branch: str, commit: str) -> bool:
         """True when HEAD is the local ``branch`` and it points at ``commit`` (read from files, no process)."""
         head = self.repo.head
-        return (not head.is_detached and head.ref.name == branch
-                and str(head.commit.hexsha) == commit)
+        return not head.is_detached and head.ref.name == branch and str(head.commit.hexsha) == commit
 
     def head(self) -> str:
         return str(self.repo.head.commit.hexsha)
@@ -214,8 +224,10 @@ class ConfigRepo:
         args = ["commit", "--quiet", "--no-verify", f"--author={author.name} <{author.email}>", "-m", message]
         signing = self.settings.commit.signing
         if signing is not None:
-            config += [f"gpg.format={'ssh' if signing.format == 'ssh' else 'openpgp'}",
-                       f"user.signingkey={signing.key}"]
+            config += [
+                f"gpg.format={'ssh' if signing.format == 'ssh' else 'openpgp'}",
+                f"user.signingkey={signing.key}",
+            ]
             args.append("--gpg-sign")
         try:
             self._git(*args, config=config)
@@ -310,8 +322,11 @@ class ConfigRepo:
     def _same_update(self, existing: str, new: str) -> bool:
         """True when the branch already holds this exact change on this exact base."""
         old, fresh = self.repo.commit(existing), self.repo.commit(new)
-        return bool(old.tree == fresh.tree and [p.hexsha for p in old.parents] == [p.hexsha for p in fresh.parents]
-                    and old.message == fresh.message)
+        return bool(
+            old.tree == fresh.tree
+            and [p.hexsha for p in old.parents] == [p.hexsha for p in fresh.parents]
+            and old.message == fresh.message
+        )
 
     def delete_branch(self, branch: str) -> bool:
         """Delete our update branch if it still is what we last saw; False when it was already gone.
@@ -323,12 +338,15 @@ class ConfigRepo:
             return False
         self._refuse_foreign_tip(branch, expected)
         try:
-            self._git("push", "--porcelain", f"--force-with-lease=refs/heads/{branch}:{expected}",
-                      "origin", f":refs/heads/{branch}")
+            self._git(
+                "push",
+                "--porcelain",
+                f"--force-with-lease=refs/heads/{branch}:{expected}",
+                "origin",
+                f":refs/heads/{branch}",
+            )
         except PushRejectedError:
             if not self._git("ls-remote", "--heads", "origin", f"refs/heads/{branch}").strip():
                 return False  # someone deleted it first: what we wanted
             raise
         return True
-
-

@@ -21,9 +21,7 @@ class SigningSettings(BaseModel):
     key: str = Field(description="ssh: path to the private key; gpg: key id")
 
 
-DEFAULT_COMMIT_MESSAGE = (
-    "chore(images): update {count} image{plural}\n\n{changes}\n"
-)
+DEFAULT_COMMIT_MESSAGE = "chore(images): update {count} image{plural}\n\n{changes}\n"
 
 
 class CommitSettings(BaseModel):

@@ -18,8 +18,15 @@ from image_updater.manifests.tree import Node, SeqNode, deref, get, string_value
 NAME = "argocd"
 FILE_PATTERNS = ("*.yaml", "*.yml")
 TOKENS = (b"image", b"Image")  # parameters are matched on "image" in any case
-_ROLES = {"repository": "name", "name": "name", "image": "name", "repo": "name",
-          "tag": "tag", "version": "tag", "digest": "digest"}
+_ROLES = {
+    "repository": "name",
+    "name": "name",
+    "image": "name",
+    "repo": "name",
+    "tag": "tag",
+    "version": "tag",
+    "digest": "digest",
+}
 
 
 def sources(document: Node) -> Iterator[Node]:

@@ -43,12 +43,17 @@ def decode(path: str, data: bytes) -> tuple[str, bool]:
     try:
         return data[3:].decode("utf-8") if bom else data.decode("utf-8"), bom
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
+        line = data[: exc.start].count(b"\n") + 1
         raise ManifestParseError("not UTF-8 text", path=path, line=line) from exc
 
 
-def _compose(path: str, text: str, error: type[ManifestParseError] | type[ManifestEditError],
-             prefix: str = "", nodes: bool = True) -> ComposedText:
+def _compose(
+    path: str,
+    text: str,
+    error: type[ManifestParseError] | type[ManifestEditError],
+    prefix: str = "",
+    nodes: bool = True,
+) -> ComposedText:
     try:
         return compose_text(text, nodes=nodes)
     except YamlSyntaxError as exc:
@@ -58,8 +63,16 @@ def _compose(path: str, text: str, error: type[ManifestParseError] | type[Manife
 class ManifestFile:
     """One config-repo file: the images found in it, and ``render`` to rewrite exactly their values."""
 
-    def __init__(self, path: str, data: bytes, text: str, bom: bool, composed: ComposedText,
-                 image_aliases: set[int], images: list[FoundImage]) -> None:
+    def __init__(
+        self,
+        path: str,
+        data: bytes,
+        text: str,
+        bom: bool,
+        composed: ComposedText,
+        image_aliases: set[int],
+        images: list[FoundImage],
+    ) -> None:
         self.path = path
         self.data = data
         self.text = text
@@ -83,7 +96,7 @@ class ManifestFile:
         self._check_anchors(changes)
         text = self.text
         for change in sorted(changes, key=lambda c: c.start, reverse=True):
-            text = text[:change.start] + change.text + text[change.end:]
+            text = text[: change.start] + change.text + text[change.end :]
         self._verify(text, changes)
         return (codecs.BOM_UTF8 if self.bom else b"") + text.encode("utf-8")
 
@@ -95,8 +108,9 @@ class ManifestFile:
     def _plan(self, edit: ImageEdit) -> list[_Change]:
         found, locator = edit.found, edit.found.locator
         if not any(found is mine for mine in self.images):
-            raise self._error(found.line, f"this {found.manager} image was found in another parse of "
-                                          f"{found.path}, not in this one")
+            raise self._error(
+                found.line, f"this {found.manager} image was found in another parse of {found.path}, not in this one"
+            )
         if found.reference is None:
             raise self._error(found.line, f"cannot edit this image: {found.skipped}")
         ref = found.reference
@@ -129,9 +143,11 @@ class ManifestFile:
             return name
         prefix = registry.value.rstrip("/") + "/"
         if not name.startswith(prefix):
-            raise self._error(found.line, f"cannot write {name}: the registry is set separately to "
-                                          f"{registry.value!r} at line {registry.line}")
-        return name[len(prefix):]
+            raise self._error(
+                found.line,
+                f"cannot write {name}: the registry is set separately to {registry.value!r} at line {registry.line}",
+            )
+        return name[len(prefix) :]
 
     def _set(self, found: FoundImage, role: str, value: str) -> list[_Change]:
         locator = found.locator
@@ -143,8 +159,16 @@ class ManifestFile:
             point = locator.insertion
             head = f"{point.newline}{point.indent}{key}: "
             line = self.text.count("\n", 0, point.offset) + 2
-            return [_Change(point.offset, point.offset, head + render_scalar(value, ""), line,
-                            ((len(point.newline) + len(point.indent), key), (len(head), value)), True)]
+            return [
+                _Change(
+                    point.offset,
+                    point.offset,
+                    head + render_scalar(value, ""),
+                    line,
+                    ((len(point.newline) + len(point.indent), key), (len(head), value)),
+                    True,
+                )
+            ]
         if locator.partial:
             return []
         raise self._error(found.line, f"no {role} field to write {value!r} into, and none can be added here")
@@ -159,7 +183,7 @@ class ManifestFile:
         """Drop no-op replacements, join insertions at one point, refuse two different writes to one value."""
         by_span: dict[tuple[int, int], _Change] = {}
         for change in changes:
-            if not change.insertion and self.text[change.start:change.end] == change.text:
+            if not change.insertion and self.text[change.start : change.end] == change.text:
                 continue
             span = (change.start, change.end)
             other = by_span.get(span)
@@ -167,11 +191,11 @@ class ManifestFile:
                 by_span[span] = change
             elif change.insertion and other.insertion and change.text not in other.text:
                 shifted = tuple((offset + len(other.text), value) for offset, value in change.expected)
-                by_span[span] = _Change(other.start, other.end, other.text + change.text, other.line,
-                                        other.expected + shifted, True)
+                by_span[span] = _Change(
+                    other.start, other.end, other.text + change.text, other.line, other.expected + shifted, True
+                )
             else:
-                raise self._error(change.line, f"two edits disagree on this value: {other.text!r} "
-                                               f"vs {change.text!r}")
+                raise self._error(change.line, f"two edits disagree on this value: {other.text!r} vs {change.text!r}")
         merged = sorted(by_span.values(), key=lambda c: (c.start, c.end))
         for before, after in itertools.pairwise(merged):
             if after.start < before.end:
@@ -182,20 +206,25 @@ class ManifestFile:
 
     def _check_anchors(self, changes: list[_Change]) -> None:
         """An anchored value is shared: refuse when an alias of it sits outside an image field."""
-        anchored = {aliases[0].target.start: aliases for aliases in self._composed.aliases.values()
-                    if isinstance(aliases[0].target, Scalar)}
+        anchored = {
+            aliases[0].target.start: aliases
+            for aliases in self._composed.aliases.values()
+            if isinstance(aliases[0].target, Scalar)
+        }
         for change in changes:
             aliases = anchored.get(change.start, [])
             for alias in aliases:
                 if alias.start not in self._image_aliases:
-                    raise self._error(change.line, f"the value is anchored (&{alias.anchor}) and alias "
-                                                   f"*{alias.anchor} at line {alias.line} is not an image "
-                                                   f"field: editing the anchor would change it too")
+                    raise self._error(
+                        change.line,
+                        f"the value is anchored (&{alias.anchor}) and alias "
+                        f"*{alias.anchor} at line {alias.line} is not an image "
+                        f"field: editing the anchor would change it too",
+                    )
 
     def _verify(self, text: str, changes: list[_Change]) -> None:
         """Re-parse and compare every node with the original, shifted by the edits."""
-        composed = _compose(self.path, text, ManifestEditError, "the edited file does not parse: ",
-                            nodes=False)
+        composed = _compose(self.path, text, ManifestEditError, "the edited file does not parse: ", nodes=False)
         old = self._composed.events
         starts = [event[1] for event in old]
         expected: list[tuple[str, int, str, str]] = []
@@ -216,8 +245,9 @@ class ManifestFile:
         for want, got in zip(expected, actual, strict=False):
             if want != got:
                 line = text.count("\n", 0, got[1]) + 1
-                raise self._error(line, f"edit did not read back: expected {want[2]!r} ({want[3]}), "
-                                        f"read {got[2]!r} ({got[3]})")
+                raise self._error(
+                    line, f"edit did not read back: expected {want[2]!r} ({want[3]}), read {got[2]!r} ({got[3]})"
+                )
         raise self._error(changes[0].line, "edit changed the structure of the file")
 
 

@@ -27,9 +27,13 @@ INSERT_KEYS = {"tag": "tag", "digest": "digest"}
 
 
 def image_block(ctx: FileContext, manager: str, block: MapNode) -> FoundImage:
-    parts = Parts(registry=key_scalar(block, "registry"), name=key_scalar(block, "repository"),
-                  tag=key_scalar(block, "tag"), digest=key_scalar(block, "digest"),
-                  keys={"registry": "registry", "name": "repository", "tag": "tag", "digest": "digest"})
+    parts = Parts(
+        registry=key_scalar(block, "registry"),
+        name=key_scalar(block, "repository"),
+        tag=key_scalar(block, "tag"),
+        digest=key_scalar(block, "digest"),
+        keys={"registry": "registry", "name": "repository", "tag": "tag", "digest": "digest"},
+    )
     insertion = insertion_point(ctx, block, INSERT_KEYS)
     return split_reference(ctx, manager, parts, block.line, insertion=insertion)
 

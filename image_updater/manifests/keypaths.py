@@ -22,9 +22,12 @@ TOKENS: tuple[bytes, ...] = ()  # the configured paths' last keys: see option_to
 
 def option_tokens(options: ManagerOptions) -> list[bytes]:
     """The last key of every configured path: a file holding none of them holds no key-path image."""
-    return [text.rsplit(".", 1)[-1].split("[", 1)[0].encode()
-            for _, key_path in options.key_paths
-            for text in (key_path.tag, key_path.repository, key_path.digest) if text]
+    return [
+        text.rsplit(".", 1)[-1].split("[", 1)[0].encode()
+        for _, key_path in options.key_paths
+        for text in (key_path.tag, key_path.repository, key_path.digest)
+        if text
+    ]
 
 
 def applies(key_path: KeyPathSettings, path: str) -> bool:
@@ -67,8 +70,11 @@ def find(ctx: FileContext) -> Iterator[FoundImage]:
                     yield found
                 continue
             repository = _one(document, key_path.repository)
-            parts = Parts(name=repository, tag=tag, digest=_one(document, key_path.digest),
-                          name_text=None if repository is not None else image,
-                          keys={"name": key_path.repository or "", "tag": key_path.tag,
-                                "digest": key_path.digest or ""})
+            parts = Parts(
+                name=repository,
+                tag=tag,
+                digest=_one(document, key_path.digest),
+                name_text=None if repository is not None else image,
+                keys={"name": key_path.repository or "", "tag": key_path.tag, "digest": key_path.digest or ""},
+            )
             yield split_reference(ctx, NAME, parts, deref(tag).line, policy=image)  # type: ignore[union-attr]

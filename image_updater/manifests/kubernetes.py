@@ -27,6 +27,8 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+
+
 def containers_of(target: Node) -> Iterator[Node]:
     """A pod spec, a container list or one container -> the container maps."""
     target = deref(target)  # type: ignore[assignment]

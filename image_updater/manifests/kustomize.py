@@ -36,8 +36,11 @@ def find(ctx: FileContext) -> Iterator[FoundImage]:
             name = string_value(get(entry, "name"))
             if not isinstance(entry, MapNode) or not name:
                 continue
-            parts = Parts(name=key_scalar(entry, "newName"), tag=key_scalar(entry, "newTag"),
-                          digest=key_scalar(entry, "digest"), name_text=name,
-                          keys={"name": "newName", "tag": "newTag", "digest": "digest"})
-            yield split_reference(ctx, NAME, parts, entry.line,
-                                  insertion=insertion_point(ctx, entry, INSERT_KEYS))
+            parts = Parts(
+                name=key_scalar(entry, "newName"),
+                tag=key_scalar(entry, "newTag"),
+                digest=key_scalar(entry, "digest"),
+                name_text=name,
+                keys={"name": "newName", "tag": "newTag", "digest": "digest"},
+            )
+            yield split_reference(ctx, NAME, parts, entry.line, insertion=insertion_point(ctx, entry, INSERT_KEYS))

@@ -65,8 +65,15 @@ def slot(node: Scalar, key: str = "") -> Slot:
     return Slot(node.start, node.end, node.value, node.style, node.line, key)
 
 
-def full_reference(ctx: FileContext, manager: str, node: Node | None, *, policy: str | None = None,
-                   what: str = "image", prefix_sep: str | None = None) -> FoundImage | None:
+def full_reference(
+    ctx: FileContext,
+    manager: str,
+    node: Node | None,
+    *,
+    policy: str | None = None,
+    what: str = "image",
+    prefix_sep: str | None = None,
+) -> FoundImage | None:
     """A scalar holding a whole reference; ``prefix_sep`` keeps Argo CD's ``old=`` prefix."""
     value = ctx.value(node)
     if value is None or (isinstance(value, Scalar) and (value.is_null or value.value == "")):
@@ -83,8 +90,7 @@ def full_reference(ctx: FileContext, manager: str, node: Node | None, *, policy:
         reference = ImageReference.parse(text)
     except InvalidReferenceError as exc:
         return FoundImage(ctx.path, line, manager, None, policy, f"not an image reference: {exc}")
-    return FoundImage(ctx.path, line, manager, reference, policy,
-                      locator=Locator(full=slot(value), prefix=prefix))
+    return FoundImage(ctx.path, line, manager, reference, policy, locator=Locator(full=slot(value), prefix=prefix))
 
 
 @dataclass
@@ -99,8 +105,15 @@ class Parts:
     keys: dict[str, str] = field(default_factory=dict)  # role -> key as written
 
 
-def split_reference(ctx: FileContext, manager: str, parts: Parts, line: int, *,
-                    policy: str | None = None, insertion: Insertion | None = None) -> FoundImage:
+def split_reference(
+    ctx: FileContext,
+    manager: str,
+    parts: Parts,
+    line: int,
+    *,
+    policy: str | None = None,
+    insertion: Insertion | None = None,
+) -> FoundImage:
     slots: dict[str, Slot | None] = {}
     values: dict[str, str | None] = {}
     for role in ("registry", "name", "tag", "digest"):
@@ -123,16 +136,23 @@ def split_reference(ctx: FileContext, manager: str, parts: Parts, line: int, *,
         name = f"{values['registry'].rstrip('/')}/{name}"
     tag, digest = values["tag"], values["digest"]
     if slots["tag"] is None and (insertion is None or insertion.key_for("tag") is None):
-        return FoundImage(ctx.path, line, manager, None, policy,
-                          "no tag field, and a new one cannot be inserted here (flow style or no key)")
+        return FoundImage(
+            ctx.path,
+            line,
+            manager,
+            None,
+            policy,
+            "no tag field, and a new one cannot be inserted here (flow style or no key)",
+        )
     if tag is not None and not is_valid_tag(tag):
         return FoundImage(ctx.path, line, manager, None, policy, f"tag {tag!r} is not a valid OCI tag")
     try:
         ImageReference.parse(name)
     except InvalidReferenceError as exc:
         return FoundImage(ctx.path, line, manager, None, policy, f"not an image reference: {exc}")
-    locator = Locator(name=slots["name"], registry=slots["registry"], tag=slots["tag"],
-                      digest=slots["digest"], insertion=insertion)
+    locator = Locator(
+        name=slots["name"], registry=slots["registry"], tag=slots["tag"], digest=slots["digest"], insertion=insertion
+    )
     return FoundImage(ctx.path, line, manager, ImageReference(name, tag, digest), policy, locator=locator)
 
 
@@ -155,7 +175,7 @@ def insertion_point(ctx: FileContext, mapping: Node | None, keys: dict[str, str]
         return None
     line_start = text.rfind("\n", 0, last_key.start) + 1
     column = last_key.start - line_start
-    if text[line_start:last_key.start].strip(" -") != "":
+    if text[line_start : last_key.start].strip(" -") != "":
         return None
     if line_end < len(text):
         newline = "\r\n" if text.startswith("\r\n", line_end) else "\n"
@@ -175,5 +195,13 @@ def key_scalar(mapping: Node | None, key: str) -> Node | None:
     return None
 
 
-__all__ = ["FileContext", "Parts", "full_reference", "insertion_point", "key_scalar", "slot",
-           "split_reference", "string_value"]
+__all__ = [
+    "FileContext",
+    "Parts",
+    "full_reference",
+    "insertion_point",
+    "key_scalar",
+    "slot",
+    "split_reference",
+    "string_value",
+]

@@ -36,8 +36,9 @@ class Manager:
 
     @classmethod
     def of(cls, module: ModuleType) -> Manager:
-        return cls(module.NAME, module.find, module.FILE_PATTERNS, module.TOKENS,
-                   getattr(module, "option_tokens", None))
+        return cls(
+            module.NAME, module.find, module.FILE_PATTERNS, module.TOKENS, getattr(module, "option_tokens", None)
+        )
 
     def reads(self, name: str) -> bool:
         return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.file_patterns)
@@ -49,8 +50,7 @@ class Manager:
 
 # Priority order: a field claimed by an earlier manager is not reported again by a later one.
 MANAGERS: Mapping[str, Manager] = {
-    m.name: m
-    for m in map(Manager.of, (markers, keypaths, kubernetes, kustomize, argocd, compose, helm))
+    m.name: m for m in map(Manager.of, (markers, keypaths, kubernetes, kustomize, argocd, compose, helm))
 }
 MANAGER_NAMES = frozenset(MANAGERS)
 

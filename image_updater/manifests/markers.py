@@ -70,8 +70,14 @@ def find(ctx: FileContext) -> Iterator[FoundImage]:
                     yield _found(ctx, None, item, policy, field, [])
 
 
-def _found(ctx: FileContext, mapping: MapNode | None, value: Node, policy: str, field: str,
-           siblings: list[tuple[Node, str, str]]) -> FoundImage:
+def _found(
+    ctx: FileContext,
+    mapping: MapNode | None,
+    value: Node,
+    policy: str,
+    field: str,
+    siblings: list[tuple[Node, str, str]],
+) -> FoundImage:
     if field == "":
         found = full_reference(ctx, NAME, value, policy=policy)
         return found or FoundImage(ctx.path, value.line, NAME, None, policy, "empty value", field)

@@ -118,8 +118,7 @@ def compose(text: str, *, nodes: bool = True) -> ComposedText:
         _Composer(out, text, nodes).run(loader.get_event)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise YamlSyntaxError(f"not valid YAML: {exc.problem or exc.context}",
-                              mark.line + 1 if mark else None) from exc
+        raise YamlSyntaxError(f"not valid YAML: {exc.problem or exc.context}", mark.line + 1 if mark else None) from exc
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(f"not valid YAML: {exc}", None) from exc
     finally:
@@ -162,8 +161,18 @@ class _Composer:
                 tag = event.tag if event.tag and event.tag != "!" else _resolve(event.value, event.implicit)
                 events.append(("=", start, event.value, tag))
                 if nodes:
-                        self.attach(Scalar(event.value, event.style or "", start, event.end_mark.index,
-                                       event.start_mark.line + 1, tag, event.anchor), event.anchor)
+                    self.attach(
+                        Scalar(
+                            event.value,
+                            event.style or "",
+                            start,
+                            event.end_mark.index,
+                            event.start_mark.line + 1,
+                            tag,
+                            event.anchor,
+                        ),
+                        event.anchor,
+                    )
             elif not nodes:
                 if cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
                     kind = "{" if cls is yaml.MappingStartEvent else "["

@@ -81,8 +81,9 @@ def compile_template(template: str, pattern: str) -> tuple[tuple[bool, TemplateP
         ref: TemplatePart = int(name) if name.isdigit() else name
         known = ref <= regex.groups if isinstance(ref, int) else ref in regex.groupindex
         if not known:
-            raise ValueError(f"policy.extract: {template!r} refers to group {name!r}, "
-                             f"which the filter {pattern!r} does not define")
+            raise ValueError(
+                f"policy.extract: {template!r} refers to group {name!r}, which the filter {pattern!r} does not define"
+            )
         if literal:
             parts.append((False, "".join(literal)))
             literal = []
@@ -96,7 +97,7 @@ def compile_template(template: str, pattern: str) -> tuple[tuple[bool, TemplateP
 def _template_name(template: str, start: int) -> tuple[str | None, int]:
     if template.startswith("{", start):
         close = template.find("}", start)
-        name = template[start + 1:close] if close > 0 else ""
+        name = template[start + 1 : close] if close > 0 else ""
         if close > 0 and _TEMPLATE_NAME_RE.fullmatch(name):
             return name, close + 1
         return None, start
@@ -112,6 +113,7 @@ def expand(template: tuple[tuple[bool, TemplatePart], ...], match: re.Match[str]
 
 
 # --- compatibility suffix (Renovate's docker versioning) ---------------------------------------------
+
 
 def suffix_and_parts(tag: str) -> tuple[str | None, int]:
     """(text after the first ``-`` or None, number of dotted numeric parts before it)."""
@@ -132,6 +134,7 @@ def suffix_rejection(tag: str, current: str) -> str | None:
 
 
 # --- platforms ----------------------------------------------------------------------------------------
+
 
 def _platform_offered(wanted: str, offered: frozenset[str]) -> bool:
     """A platform without variant accepts any variant; arm64 without variant is arm64/v8 (containerd)."""

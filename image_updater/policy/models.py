@@ -67,8 +67,7 @@ class PolicySpec(pydantic.BaseModel):
             if not is_valid_tag(self.digest):
                 raise ValueError(f"policy.digest: {self.digest!r} is not a valid tag to track")
             if self.filter is not None or self.compatible_suffix:
-                raise ValueError(
-                    "policy.digest tracks one tag: filter, extract and compatible_suffix do not apply")
+                raise ValueError("policy.digest tracks one tag: filter, extract and compatible_suffix do not apply")
         return self
 
     @property

@@ -62,8 +62,9 @@ def _needs_metadata(kind: Kind, rules: SelectionRules) -> bool:
     return kind.needs_metadata or bool(rules.platforms)
 
 
-def _current_key(spec: PolicySpec, current: str | None, current_digest: str | None,
-                 metadata: Mapping[str, TagFacts]) -> Ranked | None:
+def _current_key(
+    spec: PolicySpec, current: str | None, current_digest: str | None, metadata: Mapping[str, TagFacts]
+) -> Ranked | None:
     text = version_text(spec, current) if current is not None else None
     facts = metadata.get(current) if current is not None else None
     return spec.policy_kind.current(spec, current, current_digest, facts, text)
@@ -73,8 +74,7 @@ def _unique(tags: Sequence[str]) -> list[str]:
     return sorted(set(tags))
 
 
-def metadata_needed(spec: PolicySpec, rules: SelectionRules, tags: Sequence[str],
-                    current: str | None) -> list[str]:
+def metadata_needed(spec: PolicySpec, rules: SelectionRules, tags: Sequence[str], current: str | None) -> list[str]:
     """Tags whose metadata the caller must fetch before :func:`select`, best candidates first.
 
     Only tags that survive the cheap filters, and (unless ``allow_downgrade``) only those that could still
@@ -95,8 +95,9 @@ def metadata_needed(spec: PolicySpec, rules: SelectionRules, tags: Sequence[str]
     return needed
 
 
-def _with_metadata(spec: PolicySpec, rules: SelectionRules, passed: _Passed,
-                   metadata: Mapping[str, TagFacts]) -> Ranked | Rejected:
+def _with_metadata(
+    spec: PolicySpec, rules: SelectionRules, passed: _Passed, metadata: Mapping[str, TagFacts]
+) -> Ranked | Rejected:
     tag, facts = passed.tag, metadata.get(passed.tag)
     if rules.platforms:
         if facts is None:
@@ -118,9 +119,15 @@ def _shown(tag: str | None, digest: str | None) -> str:
     return f"{tag}@{digest}" if digest else str(tag)
 
 
-def select(spec: PolicySpec, rules: SelectionRules, tags: Sequence[str], current: str | None,
-           metadata: Mapping[str, TagFacts] | None = None, *,
-           current_digest: str | None = None) -> Decision:
+def select(
+    spec: PolicySpec,
+    rules: SelectionRules,
+    tags: Sequence[str],
+    current: str | None,
+    metadata: Mapping[str, TagFacts] | None = None,
+    *,
+    current_digest: str | None = None,
+) -> Decision:
     """Choose the tag to write for one image; raises PolicyError for numerical order over a non-number."""
     metadata = metadata or {}
     kind = spec.policy_kind
@@ -144,8 +151,9 @@ def select(spec: PolicySpec, rules: SelectionRules, tags: Sequence[str], current
     return Decision(current, chosen, digest, changed, reason, _ordered(verdicts, chosen))
 
 
-def _judge(spec: PolicySpec, rules: SelectionRules, tag: str, current: str | None,
-           metadata: Mapping[str, TagFacts]) -> Ranked | Rejected:
+def _judge(
+    spec: PolicySpec, rules: SelectionRules, tag: str, current: str | None, metadata: Mapping[str, TagFacts]
+) -> Ranked | Rejected:
     """One tag through the cheap filters, then (when the kind or the platforms need it) its metadata."""
     cheap = _cheap(spec, rules, tag, current)
     if isinstance(cheap, Rejected):
@@ -156,8 +164,14 @@ def _judge(spec: PolicySpec, rules: SelectionRules, tag: str, current: str | Non
     return cheap.ranked
 
 
-def _choose(spec: PolicySpec, rules: SelectionRules, best: Ranked, current: str | None,
-            current_digest: str | None, current_key: Ranked | None) -> tuple[str | None, str | None, str]:
+def _choose(
+    spec: PolicySpec,
+    rules: SelectionRules,
+    best: Ranked,
+    current: str | None,
+    current_digest: str | None,
+    current_key: Ranked | None,
+) -> tuple[str | None, str | None, str]:
     """(tag, digest, reason): the best candidate unless it would be a downgrade nobody allowed."""
     kind = spec.policy_kind
     phrase = kind.phrase(spec, best)
@@ -171,15 +185,26 @@ def _choose(spec: PolicySpec, rules: SelectionRules, best: Ranked, current: str 
         direction = "DOWNGRADE allowed by allow_downgrade, " if versus < 0 else ""
         return best.tag, digest, f"{target}: {direction}{phrase}" + (f" (current {was})" if current else "")
     if versus == 0:
-        same = "" if best.tag == current or kind.writes_digest else \
-            f"; {best.tag} is the same version written differently"
+        same = (
+            "" if best.tag == current or kind.writes_digest else f"; {best.tag} is the same version written differently"
+        )
         return current, current_digest if kind.writes_digest else None, f"kept {was}: already the {phrase}{same}"
-    return current, None, (f"kept {current}: it orders above every candidate (best {best.tag}); "
-                           f"set allow_downgrade to move down")
+    return (
+        current,
+        None,
+        (f"kept {current}: it orders above every candidate (best {best.tag}); set allow_downgrade to move down"),
+    )
 
 
-def _candidate_verdict(spec: PolicySpec, rules: SelectionRules, candidate: Ranked, chosen: str | None,
-                       current: str | None, current_key: Ranked | None, phrase: str) -> Verdict:
+def _candidate_verdict(
+    spec: PolicySpec,
+    rules: SelectionRules,
+    candidate: Ranked,
+    chosen: str | None,
+    current: str | None,
+    current_key: Ranked | None,
+    phrase: str,
+) -> Verdict:
     tag = candidate.tag
     if tag == chosen:
         return Verdict(tag, True, f"chosen: {phrase}")
@@ -193,8 +218,13 @@ def _candidate_verdict(spec: PolicySpec, rules: SelectionRules, candidate: Ranke
     return Verdict(tag, True, f"candidate, ranked below {chosen}")
 
 
-def _no_candidate(spec: PolicySpec, rules: SelectionRules, current: str | None, current_digest: str | None,
-                  verdicts: dict[str, Verdict]) -> Decision:
+def _no_candidate(
+    spec: PolicySpec,
+    rules: SelectionRules,
+    current: str | None,
+    current_digest: str | None,
+    verdicts: dict[str, Verdict],
+) -> Decision:
     rejected = len(verdicts)
     unusable = spec.policy_kind.unusable(spec, {tag: v.reason for tag, v in verdicts.items()})
     if "*" in rules.ignore:

@@ -62,8 +62,7 @@ def parse_challenges(header: str) -> list[Challenge]:
 class Authenticator:
     """Per-registry auth state: the scheme learnt from challenges and the bearer tokens per scope."""
 
-    def __init__(self, registry: str, credentials: CredentialSource | None,
-                 fetch_token: TokenFetcher) -> None:
+    def __init__(self, registry: str, credentials: CredentialSource | None, fetch_token: TokenFetcher) -> None:
         self._registry = registry
         self._credentials = credentials
         self._fetch_token = fetch_token
@@ -86,15 +85,16 @@ class Authenticator:
                 return cached[0]
         return None
 
-    async def answer(self, challenge_header: str | None, scope: str, sent: str | None,
-                     image: str | None) -> str:
+    async def answer(self, challenge_header: str | None, scope: str, sent: str | None, image: str | None) -> str:
         """Handle a 401: drop what was refused, fetch fresh credentials or a token, return the new header."""
         challenges = parse_challenges(challenge_header or "")
         chosen = next((c for c in challenges if c.scheme == "bearer"), None) or next(
-            (c for c in challenges if c.scheme == "basic"), None)
+            (c for c in challenges if c.scheme == "basic"), None
+        )
         if chosen is None:
-            raise RegistryAuthError(f"401 without a Basic or Bearer challenge ({challenge_header!r})",
-                                    registry=self._registry, image=image)
+            raise RegistryAuthError(
+                f"401 without a Basic or Bearer challenge ({challenge_header!r})", registry=self._registry, image=image
+            )
         if chosen.scheme == "basic":
             self._bearer = None
             if sent is not None and self._basic is not None and self._basic != sent:
@@ -102,8 +102,9 @@ class Authenticator:
             self._refused(sent)
             creds = await self._get_credentials(image)
             if creds is None:
-                raise RegistryAuthError("the registry requires credentials and none are configured",
-                                        registry=self._registry, image=image)
+                raise RegistryAuthError(
+                    "the registry requires credentials and none are configured", registry=self._registry, image=image
+                )
             self._basic = creds.basic_header()
             return self._basic
         self._basic = None
@@ -130,10 +131,17 @@ class Authenticator:
     async def _token(self, challenge: Challenge, scope: str, image: str | None) -> tuple[str, float]:
         realm = challenge.params.get("realm")
         if not realm or not realm.startswith(("http://", "https://")):
-            raise RegistryAuthError(f"bearer challenge without an http(s) realm ({realm!r})",
-                                    registry=self._registry, image=image)
-        query = {k: v for k, v in (("service", challenge.params.get("service")),
-                                   ("scope", challenge.params.get("scope") or scope or None)) if v}
+            raise RegistryAuthError(
+                f"bearer challenge without an http(s) realm ({realm!r})", registry=self._registry, image=image
+            )
+        query = {
+            k: v
+            for k, v in (
+                ("service", challenge.params.get("service")),
+                ("scope", challenge.params.get("scope") or scope or None),
+            )
+            if v
+        }
         url = f"{realm}{'&' if '?' in realm else '?'}{urlencode(query)}" if query else realm
         headers: dict[str, str] = {}
         creds = await self._get_credentials(image)
@@ -141,12 +149,14 @@ class Authenticator:
             headers["Authorization"] = creds.basic_header()
         status, body = await self._fetch_token(url, headers)
         if status in (401, 403):
-            raise RegistryAuthError(f"token server {realm} refused the credentials (HTTP {status})",
-                                    registry=self._registry, image=image)
+            raise RegistryAuthError(
+                f"token server {realm} refused the credentials (HTTP {status})", registry=self._registry, image=image
+            )
         token = body.get("token") or body.get("access_token") if isinstance(body, dict) else None
         if status != 200 or not isinstance(token, str):
-            raise RegistryAuthError(f"token server {realm} answered HTTP {status} without a token",
-                                    registry=self._registry, image=image)
+            raise RegistryAuthError(
+                f"token server {realm} answered HTTP {status} without a token", registry=self._registry, image=image
+            )
         try:
             lifetime = float(body.get("expires_in") or _DEFAULT_TOKEN_LIFETIME)
         except (TypeError, ValueError):

@@ -37,7 +37,7 @@ from image_updater.registry.metadata import TagMetadata
 from image_updater.registry.settings import RegistrySettings
 from image_updater.registry.transport import RegistryConnection, Reply, RequestObserver
 
-_LINK_RE = re.compile(r'<([^>]*)>\s*((?:;\s*[^;,]*)*)')
+_LINK_RE = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]*)*)")
 _REL_NEXT_RE = re.compile(r';\s*rel\s*=\s*"?([^";]*)"?')
 
 
@@ -98,8 +98,14 @@ class RegistryClient:
     ``aclose`` releases the pools, and the caches and counters stay.
     """
 
-    def __init__(self, registries: Sequence[RegistrySettings], *, docker_config: str | Path | None = None,
-                 on_request: RequestObserver | None = None, cache_size: int = 20_000) -> None:
+    def __init__(
+        self,
+        registries: Sequence[RegistrySettings],
+        *,
+        docker_config: str | Path | None = None,
+        on_request: RequestObserver | None = None,
+        cache_size: int = 20_000,
+    ) -> None:
         self._registries = sorted(registries, key=lambda r: len(r.prefix), reverse=True)
         self._docker_config = Path(docker_config) if docker_config else None
         self._on_request = on_request
@@ -117,8 +123,9 @@ class RegistryClient:
     async def __aenter__(self) -> RegistryClient:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
@@ -163,10 +170,19 @@ class RegistryClient:
             self._connections[registry.name] = connection
         return connection
 
-    async def _get(self, repo: Repository, url: str, *, headers: dict[str, str] | None = None,
-                   method: str = "GET", parse_json: bool = False, what: str) -> Reply:
-        reply = await self._connection(repo.registry).send(method, url, scope=repo.scope, image=repo.image,
-                                                           headers=headers, parse_json=parse_json)
+    async def _get(
+        self,
+        repo: Repository,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        method: str = "GET",
+        parse_json: bool = False,
+        what: str,
+    ) -> Reply:
+        reply = await self._connection(repo.registry).send(
+            method, url, scope=repo.scope, image=repo.image, headers=headers, parse_json=parse_json
+        )
         if reply.status in (200, 304):
             return reply
         where = {"registry": repo.registry.name, "image": repo.image}
@@ -193,8 +209,9 @@ class RegistryClient:
         next_url: str | None = page.next_url
         while next_url is not None:
             if next_url in seen_urls:
-                raise RegistryProtocolError(f"tag pages loop back to {next_url}", registry=repo.registry.name,
-                                            image=repo.image)
+                raise RegistryProtocolError(
+                    f"tag pages loop back to {next_url}", registry=repo.registry.name, image=repo.image
+                )
             seen_urls.add(next_url)
             page = await self._tag_page(repo, next_url, first=False)
             tags.extend(page.tags)
@@ -215,21 +232,26 @@ class RegistryClient:
         if reply.status == 304 and cached is not None:
             return cached
         if reply.status != 200:
-            raise RegistryProtocolError(f"tag list: HTTP {reply.status} without a cached page",
-                                        registry=repo.registry.name, image=repo.image)
+            raise RegistryProtocolError(
+                f"tag list: HTTP {reply.status} without a cached page", registry=repo.registry.name, image=repo.image
+            )
         data = reply.data
         raw_tags = data.get("tags", ...) if isinstance(data, dict) else ...
         if raw_tags is None:
             raw_tags = []  # a repository whose tags were all deleted answers "tags": null
         if not isinstance(raw_tags, list) or not set(map(type, raw_tags)) <= {str}:
-            raise RegistryProtocolError('tag list is not {"tags": [string, ...]}',
-                                        registry=repo.registry.name, image=repo.image)
+            raise RegistryProtocolError(
+                'tag list is not {"tags": [string, ...]}', registry=repo.registry.name, image=repo.image
+            )
         next_url = next_link(reply.headers.get("Link"), url)
         if next_url is not None and origin(next_url) != origin(repo.registry.url):
             # the next request would carry this registry's Authorization header to whoever the link names
             scheme, host, port = origin(next_url)
-            raise RegistryProtocolError(f"tag list links to another origin ({scheme}://{host}:{port}); "
-                                        f"not followed", registry=repo.registry.name, image=repo.image)
+            raise RegistryProtocolError(
+                f"tag list links to another origin ({scheme}://{host}:{port}); not followed",
+                registry=repo.registry.name,
+                image=repo.image,
+            )
         page = _Page(reply.headers.get("ETag", ""), tuple(raw_tags), next_url)
         if page.etag:
             self._pages.put(url, page)
@@ -239,8 +261,7 @@ class RegistryClient:
         """The digest of what ``tag`` points to now (an index digest for multi-arch images)."""
         repo = self.repository(image)
         url = repo.url(f"manifests/{validate_tag(tag)}")
-        reply = await self._get(repo, url, method="HEAD", headers={"Accept": oci.MANIFEST_ACCEPT},
-                                what=f"tag {tag}")
+        reply = await self._get(repo, url, method="HEAD", headers={"Accept": oci.MANIFEST_ACCEPT}, what=f"tag {tag}")
         digest = reply.headers.get("Docker-Content-Digest")
         if digest:
             return digest
@@ -254,8 +275,7 @@ class RegistryClient:
         if cached is not None:
             return cached
         headers = {"Accept": oci.MANIFEST_ACCEPT} if kind == "manifests" else None
-        reply = await self._get(repo, repo.url(f"{kind}/{digest}"), headers=headers,
-                                what=f"{kind[:-1]} {digest}")
+        reply = await self._get(repo, repo.url(f"{kind}/{digest}"), headers=headers, what=f"{kind[:-1]} {digest}")
         where = {"registry": repo.registry.name, "image": repo.image}
         if digest.startswith("sha256:") and oci.sha256_digest(reply.body) != digest:
             raise RegistryProtocolError(f"{kind[:-1]} {digest} does not match its content", **where)

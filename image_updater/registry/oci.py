@@ -91,5 +91,6 @@ def parse_created(value: Any) -> datetime | None:
 
 
 def config_platform(config: dict[str, Any]) -> str | None:
-    return platform_name({"os": config.get("os"), "architecture": config.get("architecture"),
-                          "variant": config.get("variant")})
+    return platform_name(
+        {"os": config.get("os"), "architecture": config.get("architecture"), "variant": config.get("variant")}
+    )

@@ -51,9 +51,11 @@ class RegistrySettings(BaseModel):
     password_file: Path | None = None
     password_env: str | None = None
     credentials: str | None = Field(
-        None, description="dockerconfig:/path | pullsecret:/path | ext:/path/to/script [args] | env:VAR")
-    credentials_ttl: timedelta = Field(timedelta(seconds=300),
-                                       description="How long credentials (ext: output too) are reused.")
+        None, description="dockerconfig:/path | pullsecret:/path | ext:/path/to/script [args] | env:VAR"
+    )
+    credentials_ttl: timedelta = Field(
+        timedelta(seconds=300), description="How long credentials (ext: output too) are reused."
+    )
     credentials_timeout: float = Field(10.0, gt=0, description="Seconds an ext: command or helper may run.")
     rate_limit: float = Field(0.0, ge=0, description="Requests per second, 0 = unlimited.")
     max_concurrency: int = Field(8, ge=1, description="Requests in flight at once.")
@@ -127,7 +129,8 @@ class RegistriesSettings(BaseModel):
 
     registries: list[RegistrySettings] = Field(default_factory=list)
     docker_config: Path | None = Field(
-        None, description="A Docker config.json or mounted kubernetes.io/dockerconfigjson file, any host.")
+        None, description="A Docker config.json or mounted kubernetes.io/dockerconfigjson file, any host."
+    )
 
     @field_validator("registries")
     @classmethod

@@ -87,8 +87,9 @@ class _Transient(Exception):
 class RegistryConnection:
     """Everything that talks to one registry goes through ``send``, so its limits hold process-wide."""
 
-    def __init__(self, settings: RegistrySettings, credentials: CredentialSource | None,
-                 observer: RequestObserver | None = None) -> None:
+    def __init__(
+        self, settings: RegistrySettings, credentials: CredentialSource | None, observer: RequestObserver | None = None
+    ) -> None:
         self.settings = settings
         self._observer = observer
         self._limiter = RateLimiter(settings.rate_limit) if settings.rate_limit > 0 else None
@@ -102,13 +103,18 @@ class RegistryConnection:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
-            tls = verification(insecure=self.settings.insecure, ca_file=self.settings.ca_file,
-                               key=f"registries[{self.settings.name}].ca_file")
-            connector = aiohttp.TCPConnector(limit=self.settings.max_concurrency, ssl=tls,
-                                             ttl_dns_cache=300)
+            tls = verification(
+                insecure=self.settings.insecure,
+                ca_file=self.settings.ca_file,
+                key=f"registries[{self.settings.name}].ca_file",
+            )
+            connector = aiohttp.TCPConnector(limit=self.settings.max_concurrency, ssl=tls, ttl_dns_cache=300)
             self._session = aiohttp.ClientSession(
-                connector=connector, timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
-                headers={"User-Agent": "image-updater"}, auto_decompress=True)
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
+                headers={"User-Agent": "image-updater"},
+                auto_decompress=True,
+            )
         return self._session
 
     async def close(self) -> None:
@@ -116,8 +122,16 @@ class RegistryConnection:
             await self._session.close()
             self._session = None
 
-    async def send(self, method: str, url: str, *, scope: str, image: str | None,
-                   headers: Mapping[str, str] | None = None, parse_json: bool = False) -> Reply:
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        scope: str,
+        image: str | None,
+        headers: Mapping[str, str] | None = None,
+        parse_json: bool = False,
+    ) -> Reply:
         """Send with retries; on 401 answer the challenge and send once more; a second 401 is fatal."""
         sent = self.auth.header(scope)
         for attempt in range(2):
@@ -131,15 +145,17 @@ class RegistryConnection:
             if attempt == 1:
                 break
             sent = await self.auth.answer(reply.headers.get("WWW-Authenticate"), scope, sent, image)
-        raise RegistryAuthError("the registry refused the credentials (HTTP 401)",
-                                registry=self.settings.name, image=image)
+        raise RegistryAuthError(
+            "the registry refused the credentials (HTTP 401)", registry=self.settings.name, image=image
+        )
 
     async def _fetch_token(self, url: str, headers: dict[str, str]) -> tuple[int, Any]:
         reply = await self._send_with_retries("GET", url, headers, None, True)
         return reply.status, reply.data
 
-    async def _send_with_retries(self, method: str, url: str, headers: dict[str, str] | None,
-                                 image: str | None, parse_json: bool) -> Reply:
+    async def _send_with_retries(
+        self, method: str, url: str, headers: dict[str, str] | None, image: str | None, parse_json: bool
+    ) -> Reply:
         settings = self.settings
         for attempt in range(settings.retries + 1):
             try:
@@ -149,20 +165,32 @@ class RegistryConnection:
             if server_wait is not None and server_wait > settings.max_retry_wait:
                 raise RegistryUnavailableError(
                     f"{reason}; Retry-After {server_wait:g}s exceeds max_retry_wait",
-                    registry=settings.name, image=image)
+                    registry=settings.name,
+                    image=image,
+                )
             if attempt == settings.retries:
                 break
             # exponential backoff with "equal jitter": half fixed, half random, so retries spread out
-            backoff = min(settings.backoff * 2 ** attempt, _MAX_BACKOFF) * (0.5 + random.random() / 2)
+            backoff = min(settings.backoff * 2**attempt, _MAX_BACKOFF) * (0.5 + random.random() / 2)
             wait = server_wait if server_wait is not None else backoff
-            log.info("registry request retried", registry=settings.name, method=method, url=url, reason=reason,
-                     retry=attempt + 1, retries=settings.retries, wait=round(wait, 2))
+            log.info(
+                "registry request retried",
+                registry=settings.name,
+                method=method,
+                url=url,
+                reason=reason,
+                retry=attempt + 1,
+                retries=settings.retries,
+                wait=round(wait, 2),
+            )
             await asyncio.sleep(wait)
-        raise RegistryUnavailableError(f"{reason} (gave up after {settings.retries + 1} attempts)",
-                                       registry=settings.name, image=image)
+        raise RegistryUnavailableError(
+            f"{reason} (gave up after {settings.retries + 1} attempts)", registry=settings.name, image=image
+        )
 
-    async def _attempt(self, method: str, url: str, headers: dict[str, str] | None, parse_json: bool,
-                       image: str | None) -> Reply:
+    async def _attempt(
+        self, method: str, url: str, headers: dict[str, str] | None, parse_json: bool, image: str | None
+    ) -> Reply:
         async with self._slots:
             if self._limiter is not None:
                 await self._limiter.wait()

@@ -48,16 +48,21 @@ def _answer(status: int, message: str, **extra: object) -> JSONResponse:
     return JSONResponse({"status": message, **extra}, status_code=status)
 
 
-def create_app(settings: EndpointSettings, *, on_events: EventSink, metrics: Metrics, health: Health,
-               receivers: list[Receiver] | None = None) -> Starlette:
+def create_app(
+    settings: EndpointSettings,
+    *,
+    on_events: EventSink,
+    metrics: Metrics,
+    health: Health,
+    receivers: list[Receiver] | None = None,
+) -> Starlette:
     """Build the app; receivers' secrets are read now (a missing secret fails start-up, not a request).
 
     ``on_events`` is called in the event loop with the repositories of each accepted request; it must
     return quickly (the scheduler's ``trigger`` does).  ``receivers`` overrides loading them from
     ``settings`` (tests pass secrets directly).
     """
-    table = {r.name: r for r in (receivers if receivers is not None
-                                 else [Receiver(s) for s in settings.webhooks])}
+    table = {r.name: r for r in (receivers if receivers is not None else [Receiver(s) for s in settings.webhooks])}
     register_secret(*(r.secret for r in table.values()))
     limit = settings.max_body_bytes
 
@@ -73,8 +78,13 @@ def create_app(settings: EndpointSettings, *, on_events: EventSink, metrics: Met
 
         def refuse(status: int, result: str, message: str) -> Response:
             metrics.webhook_event(name, result)
-            log.warning("webhook refused", receiver=name, result=result, status=status,
-                        client=request.client.host if request.client else None)
+            log.warning(
+                "webhook refused",
+                receiver=name,
+                result=result,
+                status=status,
+                client=request.client.host if request.client else None,
+            )
             return _answer(status, message)
 
         if not receiver.signs_body and not receiver.token_valid(request.headers, path_token):
@@ -106,8 +116,13 @@ def create_app(settings: EndpointSettings, *, on_events: EventSink, metrics: Met
             log.exception("webhook handler failed", receiver=name)
             return _answer(500, "internal error")
         metrics.webhook_event(name, "accepted", repositories=len(events))
-        log.info("webhook accepted", receiver=name, repositories=[e.name for e in events],
-                 tags=[e.tag for e in events], duration=round(time.monotonic() - started, 4))
+        log.info(
+            "webhook accepted",
+            receiver=name,
+            repositories=[e.name for e in events],
+            tags=[e.tag for e in events],
+            duration=round(time.monotonic() - started, 4),
+        )
         return _answer(202, "accepted", repositories=sorted({e.name for e in events}))
 
     async def healthz(request: Request) -> Response:

@@ -16,8 +16,9 @@ from image_updater.secrets import REDACTOR
 
 
 class Health:
-    def __init__(self, interval: float, *, stale_after_intervals: float = 3.0,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, interval: float, *, stale_after_intervals: float = 3.0, clock: Callable[[], float] = time.time
+    ) -> None:
         if interval <= 0:
             raise ValueError("interval must be more than zero")
         self.stale_after = interval * stale_after_intervals
@@ -51,13 +52,13 @@ class Health:
                 return False, "configuration not loaded"
             reference = self._last_success if self._last_success is not None else self._loaded_at
             age = current - reference
-            failure = f"; last cycle failed: {self._last_failure[1]}" if self._last_ok is False and \
-                self._last_failure else ""
+            failure = (
+                f"; last cycle failed: {self._last_failure[1]}" if self._last_ok is False and self._last_failure else ""
+            )
             if self._last_success is None:
                 if age <= self.stale_after:
                     return True, f"waiting for the first cycle ({age:.0f}s since start){failure}"
                 return False, f"no successful cycle in {age:.0f}s since start{failure}"
             if age <= self.stale_after:
                 return True, f"last successful cycle {age:.0f}s ago{failure}"
-            return False, (f"last successful cycle {age:.0f}s ago, more than {self.stale_after:.0f}s"
-                           f"{failure}")
+            return False, (f"last successful cycle {age:.0f}s ago, more than {self.stale_after:.0f}s{failure}")

@@ -20,8 +20,7 @@ from prometheus_client import (
 _DURATION_BUCKETS = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
 _REQUEST_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
-WEBHOOK_RESULTS = ("accepted", "ignored", "unauthorized", "too_large", "malformed", "unknown_receiver",
-                   "error")
+WEBHOOK_RESULTS = ("accepted", "ignored", "unauthorized", "too_large", "malformed", "unknown_receiver", "error")
 """The ``result`` label of ``image_updater_webhook_events_total``."""
 
 
@@ -31,31 +30,51 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         r = self.registry
-        self._cycles = Counter("image_updater_cycles", "Update cycles run, by result (ok, error).",
-                               ["result"], registry=r)
-        self._cycle_seconds = Histogram("image_updater_cycle_duration_seconds", "Duration of update cycles.",
-                                        buckets=_DURATION_BUCKETS, registry=r)
+        self._cycles = Counter(
+            "image_updater_cycles", "Update cycles run, by result (ok, error).", ["result"], registry=r
+        )
+        self._cycle_seconds = Histogram(
+            "image_updater_cycle_duration_seconds", "Duration of update cycles.", buckets=_DURATION_BUCKETS, registry=r
+        )
         self._cycle_running = Gauge("image_updater_cycle_in_progress", "1 while a cycle runs.", registry=r)
-        self._last_success = Gauge("image_updater_last_successful_cycle_timestamp_seconds",
-                                   "Unix time the last successful cycle finished.", registry=r)
-        self._registry_requests = Counter("image_updater_registry_requests",
-                                          "HTTP requests to registries, by registry and status code.",
-                                          ["registry", "status"], registry=r)
-        self._registry_seconds = Histogram("image_updater_registry_request_duration_seconds",
-                                           "Duration of registry requests.", ["registry"],
-                                           buckets=_REQUEST_BUCKETS, registry=r)
-        self._tags_seen = Gauge("image_updater_tags_seen", "Tags listed for an image in its last scan.",
-                                ["image"], registry=r)
-        self._updates = Counter("image_updater_updates_decided", "Updates the policy decided, by image.",
-                                ["image"], registry=r)
+        self._last_success = Gauge(
+            "image_updater_last_successful_cycle_timestamp_seconds",
+            "Unix time the last successful cycle finished.",
+            registry=r,
+        )
+        self._registry_requests = Counter(
+            "image_updater_registry_requests",
+            "HTTP requests to registries, by registry and status code.",
+            ["registry", "status"],
+            registry=r,
+        )
+        self._registry_seconds = Histogram(
+            "image_updater_registry_request_duration_seconds",
+            "Duration of registry requests.",
+            ["registry"],
+            buckets=_REQUEST_BUCKETS,
+            registry=r,
+        )
+        self._tags_seen = Gauge(
+            "image_updater_tags_seen", "Tags listed for an image in its last scan.", ["image"], registry=r
+        )
+        self._updates = Counter(
+            "image_updater_updates_decided", "Updates the policy decided, by image.", ["image"], registry=r
+        )
         self._commits = Counter("image_updater_commits_pushed", "Commits pushed to config repos.", registry=r)
-        self._push_retries = Counter("image_updater_push_retries",
-                                     "Pushes retried after the remote moved.", registry=r)
-        self._webhooks = Counter("image_updater_webhook_events",
-                                 "Webhook requests, by receiver and result.", ["receiver", "result"],
-                                 registry=r)
-        self._triggers = Counter("image_updater_webhook_repositories",
-                                 "Repositories named by accepted webhook requests.", ["receiver"], registry=r)
+        self._push_retries = Counter("image_updater_push_retries", "Pushes retried after the remote moved.", registry=r)
+        self._webhooks = Counter(
+            "image_updater_webhook_events",
+            "Webhook requests, by receiver and result.",
+            ["receiver", "result"],
+            registry=r,
+        )
+        self._triggers = Counter(
+            "image_updater_webhook_repositories",
+            "Repositories named by accepted webhook requests.",
+            ["receiver"],
+            registry=r,
+        )
 
     def cycle_started(self) -> None:
         self._cycle_running.set(1)

@@ -36,10 +36,19 @@ class CycleScheduler:
     and its children pushed one by one) becomes one cycle.
     """
 
-    def __init__(self, run_cycle: RunCycle, *, interval: float, jitter: float = 0.0,
-                 image_intervals: Mapping[str, float] | None = None, all_images: Collection[str] = (),
-                 debounce: float = 0.0, run_at_start: bool = True,
-                 metrics: Metrics | None = None, health: Health | None = None) -> None:
+    def __init__(
+        self,
+        run_cycle: RunCycle,
+        *,
+        interval: float,
+        jitter: float = 0.0,
+        image_intervals: Mapping[str, float] | None = None,
+        all_images: Collection[str] = (),
+        debounce: float = 0.0,
+        run_at_start: bool = True,
+        metrics: Metrics | None = None,
+        health: Health | None = None,
+    ) -> None:
         if interval <= 0:
             raise ValueError("interval must be more than zero")
         if not 0 <= jitter <= 1:
@@ -116,14 +125,25 @@ class CycleScheduler:
             raise RuntimeError("scheduler already started")
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
-        scheduler = AsyncIOScheduler(event_loop=self._loop, job_defaults={
-            "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+        scheduler = AsyncIOScheduler(
+            event_loop=self._loop, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+        )
         if self._global_images is None or self._global_images:
-            scheduler.add_job(self._tick, self._interval_trigger(self.interval), args=[self._global_images],
-                              id="cycle:all", name="scheduled cycle")
+            scheduler.add_job(
+                self._tick,
+                self._interval_trigger(self.interval),
+                args=[self._global_images],
+                id="cycle:all",
+                name="scheduled cycle",
+            )
         for seconds, images in sorted(self._groups.items()):
-            scheduler.add_job(self._tick, self._interval_trigger(seconds), args=[images],
-                              id=f"cycle:{seconds:g}s", name=f"scheduled cycle every {seconds:g}s")
+            scheduler.add_job(
+                self._tick,
+                self._interval_trigger(seconds),
+                args=[images],
+                id=f"cycle:{seconds:g}s",
+                name=f"scheduled cycle every {seconds:g}s",
+            )
         scheduler.start()
         self._scheduler = scheduler
         self._worker = asyncio.create_task(self._work(), name="image-updater cycles")

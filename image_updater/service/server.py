@@ -87,15 +87,24 @@ async def _serve_guarded(server: ServiceServer) -> None:
         raise OSError(f"the HTTP server could not start on {where}") from exc
 
 
-async def serve(app: ASGIApp, host: str, port: int, *, handle_signals: bool = True,
-                **uvicorn_options: Any) -> ServiceServer:
+async def serve(
+    app: ASGIApp, host: str, port: int, *, handle_signals: bool = True, **uvicorn_options: Any
+) -> ServiceServer:
     """Start serving ``app`` in the running loop and return once the socket listens.
 
     With ``handle_signals`` SIGTERM and SIGINT set ``server.shutdown_requested``; the runner awaits it,
     stops the scheduler (which finishes the cycle in flight), then awaits ``server.stop()``.
     """
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off",
-                            server_header=False, **uvicorn_options)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        server_header=False,
+        **uvicorn_options,
+    )
     server = ServiceServer(config)
     task = asyncio.create_task(_serve_guarded(server), name="image-updater http")
     server._task = task

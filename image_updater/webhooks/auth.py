@@ -29,8 +29,7 @@ def signature_valid(secret: str, body: bytes, header_value: str | None) -> bool:
     return _equal(sign_body(secret, body), "sha256=" + digest.lower())
 
 
-def token_valid(secret: str, *, headers: Mapping[str, str], header: str | None,
-                path_token: str | None) -> bool:
+def token_valid(secret: str, *, headers: Mapping[str, str], header: str | None, path_token: str | None) -> bool:
     """A token in the URL path, or in ``header`` (``Bearer`` prefix optional, as senders differ)."""
     if path_token is not None:
         return _equal(secret, path_token)

@@ -71,4 +71,3 @@ def host_of(reference: Any) -> str | None:
 def is_manifest(media_type: Any) -> bool:
     """Manifests, lists and indexes move tags; blobs (``application/octet-stream``, layers) never do."""
     return isinstance(media_type, str) and ("manifest" in media_type or media_type.endswith(".index.v1+json"))
-

@@ -31,8 +31,9 @@ class Receiver:
 
     def token_valid(self, headers: Mapping[str, str], path_token: str | None) -> bool:
         """Checked before the body is read, so unauthenticated senders cannot make us buffer anything."""
-        return self.spec.auth == "token" and token_valid(self._secret, headers=headers,
-                                                         header=self.spec.header, path_token=path_token)
+        return self.spec.auth == "token" and token_valid(
+            self._secret, headers=headers, header=self.spec.header, path_token=path_token
+        )
 
     def signature_valid(self, headers: Mapping[str, str], body: bytes) -> bool:
         header = self.spec.header or self.settings.signature_header

@@ -43,8 +43,9 @@ class WebhookReceiverSettings(BaseModel):
     @classmethod
     def _url_safe_name(cls, value: str) -> str:
         if not _RECEIVER_NAME.match(value):
-            raise ValueError(f"{value!r}: a receiver name is 1-63 letters, digits, '.', '_' or '-' "
-                             "(it becomes a URL path segment)")
+            raise ValueError(
+                f"{value!r}: a receiver name is 1-63 letters, digits, '.', '_' or '-' (it becomes a URL path segment)"
+            )
         return value
 
     @field_validator("signature_header")
@@ -57,8 +58,10 @@ class WebhookReceiverSettings(BaseModel):
     @model_validator(mode="after")
     def _one_secret_source(self) -> WebhookReceiverSettings:
         if (self.secret_file is None) == (self.secret_env is None):
-            raise ValueError(f"webhook receiver {self.name!r}: set exactly one of secret_file or secret_env "
-                             "(secrets are never written in the config file)")
+            raise ValueError(
+                f"webhook receiver {self.name!r}: set exactly one of secret_file or secret_env "
+                "(secrets are never written in the config file)"
+            )
         return self
 
 

@@ -33,13 +33,16 @@ API = {"name": "api", "image": "reg.example/team/api", "policy": {"semver": "^1.
 
 
 def test_an_image_whose_edit_fails_in_one_file_is_withheld_from_every_file(tmp_path: Path) -> None:
-    root = tree_of(tmp_path, {
-        "a.yaml": "kind: Pod\nspec:\n  containers:\n  - name: w\n    image: reg.example/team/web:1.0.0\n"
-                  "  - name: a\n    image: reg.example/team/api:1.0.0\n",
-        # the tag is an anchor that a non-image field also uses: the engine refuses to edit it
-        "values.yaml": "web:\n  image:\n    repository: reg.example/team/web\n    tag: &v 1.0.0\n"
-                       "labels:\n  version: *v\n",
-    })
+    root = tree_of(
+        tmp_path,
+        {
+            "a.yaml": "kind: Pod\nspec:\n  containers:\n  - name: w\n    image: reg.example/team/web:1.0.0\n"
+            "  - name: a\n    image: reg.example/team/api:1.0.0\n",
+            # the tag is an anchor that a non-image field also uses: the engine refuses to edit it
+            "values.yaml": "web:\n  image:\n    repository: reg.example/team/web\n    tag: &v 1.0.0\n"
+            "labels:\n  version: *v\n",
+        },
+    )
     config = settings(WEB, API)
     tree = plan_edits(index_repo(root, config), scans(config, {"web": ["1.0.0", "1.1.0"], "api": ["1.2.0"]}))
     assert tree.failed_images == {"web"}
@@ -52,11 +55,19 @@ def test_an_image_whose_edit_fails_in_one_file_is_withheld_from_every_file(tmp_p
 
 
 def test_a_policy_error_withholds_the_image_and_not_the_others(tmp_path: Path) -> None:
-    numeric = {"name": "job", "image": "reg.example/team/job",
-               "policy": {"filter": "^(?P<n>.*)$", "extract": "$n", "order": "numerical"}}
-    root = tree_of(tmp_path, {"d.yaml": "kind: Pod\nspec:\n  containers:\n"
-                                        "  - {name: j, image: reg.example/team/job:5}\n"
-                                        "  - {name: w, image: reg.example/team/web:1.0.0}\n"})
+    numeric = {
+        "name": "job",
+        "image": "reg.example/team/job",
+        "policy": {"filter": "^(?P<n>.*)$", "extract": "$n", "order": "numerical"},
+    }
+    root = tree_of(
+        tmp_path,
+        {
+            "d.yaml": "kind: Pod\nspec:\n  containers:\n"
+            "  - {name: j, image: reg.example/team/job:5}\n"
+            "  - {name: w, image: reg.example/team/web:1.0.0}\n"
+        },
+    )
     config = settings(numeric, WEB)
     tree = plan_edits(index_repo(root, config), scans(config, {"job": ["6", "seven"], "web": ["1.1.0"]}))
     assert tree.failed_images == {"job"}
@@ -73,9 +84,15 @@ def test_flux_whole_reference_marker_writes_the_policys_repository(tmp_path: Pat
 
 
 def test_name_and_tag_markers_make_one_change_not_two(tmp_path: Path) -> None:
-    root = tree_of(tmp_path, {"kustomization.yaml": (
-        "images:\n- name: web\n  newName: reg.example/team/web # {\"$imagepolicy\": \"flux-system:web:name\"}\n"
-        "  newTag: 1.0.0 # {\"$imagepolicy\": \"flux-system:web:tag\"}\n")})
+    root = tree_of(
+        tmp_path,
+        {
+            "kustomization.yaml": (
+                'images:\n- name: web\n  newName: reg.example/team/web # {"$imagepolicy": "flux-system:web:name"}\n'
+                '  newTag: 1.0.0 # {"$imagepolicy": "flux-system:web:tag"}\n'
+            )
+        },
+    )
     config = settings(WEB)
     tree = plan_edits(index_repo(root, config), scans(config, {"web": ["1.1.0"]}))
     assert [(c.old, c.new) for c in tree.changes] == [("1.0.0", "1.1.0")]
@@ -106,9 +123,15 @@ def test_symlinked_files_are_neither_read_nor_written(tmp_path: Path) -> None:
 
 
 def test_a_broken_reference_does_not_hold_back_its_neighbours_in_the_same_file(tmp_path: Path) -> None:
-    root = tree_of(tmp_path, {"values.yaml": (
-        "web:\n  image:\n    repository: reg.example/team/web\n    tag: &v 1.0.0\nlabels:\n  version: *v\n"
-        "api:\n  image:\n    repository: reg.example/team/api\n    tag: 1.0.0\n")})
+    root = tree_of(
+        tmp_path,
+        {
+            "values.yaml": (
+                "web:\n  image:\n    repository: reg.example/team/web\n    tag: &v 1.0.0\nlabels:\n  version: *v\n"
+                "api:\n  image:\n    repository: reg.example/team/api\n    tag: 1.0.0\n"
+            )
+        },
+    )
     config = settings(WEB, API)
     tree = plan_edits(index_repo(root, config), scans(config, {"web": ["1.1.0"], "api": ["1.2.0"]}))
     assert tree.failed_images == {"web"}
@@ -122,8 +145,10 @@ def test_a_broken_reference_does_not_hold_back_its_neighbours_in_the_same_file(t
 def test_an_extensionless_kustomization_file_is_read_and_edited(tmp_path: Path) -> None:
     # kustomize reads `Kustomization` as readily as `kustomization.yaml`; the walk once skipped it
     kustomization = "images:\n- name: reg.example/team/web\n  newTag: 1.0.0\n"
-    root = tree_of(tmp_path, {"overlays/prod/Kustomization": kustomization,
-                              "overlays/prod/README": "image: reg.example/team/web:1.0.0\n"})
+    root = tree_of(
+        tmp_path,
+        {"overlays/prod/Kustomization": kustomization, "overlays/prod/README": "image: reg.example/team/web:1.0.0\n"},
+    )
     config = settings(WEB)
     plan = plan_edits(index_repo(root, config), scans(config, {"web": ["1.0.0", "1.1.0"]}))
     assert [(c.path, c.old, c.new) for c in plan.changes] == [("overlays/prod/Kustomization", "1.0.0", "1.1.0")]

@@ -46,9 +46,7 @@ def app_rig(tmp_path: Path, app_key: rsa.RSAPrivateKey) -> Iterator[tuple[ForgeR
 def app_settings(key_file: Path) -> dict[str, object]:
     return {
         "token_file": None,
-        "github_app": GitHubAppSettings(
-            app_id=APP_ID, installation_id=INSTALLATION, private_key_file=str(key_file)
-        ),
+        "github_app": GitHubAppSettings(app_id=APP_ID, installation_id=INSTALLATION, private_key_file=str(key_file)),
     }
 
 
@@ -87,9 +85,7 @@ async def test_a_key_the_app_does_not_own_is_refused_with_githubs_message(
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     wrong = tmp_path / "wrong.pem"
     wrong.write_bytes(
-        other.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        other.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     forge = rig.client(**app_settings(wrong))
     try:
@@ -100,9 +96,7 @@ async def test_a_key_the_app_does_not_own_is_refused_with_githubs_message(
     assert caught.value.status == 401 and f"installation {INSTALLATION}" in str(caught.value)
 
 
-async def test_a_file_that_is_not_a_key_is_a_config_error(
-    app_rig: tuple[ForgeRig, Path], tmp_path: Path
-) -> None:
+async def test_a_file_that_is_not_a_key_is_a_config_error(app_rig: tuple[ForgeRig, Path], tmp_path: Path) -> None:
     rig, _ = app_rig
     junk = tmp_path / "junk.pem"
     junk.write_text("not a key")

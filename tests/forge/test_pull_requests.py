@@ -26,6 +26,7 @@ HEAD, BASE = "image-updater/nginx", "main"
 def row(image: str, old: str, new: str, policy: str, reason: str) -> Change:
     return Change(image, old, new, "deploy.yaml", 1, policy, reason)
 
+
 ROWS = [row("docker.io/library/nginx", "1.25.3", "1.25.4", "semver ~1.25", "newest patch")]
 NEWER = [row("docker.io/library/nginx", "1.25.3", "1.25.5", "semver ~1.25", "newest patch")]
 UPDATE_CALL = {
@@ -44,9 +45,7 @@ async def test_ten_cycles_one_pull_request_updated_at_most_once(rig: ForgeRig) -
     forge = rig.client()
     try:
         title, body = render_pull_request(settings, "nginx", ROWS)
-        actions = [
-            (await ensure_pull_request(forge, HEAD, BASE, title, body, settings))[1] for _ in range(10)
-        ]
+        actions = [(await ensure_pull_request(forge, HEAD, BASE, title, body, settings))[1] for _ in range(10)]
         assert actions == ["opened"] + ["unchanged"] * 9
         assert updates(rig) == 0
 
@@ -240,10 +239,8 @@ async def test_only_a_pull_request_a_person_closed_unmerged_for_this_update_is_d
 
 async def test_a_decline_binds_to_the_update_not_to_a_title_that_names_no_tag(rig: ForgeRig) -> None:
     settings = PullRequestSettings(group_by="group", title="chore: bump {group}")
-    apps = [row("api", "1.0.0", "1.1.0", "semver ^1", "newest"),
-            row("web", "1.0.0", "1.1.0", "semver ^1", "newest")]
-    later = [row("api", "1.0.0", "1.2.0", "semver ^1", "newest"),
-             row("web", "1.0.0", "1.5.0", "semver ^1", "newest")]
+    apps = [row("api", "1.0.0", "1.1.0", "semver ^1", "newest"), row("web", "1.0.0", "1.1.0", "semver ^1", "newest")]
+    later = [row("api", "1.0.0", "1.2.0", "semver ^1", "newest"), row("web", "1.0.0", "1.5.0", "semver ^1", "newest")]
     forge = rig.client()
     try:
         title, body = render_pull_request(settings, "apps", apps)
@@ -260,7 +257,6 @@ async def test_a_decline_binds_to_the_update_not_to_a_title_that_names_no_tag(ri
 
 
 def test_one_image_in_several_files_is_titled_as_one_update() -> None:
-    rows = [row("web", "1.0.0", "1.1.0", "semver ^1", "newest"),
-            row("web", "1.0.0", "1.1.0", "semver ^1", "newest")]
+    rows = [row("web", "1.0.0", "1.1.0", "semver ^1", "newest"), row("web", "1.0.0", "1.1.0", "semver ^1", "newest")]
     title, _ = render_pull_request(PullRequestSettings(), "web", rows)
     assert title == "Update web to 1.1.0"

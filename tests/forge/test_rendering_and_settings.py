@@ -38,9 +38,7 @@ def test_custom_templates_use_only_known_placeholders() -> None:
     )
     title, body = render_pull_request(settings, "web", [NGINX, REDIS])
     assert title == "chore(deps): 2 images in web"
-    assert body.startswith(
-        "{literal} docker.io/library/nginx 1.25.3 → 1.25.4, ghcr.io/acme/redis 7.2.1 → 7.4.0"
-    )
+    assert body.startswith("{literal} docker.io/library/nginx 1.25.3 → 1.25.4, ghcr.io/acme/redis 7.2.1 → 7.4.0")
 
 
 @pytest.mark.parametrize(
@@ -69,10 +67,7 @@ def test_settings_reject_contradictions_and_unknown_keys() -> None:
         ForgeSettings(token_file="/t", token_env="T")
     with pytest.raises(ValidationError, match="extra"):
         ForgeSettings(token="inline-secrets-are-not-accepted")  # type: ignore[call-arg]
-    assert (
-        PullRequestSettings(group_by="all", branch="image-updater/everything").branch
-        == "image-updater/everything"
-    )
+    assert PullRequestSettings(group_by="all", branch="image-updater/everything").branch == "image-updater/everything"
 
 
 def test_branch_names_are_valid_refs_whatever_the_group() -> None:

@@ -23,6 +23,7 @@ def replace_in(path: str, old: str, new: str) -> Callable[[Path], list[Change]]:
             return []
         target.write_text(text.replace(old, new))
         return [Change("web", old, new, path, 1, "semver *", "test")]
+
     return apply
 
 
@@ -54,7 +55,8 @@ def test_deliver_commits_once_with_author_and_message(remote: BareRemote, tmp_pa
 
 
 def test_rejected_push_is_reapplied_on_the_new_head_and_both_commits_survive(
-        remote: BareRemote, tmp_path: Path) -> None:
+    remote: BareRemote, tmp_path: Path
+) -> None:
     repo = ConfigRepo(settings(remote.url), tmp_path / "work")
     inner = replace_in("app/deploy.yaml", "1.0.0", "1.1.0")
     calls = {"n": 0}
@@ -87,21 +89,17 @@ def test_push_gives_up_after_the_configured_attempts(remote: BareRemote, tmp_pat
     assert remote.log()[0] == "human edit"
 
 
-def test_update_branch_is_rebuilt_on_a_moved_base_and_base_is_never_written(
-        remote: BareRemote, tmp_path: Path) -> None:
+def test_update_branch_is_rebuilt_on_a_moved_base_and_base_is_never_written(remote: BareRemote, tmp_path: Path) -> None:
     repo = ConfigRepo(settings(remote.url), tmp_path / "work")
     base_before = remote.rev()
-    first = repo.deliver_branch("image-updater/web", replace_in("app/deploy.yaml", "1.0.0", "1.1.0"),
-                                message)
+    first = repo.deliver_branch("image-updater/web", replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
     assert first.action == "branch-updated"
     assert remote.rev() == base_before
     assert remote.read("app/deploy.yaml", "image-updater/web") == b"image: web:1.1.0\n"
-    same = repo.deliver_branch("image-updater/web", replace_in("app/deploy.yaml", "1.0.0", "1.1.0"),
-                               message)
+    same = repo.deliver_branch("image-updater/web", replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
     assert same.action == "branch-unchanged" and remote.rev("image-updater/web") == first.commit
     moved = remote.commit_as_human(tmp_path, {"README": "base moved\n"}, "base moved")
-    rebuilt = repo.deliver_branch("image-updater/web", replace_in("app/deploy.yaml", "1.0.0", "1.1.0"),
-                                  message)
+    rebuilt = repo.deliver_branch("image-updater/web", replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
     assert rebuilt.action == "branch-updated"
     assert git(remote.path, "rev-parse", "image-updater/web~1") == moved
     assert remote.rev() == moved
@@ -109,8 +107,7 @@ def test_update_branch_is_rebuilt_on_a_moved_base_and_base_is_never_written(
 
 def test_force_with_lease_refuses_to_clobber_someone_elses_push(remote: BareRemote, tmp_path: Path) -> None:
     repo = ConfigRepo(settings(remote.url), tmp_path / "work")
-    repo.deliver_branch("image-updater/web", replace_in("app/deploy.yaml", "1.0.0", "1.1.0"),
-                        message)
+    repo.deliver_branch("image-updater/web", replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
     theirs = {"n": 0}
 
     def apply_while_a_person_pushes_to_our_branch(root: Path) -> list[Change]:
@@ -126,8 +123,7 @@ def test_force_with_lease_refuses_to_clobber_someone_elses_push(remote: BareRemo
 
 def test_delete_branch_only_removes_our_branch(remote: BareRemote, tmp_path: Path) -> None:
     repo = ConfigRepo(settings(remote.url), tmp_path / "work")
-    repo.deliver_branch("image-updater/web", replace_in("app/deploy.yaml", "1.0.0", "1.1.0"),
-                        message)
+    repo.deliver_branch("image-updater/web", replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
     repo.sync()
     assert repo.delete_branch("image-updater/web") is True
     assert remote.branches() == ["main"]
@@ -152,13 +148,16 @@ def test_delivery_over_git_daemon_transport(remote: BareRemote, daemon: GitDaemo
 def test_ssh_signed_commit_verifies(remote: BareRemote, tmp_path: Path) -> None:
     key = tmp_path / "signing_key"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    repo = ConfigRepo(settings(remote.url, commit={"signing": {"format": "ssh", "key": str(key)}}),
-                      tmp_path / "work")
+    repo = ConfigRepo(settings(remote.url, commit={"signing": {"format": "ssh", "key": str(key)}}), tmp_path / "work")
     result = repo.deliver(replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
     signers = tmp_path / "allowed_signers"
     signers.write_text(f"bot@example.com {(tmp_path / 'signing_key.pub').read_text()}")
-    out = subprocess.run(["git", "-c", f"gpg.ssh.allowedSignersFile={signers}", "verify-commit", "--raw",
-                          str(result.commit)], cwd=remote.path, capture_output=True, text=True)
+    out = subprocess.run(
+        ["git", "-c", f"gpg.ssh.allowedSignersFile={signers}", "verify-commit", "--raw", str(result.commit)],
+        cwd=remote.path,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     assert "Good" in out.stderr
 
@@ -194,7 +193,8 @@ def test_sync_restores_a_work_tree_that_apply_wrote_without_committing(remote: B
 
 
 def test_sync_after_our_push_leaves_the_pushed_commit_checked_out_on_the_branch(
-        remote: BareRemote, tmp_path: Path) -> None:
+    remote: BareRemote, tmp_path: Path
+) -> None:
     repo = ConfigRepo(settings(remote.url), tmp_path / "work")
     pushed = repo.deliver(replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
     assert repo.sync() == pushed.commit == remote.rev()
@@ -241,12 +241,15 @@ def test_new_and_deleted_files_are_committed_with_the_edit(remote: BareRemote, t
     assert repo.deliver(add_and_remove, message).action == "pushed"
     assert remote.read("app/extra/new.yaml") == b"image: web:1.1.0\n"
     assert git(remote.path, "ls-tree", "-r", "--name-only", "main").splitlines() == [
-        "app/deploy.yaml", "app/extra/new.yaml"]
+        "app/deploy.yaml",
+        "app/extra/new.yaml",
+    ]
 
 
 def test_a_failing_commit_is_an_error_not_unchanged(remote: BareRemote, tmp_path: Path) -> None:
-    repo = ConfigRepo(settings(remote.url, commit={"signing": {"format": "ssh", "key": str(tmp_path / "absent")}}),
-                      tmp_path / "work")
+    repo = ConfigRepo(
+        settings(remote.url, commit={"signing": {"format": "ssh", "key": str(tmp_path / "absent")}}), tmp_path / "work"
+    )
     with pytest.raises(GitError, match="git commit failed"):
         repo.deliver(replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
     assert remote.read("app/deploy.yaml") == b"image: web:1.0.0\n"
@@ -276,7 +279,8 @@ def test_a_changed_git_url_is_followed_by_an_existing_checkout(tmp_path: Path) -
     new = make_remote(tmp_path / "b", {"app/deploy.yaml": "image: web:1.0.0\n"})
     ConfigRepo(settings(old.url), tmp_path / "work").sync()
     result = ConfigRepo(settings(new.url), tmp_path / "work").deliver(
-        replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
+        replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message
+    )
     assert result.action == "pushed"
     assert new.log() == ["update 1 image", "initial config"] and old.log() == ["initial config"]
 
@@ -322,11 +326,17 @@ def test_askpass_hands_git_the_token_byte_for_byte(remote: BareRemote, tmp_path:
     repo = ConfigRepo(settings(remote.url), tmp_path / "work", token="-n")
     env = repo._env  # the environment git is started with
     for token in ("-n", "abc\\cdef", "-e x"):
-        out = subprocess.run([env["GIT_ASKPASS"], "Password for 'https://host': "], capture_output=True, text=True,
-                             env={**env, "IU_GIT_TOKEN": token}, check=True).stdout
+        out = subprocess.run(
+            [env["GIT_ASKPASS"], "Password for 'https://host': "],
+            capture_output=True,
+            text=True,
+            env={**env, "IU_GIT_TOKEN": token},
+            check=True,
+        ).stdout
         assert out == f"{token}\n"
-    user = subprocess.run([env["GIT_ASKPASS"], "Username for 'https://host': "], capture_output=True, text=True,
-                          env=env, check=True).stdout
+    user = subprocess.run(
+        [env["GIT_ASKPASS"], "Username for 'https://host': "], capture_output=True, text=True, env=env, check=True
+    ).stdout
     assert user == "x-access-token\n"
 
 

@@ -9,14 +9,16 @@ from image_updater.manifests import ImageEdit
 from tests.manifests.util import only, parse
 
 
-@pytest.mark.parametrize(("text", "line", "words"), [
-    ("kind: Pod\nspec:\n  containers:\n  - image: [nginx:1.0\n", 5, "not valid YAML"),
-    ("kind: Pod\nspec:\n\tcontainers: []\n", 3, "not valid YAML"),
-    ("kind: Pod\nspec:\n  containers: []\n  containers:\n  - image: nginx\n", 4,
-     "duplicate key 'containers'"),
-    ("image: {repository: a, repository: b}\n", 1, "duplicate key 'repository'"),
-    ("a: *nowhere\n", 1, "alias *nowhere names no anchor"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("kind: Pod\nspec:\n  containers:\n  - image: [nginx:1.0\n", 5, "not valid YAML"),
+        ("kind: Pod\nspec:\n\tcontainers: []\n", 3, "not valid YAML"),
+        ("kind: Pod\nspec:\n  containers: []\n  containers:\n  - image: nginx\n", 4, "duplicate key 'containers'"),
+        ("image: {repository: a, repository: b}\n", 1, "duplicate key 'repository'"),
+        ("a: *nowhere\n", 1, "alias *nowhere names no anchor"),
+    ],
+)
 def test_unparseable_files_name_file_and_line(text: str, line: int, words: str) -> None:
     with pytest.raises(ManifestParseError) as caught:
         parse(text, "apps/web.yaml")
@@ -29,12 +31,15 @@ def test_not_utf8_is_unparseable() -> None:
         parse(b"kind: Pod\nimage: \xff\xfe\n", "web.yaml")
 
 
-@pytest.mark.parametrize(("value", "reason"), [
-    ("5", "image is a YAML int (5), not a string"),
-    ("1.5", "image is a YAML float (1.5), not a string"),
-    ("[nginx, redis]", "image is a list, not a string"),
-    ("|\n      nginx:1.0", "image is a block scalar"),
-])
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("5", "image is a YAML int (5), not a string"),
+        ("1.5", "image is a YAML float (1.5), not a string"),
+        ("[nginx, redis]", "image is a list, not a string"),
+        ("|\n      nginx:1.0", "image is a block scalar"),
+    ],
+)
 def test_image_that_is_not_a_string_is_skipped_and_cannot_be_edited(value: str, reason: str) -> None:
     text = f"kind: Pod\nspec:\n  containers:\n  - name: a\n    image: {value}\n"
     manifest = parse(text, "pod.yaml")
@@ -51,8 +56,7 @@ def test_kustomize_tag_that_is_a_number_is_skipped() -> None:
 
 
 def test_alias_to_an_image_that_is_also_used_elsewhere_is_refused() -> None:
-    text = ("defaults:\n  version: &v v1.0\nimage:\n  repository: nginx\n  tag: *v\n"
-            "labels:\n  version: *v\n")
+    text = "defaults:\n  version: &v v1.0\nimage:\n  repository: nginx\n  tag: *v\nlabels:\n  version: *v\n"
     manifest = parse(text, "values.yaml")
     found = only(manifest, name="nginx")
     assert found.locator.tag is not None and found.locator.tag.line == 2  # the anchored scalar
@@ -65,8 +69,10 @@ def test_alias_to_an_image_that_is_also_used_elsewhere_is_refused() -> None:
 def test_alias_used_only_as_images_edits_the_anchor() -> None:
     text = "defaults:\n  version: &v v1.0\nimage:\n  repository: nginx\n  tag: *v\n"
     manifest = parse(text, "values.yaml")
-    assert manifest.render([ImageEdit(only(manifest, name="nginx"), "v1.1")]) == text.replace(
-        "&v v1.0", "&v v1.1").encode()
+    assert (
+        manifest.render([ImageEdit(only(manifest, name="nginx"), "v1.1")])
+        == text.replace("&v v1.0", "&v v1.1").encode()
+    )
 
 
 def test_invalid_tag_is_never_written() -> None:

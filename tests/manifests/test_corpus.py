@@ -51,8 +51,10 @@ def test_every_corpus_file_round_trips_and_every_reference_edits_in_place() -> N
             problem = _check_edit(manifest, index, data)
             if problem:
                 failures.append(f"{path}:{found.line} ({found.manager}): {problem}")
-    print(f"\ncorpus: {len(rows)} files, {len(rows) - len(unparseable)} parsed, "
-          f"{sum(per_manager.values())} references, {edits_checked} edits checked")
+    print(
+        f"\ncorpus: {len(rows)} files, {len(rows) - len(unparseable)} parsed, "
+        f"{sum(per_manager.values())} references, {edits_checked} edits checked"
+    )
     print("references per manager:", dict(sorted(per_manager.items())))
     print("skipped with reasons:", dict(skipped.most_common()))
     print("unparseable:", unparseable)

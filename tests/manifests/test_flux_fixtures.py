@@ -20,7 +20,8 @@ FLUX = "files/fluxcd__image-automation-controller/internal__update__testdata__"
 SETTER_POLICIES = {
     "automation-ns:policy": ImageReference("index.repo.fake/updated", "v1.0.1"),
     "automation-ns:policy-with-digest": ImageReference(
-        "image", "v1.0.0", "sha256:6745aaad46d795c9836632e1fb62f24b7e7f4c843144da8e47a5465c411a14be"),
+        "image", "v1.0.0", "sha256:6745aaad46d795c9836632e1fb62f24b7e7f4c843144da8e47a5465c411a14be"
+    ),
 }
 
 
@@ -31,9 +32,12 @@ def fixture(name: str) -> tuple[str, bytes]:
 
 def apply_policies(manifest: ManifestFile, policies: dict[str, ImageReference]) -> bytes:
     """What the cycle does for markers: bind by policy only, write the policy's name, tag and digest."""
-    edits = [ImageEdit(found, ref.tag, ref.digest, name=ref.name)
-             for found in manifest.images if found.policy in policies
-             for ref in [policies[found.policy]]]
+    edits = [
+        ImageEdit(found, ref.tag, ref.digest, name=ref.name)
+        for found in manifest.images
+        if found.policy in policies
+        for ref in [policies[found.policy]]
+    ]
     return manifest.render(edits)
 
 
@@ -50,9 +54,12 @@ def test_setters_on_kustomization_match_flux_byte_for_byte() -> None:
     _, expected = fixture("setters__expected__kustomization.yml")
     manifest = ManifestFile.parse(path, original)
     fields = sorted((f.policy or "", f.marker_field) for f in manifest.images if f.manager == "marker")
-    assert fields == [("automation-ns:policy", "name"), ("automation-ns:policy", "tag"),
-                      ("automation-ns:policy-with-digest", ""),
-                      ("automation-ns:policy-with-digest", "digest")]
+    assert fields == [
+        ("automation-ns:policy", "name"),
+        ("automation-ns:policy", "tag"),
+        ("automation-ns:policy-with-digest", ""),
+        ("automation-ns:policy-with-digest", "digest"),
+    ]
     # The marked fields belong to the markers, not to the kustomize entry they sit in.
     assert [f.manager for f in manifest.images] == ["marker"] * 4
     result = apply_policies(manifest, SETTER_POLICIES)
@@ -72,8 +79,10 @@ def _reindent_free(text: bytes) -> list[str]:
 
 
 def test_replace_deployment_changes_only_the_value_flux_also_changes() -> None:
-    pairs = (("replace__original__deployment.yaml", "replace__expected__deployment.yaml"),
-             ("replace__commented__deployment.yaml", "replace__commented-expected__deployment.yaml"))
+    pairs = (
+        ("replace__original__deployment.yaml", "replace__expected__deployment.yaml"),
+        ("replace__commented__deployment.yaml", "replace__commented-expected__deployment.yaml"),
+    )
     for original_name, expected_name in pairs:
         path, original = fixture(original_name)
         _, expected = fixture(expected_name)

@@ -53,8 +53,9 @@ def kustomize_images(directory: Path) -> dict[str, str]:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         pytest.skip("kubectl is not installed")
-    output = subprocess.run([kubectl, "kustomize", str(directory)], check=True, capture_output=True,
-                            text=True, timeout=60).stdout
+    output = subprocess.run(
+        [kubectl, "kustomize", str(directory)], check=True, capture_output=True, text=True, timeout=60
+    ).stdout
     [deployment] = [doc for doc in yaml.safe_load_all(output) if doc]
     return {c["name"]: c["image"] for c in deployment["spec"]["template"]["spec"]["containers"]}
 
@@ -62,23 +63,32 @@ def kustomize_images(directory: Path) -> dict[str, str]:
 def test_kustomize_renders_the_images_we_wrote(tmp_path: Path) -> None:
     (tmp_path / "deployment.yaml").write_text(DEPLOYMENT)
     (tmp_path / "kustomization.yaml").write_text(KUSTOMIZATION)
-    assert kustomize_images(tmp_path) == {"web": "registry.local/nginx:1.25.0",
-                                          "cache": f"redis:7.0@{DIGEST}",  # kustomize 5 writes both
-                                          "api": "ghcr.io/org/api", "jobs": "busybox:1.36"}
+    assert kustomize_images(tmp_path) == {
+        "web": "registry.local/nginx:1.25.0",
+        "cache": f"redis:7.0@{DIGEST}",  # kustomize 5 writes both
+        "api": "ghcr.io/org/api",
+        "jobs": "busybox:1.36",
+    }
     manifest = ManifestFile.parse("kustomization.yaml", KUSTOMIZATION.encode())
     new_digest = "sha256:" + "e" * 64
-    edits = [ImageEdit(only(manifest, name="registry.local/nginx"), "1.25.1"),
-             ImageEdit(only(manifest, name="redis"), "7.2"),  # a new tag drops the old digest
-             ImageEdit(only(manifest, name="ghcr.io/org/api"), "v2", digest=new_digest),  # both keys added
-             ImageEdit(only(manifest, name="busybox"), "1.37")]
+    edits = [
+        ImageEdit(only(manifest, name="registry.local/nginx"), "1.25.1"),
+        ImageEdit(only(manifest, name="redis"), "7.2"),  # a new tag drops the old digest
+        ImageEdit(only(manifest, name="ghcr.io/org/api"), "v2", digest=new_digest),  # both keys added
+        ImageEdit(only(manifest, name="busybox"), "1.37"),
+    ]
     result = manifest.render(edits)
     (tmp_path / "kustomization.yaml").write_bytes(result)
-    assert kustomize_images(tmp_path) == {"web": "registry.local/nginx:1.25.1", "cache": "redis:7.2",
-                                          "api": f"ghcr.io/org/api:v2@{new_digest}", "jobs": "busybox:1.37"}
+    assert kustomize_images(tmp_path) == {
+        "web": "registry.local/nginx:1.25.1",
+        "cache": "redis:7.2",
+        "api": f"ghcr.io/org/api:v2@{new_digest}",
+        "jobs": "busybox:1.37",
+    }
     added = f"  - name: ghcr.io/org/api\n    newTag: v2\n    digest: {new_digest}\n"
     assert result.decode() == KUSTOMIZATION.replace("1.25.0", "1.25.1").replace(
-        f'"7.0"\n    digest: {DIGEST}', '"7.2"\n    digest: ""').replace(
-        "  - name: ghcr.io/org/api\n", added).replace('"1.36"', '"1.37"')
+        f'"7.0"\n    digest: {DIGEST}', '"7.2"\n    digest: ""'
+    ).replace("  - name: ghcr.io/org/api\n", added).replace('"1.36"', '"1.37"')
 
 
 def test_kustomize_renders_a_renamed_image(tmp_path: Path) -> None:

@@ -14,26 +14,31 @@ from image_updater.manifests import (
 from image_updater.reference import ImageReference
 from tests.manifests.util import only, parse
 
-POD = "  containers:\n  - name: a\n    image: app:1.0\n  initContainers:\n  - image: init:1.0\n" \
-      "  ephemeralContainers:\n  - image: debug:1.0\n"
+POD = (
+    "  containers:\n  - name: a\n    image: app:1.0\n  initContainers:\n  - image: init:1.0\n"
+    "  ephemeralContainers:\n  - image: debug:1.0\n"
+)
 
 
 def _indent(block: str, spaces: int) -> str:
     return "".join(" " * spaces + line + "\n" for line in block.splitlines())
 
 
-@pytest.mark.parametrize(("kind", "prefix"), [
-    ("Pod", ["spec"]),
-    ("PodTemplate", ["template", "spec"]),
-    ("Deployment", ["spec", "template", "spec"]),
-    ("ReplicaSet", ["spec", "template", "spec"]),
-    ("ReplicationController", ["spec", "template", "spec"]),
-    ("StatefulSet", ["spec", "template", "spec"]),
-    ("DaemonSet", ["spec", "template", "spec"]),
-    ("Job", ["spec", "template", "spec"]),
-    ("Rollout", ["spec", "template", "spec"]),
-    ("CronJob", ["spec", "jobTemplate", "spec", "template", "spec"]),
-])
+@pytest.mark.parametrize(
+    ("kind", "prefix"),
+    [
+        ("Pod", ["spec"]),
+        ("PodTemplate", ["template", "spec"]),
+        ("Deployment", ["spec", "template", "spec"]),
+        ("ReplicaSet", ["spec", "template", "spec"]),
+        ("ReplicationController", ["spec", "template", "spec"]),
+        ("StatefulSet", ["spec", "template", "spec"]),
+        ("DaemonSet", ["spec", "template", "spec"]),
+        ("Job", ["spec", "template", "spec"]),
+        ("Rollout", ["spec", "template", "spec"]),
+        ("CronJob", ["spec", "jobTemplate", "spec", "template", "spec"]),
+    ],
+)
 def test_every_pod_spec_kind_and_container_list(kind: str, prefix: list[str]) -> None:
     text = f"apiVersion: v1\nkind: {kind}\n"
     for depth, key in enumerate(prefix):
@@ -41,28 +46,38 @@ def test_every_pod_spec_kind_and_container_list(kind: str, prefix: list[str]) ->
     text += _indent(POD, 2 * (len(prefix) - 1))
     manifest = parse(text, options=ManagerOptions(managers=frozenset({"kubernetes"})))
     assert sorted(str(f.reference) for f in manifest.images) == ["app:1.0", "debug:1.0", "init:1.0"]
-    assert manifest.render([ImageEdit(only(manifest, name="init"), "2.0")]) == text.replace(
-        "init:1.0", "init:2.0").encode()
+    assert (
+        manifest.render([ImageEdit(only(manifest, name="init"), "2.0")])
+        == text.replace("init:1.0", "init:2.0").encode()
+    )
 
 
 def test_list_kind_and_custom_resources() -> None:
-    text = ("kind: List\nitems:\n- kind: Pod\n  spec:\n    containers:\n    - image: a:1\n"
-            "---\nkind: Workflow\nspec:\n  templates:\n  - container:\n      image: b:1\n"
-            "  - script:\n      image: c:1\n---\nkind: Tekton\nspec:\n  steps:\n  - image: d:1\n")
-    resources = [("Workflow", "spec.templates[*].container"), ("Workflow", "spec.templates[1].script"),
-                 ("Tekton", "spec.steps")]
-    options = ManagerOptions(custom_resources=tuple(CustomResourceSettings(kind=k, path=p) for k, p in resources),
-                             managers=frozenset({"kubernetes"}))
+    text = (
+        "kind: List\nitems:\n- kind: Pod\n  spec:\n    containers:\n    - image: a:1\n"
+        "---\nkind: Workflow\nspec:\n  templates:\n  - container:\n      image: b:1\n"
+        "  - script:\n      image: c:1\n---\nkind: Tekton\nspec:\n  steps:\n  - image: d:1\n"
+    )
+    resources = [
+        ("Workflow", "spec.templates[*].container"),
+        ("Workflow", "spec.templates[1].script"),
+        ("Tekton", "spec.steps"),
+    ]
+    options = ManagerOptions(
+        custom_resources=tuple(CustomResourceSettings(kind=k, path=p) for k, p in resources),
+        managers=frozenset({"kubernetes"}),
+    )
     manifest = parse(text, options=options)
-    assert [(str(f.reference), f.line) for f in manifest.images] == [
-        ("a:1", 6), ("b:1", 12), ("c:1", 14), ("d:1", 19)]
+    assert [(str(f.reference), f.line) for f in manifest.images] == [("a:1", 6), ("b:1", 12), ("c:1", 14), ("d:1", 19)]
 
 
 def test_kustomize_images_follow_kustomize_edit_set_image() -> None:
-    text = ("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nimages:\n"
-            "- name: nginx\n  newName: registry.local/nginx # mirror\n  newTag: 1.0.0\n"
-            "- name: redis\n  newTag: \"6.0\"\n  digest: sha256:" + "a" * 64 + "\n"
-            "- name: busybox\n")
+    text = (
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nimages:\n"
+        "- name: nginx\n  newName: registry.local/nginx # mirror\n  newTag: 1.0.0\n"
+        '- name: redis\n  newTag: "6.0"\n  digest: sha256:' + "a" * 64 + "\n"
+        "- name: busybox\n"
+    )
     manifest = parse(text, "kustomization.yaml")
     nginx = only(manifest, name="registry.local/nginx")
     redis = only(manifest, name="redis")
@@ -70,13 +85,15 @@ def test_kustomize_images_follow_kustomize_edit_set_image() -> None:
     assert nginx.reference == ImageReference("registry.local/nginx", "1.0.0")
     assert redis.reference == ImageReference("redis", "6.0", "sha256:" + "a" * 64)
     assert busybox.reference == ImageReference("busybox") and busybox.line == 10
-    result = manifest.render([ImageEdit(nginx, "1.0.1"), ImageEdit(redis, "6.2"),
-                              ImageEdit(busybox, "1.36", name="mirror/busybox")])
+    result = manifest.render(
+        [ImageEdit(nginx, "1.0.1"), ImageEdit(redis, "6.2"), ImageEdit(busybox, "1.36", name="mirror/busybox")]
+    )
     assert result.decode() == (
         "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nimages:\n"
         "- name: nginx\n  newName: registry.local/nginx # mirror\n  newTag: 1.0.1\n"
-        "- name: redis\n  newTag: \"6.2\"\n  digest: \"\"\n"
-        "- name: busybox\n  newName: mirror/busybox\n  newTag: \"1.36\"\n")
+        '- name: redis\n  newTag: "6.2"\n  digest: ""\n'
+        '- name: busybox\n  newName: mirror/busybox\n  newTag: "1.36"\n'
+    )
 
 
 def test_kustomize_inserted_key_takes_sibling_indentation_and_keeps_crlf() -> None:
@@ -87,54 +104,79 @@ def test_kustomize_inserted_key_takes_sibling_indentation_and_keeps_crlf() -> No
 
 
 def test_helm_values_shapes() -> None:
-    text = ("image:\n  registry: ghcr.io\n  repository: org/app\n  tag: v1.0.0\n  digest: \"\"\n"
-            "sidecar:\n  image:\n    repository: envoyproxy/envoy\n    tag: v1.29.0\n"
-            "exporter:\n  repository: prom/exporter\n  tag: v0.1.0\n"
-            "plain:\n  image: \"quay.io/org/plain:2.0\"\n"
-            "notAnImage:\n  repository: https://charts.example\n")
+    text = (
+        'image:\n  registry: ghcr.io\n  repository: org/app\n  tag: v1.0.0\n  digest: ""\n'
+        "sidecar:\n  image:\n    repository: envoyproxy/envoy\n    tag: v1.29.0\n"
+        "exporter:\n  repository: prom/exporter\n  tag: v0.1.0\n"
+        'plain:\n  image: "quay.io/org/plain:2.0"\n'
+        "notAnImage:\n  repository: https://charts.example\n"
+    )
     manifest = parse(text, "values.yaml")
     assert [(str(f.reference), f.manager, f.line) for f in manifest.images] == [
-        ("ghcr.io/org/app:v1.0.0", "helm", 2), ("envoyproxy/envoy:v1.29.0", "helm", 8),
-        ("prom/exporter:v0.1.0", "helm", 11), ("quay.io/org/plain:2.0", "helm", 14)]  # in file order
-    result = manifest.render([ImageEdit(only(manifest, name="ghcr.io/org/app"), "v1.1.0"),
-                              ImageEdit(only(manifest, name="prom/exporter"), "v0.2.0")])
+        ("ghcr.io/org/app:v1.0.0", "helm", 2),
+        ("envoyproxy/envoy:v1.29.0", "helm", 8),
+        ("prom/exporter:v0.1.0", "helm", 11),
+        ("quay.io/org/plain:2.0", "helm", 14),
+    ]  # in file order
+    result = manifest.render(
+        [
+            ImageEdit(only(manifest, name="ghcr.io/org/app"), "v1.1.0"),
+            ImageEdit(only(manifest, name="prom/exporter"), "v0.2.0"),
+        ]
+    )
     assert result == text.replace("v1.0.0", "v1.1.0").replace("v0.1.0", "v0.2.0").encode()
 
 
 def test_user_key_paths_with_list_indices_and_file_globs() -> None:
-    text = ("backend:\n  image:\n    name: registry.local/backend\n    version: \"41\"\n"
-            "workers:\n  containers:\n  - image: registry.local/worker:7\n"
-            "front:\n  imageTag: v3\n")
-    options = ManagerOptions(key_paths=(
-        ("registry.local/backend", KeyPathSettings(tag="backend.image.version", repository="backend.image.name")),
-        ("registry.local/worker", KeyPathSettings(tag="workers.containers[0].image", files=("apps/*/values.yaml",))),
-        ("registry.local/front", KeyPathSettings(tag="front.imageTag")),
-        ("other", KeyPathSettings(tag="missing.tag")),
-    ))
+    text = (
+        'backend:\n  image:\n    name: registry.local/backend\n    version: "41"\n'
+        "workers:\n  containers:\n  - image: registry.local/worker:7\n"
+        "front:\n  imageTag: v3\n"
+    )
+    options = ManagerOptions(
+        key_paths=(
+            ("registry.local/backend", KeyPathSettings(tag="backend.image.version", repository="backend.image.name")),
+            (
+                "registry.local/worker",
+                KeyPathSettings(tag="workers.containers[0].image", files=("apps/*/values.yaml",)),
+            ),
+            ("registry.local/front", KeyPathSettings(tag="front.imageTag")),
+            ("other", KeyPathSettings(tag="missing.tag")),
+        )
+    )
     manifest = parse(text, "apps/shop/values.yaml", options)
     found = {f.policy: f for f in manifest.images if f.manager == "keypath"}
     assert found["registry.local/backend"].reference == ImageReference("registry.local/backend", "41")
     assert found["registry.local/worker"].reference == ImageReference("registry.local/worker", "7")
     assert found["registry.local/front"].reference == ImageReference("registry.local/front", "v3")
     assert set(found) == {"registry.local/backend", "registry.local/worker", "registry.local/front"}
-    edits = [ImageEdit(found[name], tag) for name, tag in
-             (("registry.local/backend", "42"), ("registry.local/worker", "8"),
-              ("registry.local/front", "v4"))]
-    assert manifest.render(edits) == text.replace('"41"', '"42"').replace("worker:7", "worker:8").replace(
-        "v3", "v4").encode()
+    edits = [
+        ImageEdit(found[name], tag)
+        for name, tag in (
+            ("registry.local/backend", "42"),
+            ("registry.local/worker", "8"),
+            ("registry.local/front", "v4"),
+        )
+    ]
+    assert (
+        manifest.render(edits)
+        == text.replace('"41"', '"42"').replace("worker:7", "worker:8").replace("v3", "v4").encode()
+    )
     elsewhere = parse(text, "other/values.yaml", options)
     assert "registry.local/worker" not in {f.policy for f in elsewhere.images}
 
 
 def test_markers_of_every_form_bind_by_policy_only() -> None:
-    text = ("spec:\n  whatever: app:1.0 # {\"$imagepolicy\": \"flux-system:app\"}\n"
-            "  values:\n    image:\n      repository: ghcr.io/org/api # {\"$imagepolicy\": \"ns:api:name\"}\n"
-            "      tag: 1.0.0 # {\"$imagepolicy\": \"ns:api:tag\"}\n"
-            "    other:\n      repository: ghcr.io/org/solo\n"
-            "      tag: 2.0.0 # {\"$imagepolicy\": \"ns:solo:tag\"}\n"
-            "    bare:\n      version: 3.0.0 # {\"$imagepolicy\": \"ns:bare:tag\"}\n"
-            "    d: sha256:" + "c" * 64 + " # {\"$imagepolicy\": \"ns:api:digest\"}\n"
-            "  list:\n  - web:1 # {\"$imagepolicy\": \"web\"}\n")
+    text = (
+        'spec:\n  whatever: app:1.0 # {"$imagepolicy": "flux-system:app"}\n'
+        '  values:\n    image:\n      repository: ghcr.io/org/api # {"$imagepolicy": "ns:api:name"}\n'
+        '      tag: 1.0.0 # {"$imagepolicy": "ns:api:tag"}\n'
+        "    other:\n      repository: ghcr.io/org/solo\n"
+        '      tag: 2.0.0 # {"$imagepolicy": "ns:solo:tag"}\n'
+        '    bare:\n      version: 3.0.0 # {"$imagepolicy": "ns:bare:tag"}\n'
+        "    d: sha256:" + "c" * 64 + ' # {"$imagepolicy": "ns:api:digest"}\n'
+        '  list:\n  - web:1 # {"$imagepolicy": "web"}\n'
+    )
     manifest = parse(text, "values.yaml")
     found = {(f.policy, f.marker_field): f for f in manifest.images}
     assert {f.manager for f in manifest.images} == {"marker"}
@@ -146,44 +188,54 @@ def test_markers_of_every_form_bind_by_policy_only() -> None:
     assert found[("web", "")].line == 14
     tag_edit = [ImageEdit(f, "9.0.0") for f in manifest.images]
     result = manifest.render(tag_edit).decode()
-    assert "app:9.0.0 #" in result and "tag: 9.0.0 # {\"$imagepolicy\": \"ns:api:tag\"}" in result
+    assert "app:9.0.0 #" in result and 'tag: 9.0.0 # {"$imagepolicy": "ns:api:tag"}' in result
     assert "repository: ghcr.io/org/api #" in result  # a tag edit never changes a :name field
     assert "d: sha256:" + "c" * 64 in result  # nor a :digest field
     assert "web:9.0.0 #" in result
 
 
 def test_compose_services() -> None:
-    text = ("services:\n  web:\n    image: nginx:1.25-alpine\n  db:\n    build: .\n"
-            "  cache:\n    image: redis\n")
+    text = "services:\n  web:\n    image: nginx:1.25-alpine\n  db:\n    build: .\n  cache:\n    image: redis\n"
     manifest = parse(text, "docker-compose.yml")
     assert [(f.manager, str(f.reference)) for f in manifest.images] == [
-        ("compose", "nginx:1.25-alpine"), ("compose", "redis")]
-    assert manifest.render([ImageEdit(manifest.images[1], "7.2")]) == text.replace(
-        "image: redis", "image: redis:7.2").encode()
+        ("compose", "nginx:1.25-alpine"),
+        ("compose", "redis"),
+    ]
+    assert (
+        manifest.render([ImageEdit(manifest.images[1], "7.2")])
+        == text.replace("image: redis", "image: redis:7.2").encode()
+    )
 
 
 def test_argocd_application_sources() -> None:
-    text = ("apiVersion: argoproj.io/v1alpha1\nkind: Application\nspec:\n  sources:\n"
-            "  - helm:\n      parameters:\n      - name: image.repository\n        value: ghcr.io/org/api\n"
-            "      - name: image.tag\n        value: '1.0'\n      - name: replicas\n        value: '2'\n"
-            "      - name: worker.image\n        value: ghcr.io/org/worker:3\n"
-            "      valuesObject:\n        sidecar:\n          image:\n            repository: envoy\n"
-            "            tag: v1\n"
-            "  - kustomize:\n      images:\n      - nginx=registry.local/nginx:1.25\n      - redis:7\n")
+    text = (
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nspec:\n  sources:\n"
+        "  - helm:\n      parameters:\n      - name: image.repository\n        value: ghcr.io/org/api\n"
+        "      - name: image.tag\n        value: '1.0'\n      - name: replicas\n        value: '2'\n"
+        "      - name: worker.image\n        value: ghcr.io/org/worker:3\n"
+        "      valuesObject:\n        sidecar:\n          image:\n            repository: envoy\n"
+        "            tag: v1\n"
+        "  - kustomize:\n      images:\n      - nginx=registry.local/nginx:1.25\n      - redis:7\n"
+    )
     manifest = parse(text, "apps/api.yaml")
     assert [(f.manager, str(f.reference), f.line) for f in manifest.images] == [
-        ("argocd", "ghcr.io/org/api:1.0", 7), ("argocd", "ghcr.io/org/worker:3", 14),
-        ("argocd", "envoy:v1", 18), ("argocd", "registry.local/nginx:1.25", 22), ("argocd", "redis:7", 23)]
-    edits = [ImageEdit(only(manifest, name=name), tag) for name, tag in
-             (("ghcr.io/org/api", "1.1"), ("registry.local/nginx", "1.26"), ("envoy", "v2"))]
+        ("argocd", "ghcr.io/org/api:1.0", 7),
+        ("argocd", "ghcr.io/org/worker:3", 14),
+        ("argocd", "envoy:v1", 18),
+        ("argocd", "registry.local/nginx:1.25", 22),
+        ("argocd", "redis:7", 23),
+    ]
+    edits = [
+        ImageEdit(only(manifest, name=name), tag)
+        for name, tag in (("ghcr.io/org/api", "1.1"), ("registry.local/nginx", "1.26"), ("envoy", "v2"))
+    ]
     expected = text.replace("'1.0'", "'1.1'").replace("nginx:1.25", "nginx:1.26")
     expected = expected.replace("tag: v1", "tag: v2")
     assert manifest.render(edits) == expected.encode()
 
 
 def test_argocd_source_write_back_file() -> None:
-    text = ("helm:\n  parameters:\n  - name: image.name\n    value: app\n"
-            "  - name: image.tag\n    value: '0.2'\n")
+    text = "helm:\n  parameters:\n  - name: image.name\n    value: app\n  - name: image.tag\n    value: '0.2'\n"
     manifest = parse(text, ".argocd-source-shop.yaml")
     assert [(f.manager, str(f.reference)) for f in manifest.images] == [("argocd", "app:0.2")]
 

@@ -31,8 +31,10 @@ def test_tabs_in_comments_and_unicode_survive() -> None:
 
 
 def test_multi_document_file_edits_the_right_document() -> None:
-    text = ("# head\n---\nkind: Pod\nspec:\n  containers:\n  - image: redis:6\n---\n# between\n"
-            "kind: Pod\nspec:\n  containers:\n  - image: nginx:1.0\n...\n---\nkind: ConfigMap\n")
+    text = (
+        "# head\n---\nkind: Pod\nspec:\n  containers:\n  - image: redis:6\n---\n# between\n"
+        "kind: Pod\nspec:\n  containers:\n  - image: nginx:1.0\n...\n---\nkind: ConfigMap\n"
+    )
     assert set_tag(text, "nginx", "1.1") == text.replace("nginx:1.0", "nginx:1.1").encode()
 
 
@@ -45,34 +47,39 @@ def test_flow_style_is_kept() -> None:
 
 
 def test_helm_flow_block_is_kept() -> None:
-    text = "image: {repository: nginx, tag: \"1.0\"}  # pinned\n"
+    text = 'image: {repository: nginx, tag: "1.0"}  # pinned\n'
     expected = b'image: {repository: nginx, tag: "1.1"}  # pinned\n'
     assert set_tag(text, "nginx", "1.1", "values.yaml") == expected
 
 
 def test_comments_everywhere_survive() -> None:
-    text = ("# top\nimage: # the image\n  # above\n  repository: nginx # repo\n  # between\n"
-            "  tag: 1.0.0 # tag\n  # after\n# end\n")
+    text = (
+        "# top\nimage: # the image\n  # above\n  repository: nginx # repo\n  # between\n"
+        "  tag: 1.0.0 # tag\n  # after\n# end\n"
+    )
     assert set_tag(text, "nginx", "1.0.1", "values.yaml") == text.replace("1.0.0", "1.0.1").encode()
 
 
-@pytest.mark.parametrize(("before", "tag", "after"), [
-    ("tag: 1.0.0", "1.0.1", "tag: 1.0.1"),
-    ("tag: v1.9", "1.10", 'tag: "1.10"'),   # plain 1.10 would read as the float 1.1
-    ("tag: v1", "1", 'tag: "1"'),
-    ("tag: v1", "yes", 'tag: "yes"'),      # a YAML 1.1 boolean
-    ("tag: v1", "1e3", 'tag: "1e3"'),
-    ("tag: '1.9'", "1.10", "tag: '1.10'"),
-    ('tag: "1.9"', "1.10", 'tag: "1.10"'),
-    ('tag: "1.9"', "v2", 'tag: "v2"'),     # quoted stays quoted even when plain would do
-])
+@pytest.mark.parametrize(
+    ("before", "tag", "after"),
+    [
+        ("tag: 1.0.0", "1.0.1", "tag: 1.0.1"),
+        ("tag: v1.9", "1.10", 'tag: "1.10"'),  # plain 1.10 would read as the float 1.1
+        ("tag: v1", "1", 'tag: "1"'),
+        ("tag: v1", "yes", 'tag: "yes"'),  # a YAML 1.1 boolean
+        ("tag: v1", "1e3", 'tag: "1e3"'),
+        ("tag: '1.9'", "1.10", "tag: '1.10'"),
+        ('tag: "1.9"', "1.10", 'tag: "1.10"'),
+        ('tag: "1.9"', "v2", 'tag: "v2"'),  # quoted stays quoted even when plain would do
+    ],
+)
 def test_quoting_style_is_kept_and_numbers_are_quoted(before: str, tag: str, after: str) -> None:
     text = f"image:\n  repository: nginx\n  {before}\n"
     assert set_tag(text, "nginx", tag, "values.yaml") == f"image:\n  repository: nginx\n  {after}\n".encode()
 
 
 def test_anchor_is_edited_once_where_it_is_defined() -> None:
-    text = ("x-image: &img nginx:1.0\nservices:\n  a:\n    image: *img\n  b:\n    image: *img\n")
+    text = "x-image: &img nginx:1.0\nservices:\n  a:\n    image: *img\n  b:\n    image: *img\n"
     manifest = parse(text, "compose.yaml")
     found = only(manifest, name="nginx")
     assert found.line == 1  # the anchored scalar, found once for both aliases
@@ -80,26 +87,33 @@ def test_anchor_is_edited_once_where_it_is_defined() -> None:
 
 
 def test_merge_key_defaults_are_edited_at_the_anchor() -> None:
-    text = ("x-base: &base\n  image: nginx:1.0\n  restart: always\nservices:\n  a:\n    <<: *base\n"
-            "  b:\n    <<: *base\n    ports: [80]\n")
+    text = (
+        "x-base: &base\n  image: nginx:1.0\n  restart: always\nservices:\n  a:\n    <<: *base\n"
+        "  b:\n    <<: *base\n    ports: [80]\n"
+    )
     manifest = parse(text, "compose.yaml")
     assert [f.line for f in manifest.images] == [2]
     assert manifest.render([ImageEdit(manifest.images[0], "1.1")]) == text.replace("1.0", "1.1").encode()
 
 
 def test_marker_text_inside_a_block_scalar_is_ignored() -> None:
-    text = ("kind: ConfigMap\ndata:\n  notes: |\n    image: fake:1.0 # {\"$imagepolicy\": \"ns:p\"}\n"
-            "  real: nginx:1.0 # {\"$imagepolicy\": \"ns:real\"}\n")
+    text = (
+        'kind: ConfigMap\ndata:\n  notes: |\n    image: fake:1.0 # {"$imagepolicy": "ns:p"}\n'
+        '  real: nginx:1.0 # {"$imagepolicy": "ns:real"}\n'
+    )
     manifest = parse(text)
     assert [(f.policy, f.line) for f in manifest.images] == [("ns:real", 5)]
 
 
-@pytest.mark.parametrize(("value", "reason"), [
-    ("${REGISTRY}/app:${TAG}", "${VAR}"),
-    ("$REGISTRY/app:1", "${VAR}"),
-    ('"{{ .Values.image }}"', "{{ }}"),
-    ("registry.local/app:{{ .Values.tag }}", "{{ }}"),
-])
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("${REGISTRY}/app:${TAG}", "${VAR}"),
+        ("$REGISTRY/app:1", "${VAR}"),
+        ('"{{ .Values.image }}"', "{{ }}"),
+        ("registry.local/app:{{ .Values.tag }}", "{{ }}"),
+    ],
+)
 def test_interpolated_values_are_skipped_with_a_reason(value: str, reason: str) -> None:
     text = f"services:\n  web:\n    image: {value}\n"
     manifest = parse(text, "compose.yaml")
@@ -111,8 +125,9 @@ def test_interpolated_values_are_skipped_with_a_reason(value: str, reason: str) 
 def test_digest_is_replaced_in_a_full_reference_and_removed_when_only_the_tag_changes() -> None:
     text = f"kind: Pod\nspec:\n  containers:\n  - image: nginx:1.0@{DIGEST}\n"
     new_digest = "sha256:" + "b" * 64
-    assert set_tag(text, "nginx", "1.1", digest=new_digest) == text.replace(
-        f"1.0@{DIGEST}", f"1.1@{new_digest}").encode()
+    assert (
+        set_tag(text, "nginx", "1.1", digest=new_digest) == text.replace(f"1.0@{DIGEST}", f"1.1@{new_digest}").encode()
+    )
     assert set_tag(text, "nginx", "1.1") == text.replace(f"1.0@{DIGEST}", "1.1").encode()
 
 

@@ -28,7 +28,10 @@ SPECS = [
 _num = st.integers(min_value=0, max_value=12).map(str)
 _semverish = st.builds(
     lambda v, major, minor, patch, pre: f"{v}{major}.{minor}" + (f".{patch}" if patch else "") + pre,
-    st.sampled_from(["", "v"]), _num, _num, st.one_of(st.none(), _num),
+    st.sampled_from(["", "v"]),
+    _num,
+    _num,
+    st.one_of(st.none(), _num),
     st.sampled_from(["", "-rc.1", "-rc.2", "-alpine", "-0", "-beta"]),
 )
 TAGS = st.one_of(
@@ -38,8 +41,11 @@ TAGS = st.one_of(
     st.sampled_from(["latest", "main", "abcdef0", "1.0.0.sig", "sha256-" + "0" * 64 + ".att", "stable"]),
 )
 TAG_LISTS = st.lists(TAGS, max_size=12)
-RULES = st.builds(SelectionRules, allow_downgrade=st.booleans(),
-                  ignore=st.lists(st.sampled_from(["*-rc*", "latest", "1.*"]), max_size=2))
+RULES = st.builds(
+    SelectionRules,
+    allow_downgrade=st.booleans(),
+    ignore=st.lists(st.sampled_from(["*-rc*", "latest", "1.*"]), max_size=2),
+)
 BUILD_TIMES = st.dictionaries(TAGS, st.integers(min_value=0, max_value=5), max_size=12)
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -72,16 +78,24 @@ def _orders_above(spec: PolicySpec, a: str, b: str, meta: dict[str, TagMetadata]
     return bool(va > vb)  # type: ignore[operator]
 
 
-def _decide(spec: PolicySpec, rules: SelectionRules, tags: list[str], current: str | None,
-            meta: dict[str, TagMetadata]) -> Decision:
+def _decide(
+    spec: PolicySpec, rules: SelectionRules, tags: list[str], current: str | None, meta: dict[str, TagMetadata]
+) -> Decision:
     return select(spec, rules, tags, current, meta)
 
 
 @settings(max_examples=150, deadline=None)
-@given(spec=st.sampled_from(SPECS), rules=RULES, tags=TAG_LISTS, current=st.one_of(st.none(), TAGS),
-       times=BUILD_TIMES, seed=st.randoms(use_true_random=False))
-def test_decision_properties(spec: PolicySpec, rules: SelectionRules, tags: list[str], current: str | None,
-                             times: dict[str, int], seed: object) -> None:
+@given(
+    spec=st.sampled_from(SPECS),
+    rules=RULES,
+    tags=TAG_LISTS,
+    current=st.one_of(st.none(), TAGS),
+    times=BUILD_TIMES,
+    seed=st.randoms(use_true_random=False),
+)
+def test_decision_properties(
+    spec: PolicySpec, rules: SelectionRules, tags: list[str], current: str | None, times: dict[str, int], seed: object
+) -> None:
     meta = _metadata(times)
     decision = _decide(spec, rules, tags, current, meta)
 

@@ -15,19 +15,20 @@ REPO = "team/app"
 AMD_ARM = ["linux/amd64", "linux/arm64"]
 
 
-def push_index_with_times(registry: RegistryServer, pusher: ImagePusher, tag: str, created: dict[str, str],
-                          *, oci: bool) -> str:
+def push_index_with_times(
+    registry: RegistryServer, pusher: ImagePusher, tag: str, created: dict[str, str], *, oci: bool
+) -> str:
     """An index whose children were built at different times (the pusher gives all children one time)."""
     entries = []
     for platform, when in created.items():
-        child = pusher.push_image(REPO, f"child-{tag}-{platform.replace('/', '-')}", created=when,
-                                  platform=platform, oci=oci)
+        child = pusher.push_image(
+            REPO, f"child-{tag}-{platform.replace('/', '-')}", created=when, platform=platform, oci=oci
+        )
         url = f"{registry.url}/v2/{REPO}/manifests/{child.digest}"
         body = httpx.get(url, headers={"Accept": MANIFEST_ACCEPT}).content
         os_name, arch, *variant = platform.split("/")
         plat = {"os": os_name, "architecture": arch} | ({"variant": variant[0]} if variant else {})
-        entries.append({"mediaType": child.media_type, "size": len(body), "digest": child.digest,
-                        "platform": plat})
+        entries.append({"mediaType": child.media_type, "size": len(body), "digest": child.digest, "platform": plat})
     media_type = MT_OCI_INDEX if oci else MT_DOCKER_LIST
     index = json.dumps({"schemaVersion": 2, "mediaType": media_type, "manifests": entries}).encode()
     return pusher.put_manifest(REPO, tag, index, media_type)
@@ -48,8 +49,7 @@ def test_platforms_require_every_listed_platform(registry: RegistryServer) -> No
     needed = metadata_needed(spec, rules, tags, "1.0.0")
     assert needed == ["1.5.0", "1.4.0", "1.3.0", "1.2.0", "1.1.0"]
     meta = fetch_metadata(registry, REPO, needed)
-    assert meta["1.3.0"].platforms == {"linux/amd64", "linux/arm64", "linux/arm64/v8", "linux/arm",
-                                       "linux/arm/v7"}
+    assert meta["1.3.0"].platforms == {"linux/amd64", "linux/arm64", "linux/arm64/v8", "linux/arm", "linux/arm/v7"}
     decision = select(spec, rules, tags, "1.0.0", meta)
     assert (decision.chosen, decision.changed) == ("1.3.0", True)
     assert decision.verdict("1.5.0").reason == "lacks platform linux/amd64"
@@ -58,14 +58,15 @@ def test_platforms_require_every_listed_platform(registry: RegistryServer) -> No
     assert decision.verdict("1.1.0").reason == "lacks platform linux/arm64"
 
     # a single-platform manifest qualifies for its own platform; a platform without variant takes any variant
-    amd_only = select(spec, SelectionRules(platforms=["linux/amd64"]), tags, "1.0.0",
-                      fetch_metadata(registry, REPO, tags))
+    amd_only = select(
+        spec, SelectionRules(platforms=["linux/amd64"]), tags, "1.0.0", fetch_metadata(registry, REPO, tags)
+    )
     assert amd_only.chosen == "1.4.0"
-    arm = select(spec, SelectionRules(platforms=["linux/arm"]), tags, "1.0.0",
-                 fetch_metadata(registry, REPO, tags))
+    arm = select(spec, SelectionRules(platforms=["linux/arm"]), tags, "1.0.0", fetch_metadata(registry, REPO, tags))
     assert arm.chosen == "1.4.0"
-    arm_v7 = select(spec, SelectionRules(platforms=["linux/arm/v7"]), tags, "1.0.0",
-                    fetch_metadata(registry, REPO, tags))
+    arm_v7 = select(
+        spec, SelectionRules(platforms=["linux/arm/v7"]), tags, "1.0.0", fetch_metadata(registry, REPO, tags)
+    )
     assert arm_v7.chosen == "1.3.0"
 
 
@@ -74,8 +75,13 @@ def test_newest_build_reads_the_configured_platforms_config(registry: RegistrySe
         pusher.push_index(REPO, "main-aaa", AMD_ARM, created="2024-05-01T00:00:00Z", oci=True)
         pusher.push_index(REPO, "main-bbb", AMD_ARM, created="2024-06-01T00:00:00Z", oci=False)
         pusher.push_image(REPO, "main-ccc", created="2024-04-01T00:00:00Z")
-        push_index_with_times(registry, pusher, "main-ddd", {"linux/amd64": "2024-01-01T00:00:00Z",
-                                                            "linux/arm64": "2024-07-01T00:00:00Z"}, oci=True)
+        push_index_with_times(
+            registry,
+            pusher,
+            "main-ddd",
+            {"linux/amd64": "2024-01-01T00:00:00Z", "linux/arm64": "2024-07-01T00:00:00Z"},
+            oci=True,
+        )
         pusher.push_image(REPO, "pr-12", created="2025-01-01T00:00:00Z")
     tags = list_tags(registry, REPO)
     spec = PolicySpec(newest_build=True, filter="^main-")
@@ -88,8 +94,7 @@ def test_newest_build_reads_the_configured_platforms_config(registry: RegistrySe
     assert amd.verdict("pr-12").reason == "does not match filter '^main-'"
 
     arm_rules = SelectionRules(platforms=["linux/arm64"])
-    arm_meta = fetch_metadata(registry, REPO, metadata_needed(spec, arm_rules, tags, "main-ccc"),
-                              arm_rules.platforms)
+    arm_meta = fetch_metadata(registry, REPO, metadata_needed(spec, arm_rules, tags, "main-ccc"), arm_rules.platforms)
     arm = select(spec, arm_rules, tags, "main-ccc", arm_meta)
     assert arm.chosen == "main-ddd"
     assert arm.verdict("main-ccc").reason == "lacks platform linux/arm64"
@@ -110,6 +115,12 @@ def test_digest_policy_follows_a_moving_tag(registry: RegistryServer) -> None:
 
         second = pusher.push_index(REPO, "latest", AMD_ARM, created="2024-02-01T00:00:00Z")
     assert second.digest != first.digest
-    moved = select(spec, rules, tags, "latest", {"latest": fetch_tag_metadata(registry, REPO, "latest")},
-                   current_digest=first.digest)
+    moved = select(
+        spec,
+        rules,
+        tags,
+        "latest",
+        {"latest": fetch_tag_metadata(registry, REPO, "latest")},
+        current_digest=first.digest,
+    )
     assert (moved.chosen, moved.digest, moved.changed) == ("latest", second.digest, True)

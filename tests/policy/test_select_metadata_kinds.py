@@ -21,12 +21,16 @@ def built(hours: int, platforms: frozenset[str] = frozenset({"linux/amd64"})) ->
 
 # --- compatibility suffix (Renovate docker versioning) -------------------------------------------------
 
-@pytest.mark.parametrize(("tags", "current", "chosen"), [
-    (["1.2-alpine", "1.3-alpine", "1.3", "1.4-bookworm", "1.3.1-alpine"], "1.2-alpine", "1.3-alpine"),
-    (["12.15.0-alpine", "12.16.0", "12.16.0-alpine", "12.16.0-stretch"], "12.15.0-alpine", "12.16.0-alpine"),
-    (["1.2.3", "1.2.4-alpine", "1.2.4"], "1.2.3", "1.2.4"),
-    (["v1.2-alpine", "v1.10-alpine"], "v1.2-alpine", "v1.10-alpine"),
-])
+
+@pytest.mark.parametrize(
+    ("tags", "current", "chosen"),
+    [
+        (["1.2-alpine", "1.3-alpine", "1.3", "1.4-bookworm", "1.3.1-alpine"], "1.2-alpine", "1.3-alpine"),
+        (["12.15.0-alpine", "12.16.0", "12.16.0-alpine", "12.16.0-stretch"], "12.15.0-alpine", "12.16.0-alpine"),
+        (["1.2.3", "1.2.4-alpine", "1.2.4"], "1.2.3", "1.2.4"),
+        (["v1.2-alpine", "v1.10-alpine"], "v1.2-alpine", "v1.10-alpine"),
+    ],
+)
 def test_compatible_suffix(tags: list[str], current: str, chosen: str) -> None:
     spec = PolicySpec(semver="*", compatible_suffix=True)
     decision = select(spec, NO_RULES, tags, current)
@@ -51,6 +55,7 @@ def test_without_compatible_suffix_alpine_is_a_pre_release() -> None:
 
 
 # --- digest (argocd-image-updater) ----------------------------------------------------------------------
+
 
 def test_digest_tracks_a_mutable_tag() -> None:
     spec = PolicySpec(digest="latest")
@@ -101,6 +106,7 @@ def test_digest_honours_platforms() -> None:
 
 # --- newest_build (argocd-image-updater) ----------------------------------------------------------------
 
+
 def test_newest_build_orders_by_creation_time() -> None:
     spec = PolicySpec(newest_build=True, filter="^main-")
     tags = ["main-aaa", "main-bbb", "main-ccc", "pr-9", "latest"]
@@ -146,6 +152,7 @@ def test_naive_creation_times_are_utc() -> None:
 
 # --- platforms --------------------------------------------------------------------------------------
 
+
 def test_platforms_every_listed_platform_is_required() -> None:
     spec = PolicySpec(semver="*")
     rules = SelectionRules(platforms=["linux/amd64", "linux/arm64"])
@@ -157,18 +164,22 @@ def test_platforms_every_listed_platform_is_required() -> None:
     assert decision.verdict("1.2.0").reason == "lacks platform linux/arm64"
 
 
-@pytest.mark.parametrize(("wanted", "offered", "ok"), [
-    ("linux/arm", {"linux/arm", "linux/arm/v7"}, True),      # no variant: any variant
-    ("linux/arm/v7", {"linux/arm", "linux/arm/v6"}, False),  # variant must match
-    ("linux/arm/v7", {"linux/arm", "linux/arm/v7"}, True),
-    ("linux/arm64/v8", {"linux/arm64"}, True),               # arm64 defaults to v8
-    ("linux/amd64", {"linux/arm64"}, False),
-    ("windows/amd64", {"linux/amd64"}, False),
-])
+@pytest.mark.parametrize(
+    ("wanted", "offered", "ok"),
+    [
+        ("linux/arm", {"linux/arm", "linux/arm/v7"}, True),  # no variant: any variant
+        ("linux/arm/v7", {"linux/arm", "linux/arm/v6"}, False),  # variant must match
+        ("linux/arm/v7", {"linux/arm", "linux/arm/v7"}, True),
+        ("linux/arm64/v8", {"linux/arm64"}, True),  # arm64 defaults to v8
+        ("linux/amd64", {"linux/arm64"}, False),
+        ("windows/amd64", {"linux/amd64"}, False),
+    ],
+)
 def test_platform_variants(wanted: str, offered: set[str], ok: bool) -> None:
     rules = SelectionRules(platforms=[wanted])
-    decision = select(PolicySpec(order="alphabetical"), rules, ["t"], None,
-                      {"t": TagMetadata(platforms=frozenset(offered))})
+    decision = select(
+        PolicySpec(order="alphabetical"), rules, ["t"], None, {"t": TagMetadata(platforms=frozenset(offered))}
+    )
     assert (decision.chosen == "t") is ok
     if not ok:
         assert decision.verdict("t").reason == f"lacks platform {wanted}"

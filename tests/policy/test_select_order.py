@@ -11,34 +11,51 @@ NO_RULES = SelectionRules()
 FLUX_BUILD = r"^main-[a-fA-F0-9]+-(?P<ts>\d+)"  # Flux docs' example for timestamped builds
 
 
-@pytest.mark.parametrize(("spec", "tags", "current", "chosen"), [
-    # alphabetical asc picks the greatest, desc the least (Flux)
-    (dict(order="alphabetical"), ["a", "c", "b"], None, "c"),
-    (dict(order="alphabetical", direction="desc"), ["a", "c", "b"], None, "a"),
-    # RFC3339-ish timestamps order alphabetically
-    (dict(order="alphabetical", filter=r"^\d{4}-\d{2}-\d{2}T"), ["2024-01-02T10-00", "2023-12-31T23-59", "x"],
-     None, "2024-01-02T10-00"),
-    # numerical: 10 > 9 (not alphabetical)
-    (dict(order="numerical"), ["9", "10", "2"], None, "10"),
-    (dict(order="numerical", direction="desc"), ["9", "10", "2"], None, "2"),
-    (dict(order="numerical"), ["1.5", "1.25", "-3", "1e2"], None, "1e2"),
-    # extract the ordered value with $name, ${name} and $1; the original tag is written
-    (dict(order="numerical", filter=FLUX_BUILD, extract="$ts"),
-     ["main-abc123-1700000100", "main-fff000-1700000009", "pr-1-1800000000", "latest"], None,
-     "main-abc123-1700000100"),
-    (dict(order="numerical", filter=FLUX_BUILD, extract="${ts}"), ["main-a-5", "main-b-40"], None,
-     "main-b-40"),
-    (dict(order="numerical", filter=r"^build-(\d+)$", extract="$1"), ["build-7", "build-12", "build-x"], None,
-     "build-12"),
-    # Go/RE2 named-group spelling is accepted too
-    (dict(order="numerical", filter=r"^rel-(?<n>\d+)$", extract="$n"), ["rel-3", "rel-20"], None, "rel-20"),
-    # a literal around the groups
-    (dict(order="alphabetical", filter=r"^(?P<y>\d{4})\.(?P<m>\d{2})$", extract="$y-${m}"),
-     ["2023.12", "2024.01"], None, "2024.01"),
-    # the current tag is ordered too: never downgrade
-    (dict(order="numerical"), ["5", "7"], "9", "9"),
-    (dict(order="alphabetical", direction="desc"), ["b", "c"], "a", "a"),
-])
+@pytest.mark.parametrize(
+    ("spec", "tags", "current", "chosen"),
+    [
+        # alphabetical asc picks the greatest, desc the least (Flux)
+        (dict(order="alphabetical"), ["a", "c", "b"], None, "c"),
+        (dict(order="alphabetical", direction="desc"), ["a", "c", "b"], None, "a"),
+        # RFC3339-ish timestamps order alphabetically
+        (
+            dict(order="alphabetical", filter=r"^\d{4}-\d{2}-\d{2}T"),
+            ["2024-01-02T10-00", "2023-12-31T23-59", "x"],
+            None,
+            "2024-01-02T10-00",
+        ),
+        # numerical: 10 > 9 (not alphabetical)
+        (dict(order="numerical"), ["9", "10", "2"], None, "10"),
+        (dict(order="numerical", direction="desc"), ["9", "10", "2"], None, "2"),
+        (dict(order="numerical"), ["1.5", "1.25", "-3", "1e2"], None, "1e2"),
+        # extract the ordered value with $name, ${name} and $1; the original tag is written
+        (
+            dict(order="numerical", filter=FLUX_BUILD, extract="$ts"),
+            ["main-abc123-1700000100", "main-fff000-1700000009", "pr-1-1800000000", "latest"],
+            None,
+            "main-abc123-1700000100",
+        ),
+        (dict(order="numerical", filter=FLUX_BUILD, extract="${ts}"), ["main-a-5", "main-b-40"], None, "main-b-40"),
+        (
+            dict(order="numerical", filter=r"^build-(\d+)$", extract="$1"),
+            ["build-7", "build-12", "build-x"],
+            None,
+            "build-12",
+        ),
+        # Go/RE2 named-group spelling is accepted too
+        (dict(order="numerical", filter=r"^rel-(?<n>\d+)$", extract="$n"), ["rel-3", "rel-20"], None, "rel-20"),
+        # a literal around the groups
+        (
+            dict(order="alphabetical", filter=r"^(?P<y>\d{4})\.(?P<m>\d{2})$", extract="$y-${m}"),
+            ["2023.12", "2024.01"],
+            None,
+            "2024.01",
+        ),
+        # the current tag is ordered too: never downgrade
+        (dict(order="numerical"), ["5", "7"], "9", "9"),
+        (dict(order="alphabetical", direction="desc"), ["b", "c"], "a", "a"),
+    ],
+)
 def test_order_table(spec: dict[str, str], tags: list[str], current: str | None, chosen: str) -> None:
     decision = select(PolicySpec.model_validate(spec), NO_RULES, tags, current)
     assert decision.chosen == chosen, decision.reason
@@ -54,8 +71,9 @@ def test_numerical_over_a_non_number_fails_naming_the_tag() -> None:
 
 
 def test_numerical_skips_commit_hashes_and_filtered_out_tags() -> None:
-    decision = select(PolicySpec(order="numerical"), SelectionRules(ignore=["latest"]),
-                      ["12", "abc1234", "latest"], None)
+    decision = select(
+        PolicySpec(order="numerical"), SelectionRules(ignore=["latest"]), ["12", "abc1234", "latest"], None
+    )
     assert decision.chosen == "12"
     assert decision.verdict("abc1234").reason == "commit hash 'abc1234' is not read as a number"
 
@@ -68,8 +86,9 @@ def test_numerical_current_that_is_not_a_number_is_not_an_error() -> None:
 @pytest.mark.parametrize("order", ["alphabetical", "numerical"])
 @pytest.mark.parametrize("direction", ["asc", "desc"])
 def test_extract_collisions_break_ties_by_greatest_tag(order: str, direction: str) -> None:
-    spec = PolicySpec.model_validate(dict(order=order, direction=direction,
-                                          filter=r"^(?:x|y|z)-(?P<n>\d+)$", extract="$n"))
+    spec = PolicySpec.model_validate(
+        dict(order=order, direction=direction, filter=r"^(?:x|y|z)-(?P<n>\d+)$", extract="$n")
+    )
     tags = ["x-5", "z-5", "y-5"]
     for ordering in (tags, list(reversed(tags)), sorted(tags)):
         decision = select(spec, NO_RULES, ordering, None)

@@ -9,34 +9,37 @@ from image_updater.policy import Decision, PolicySpec, SelectionRules, Verdict, 
 NO_RULES = SelectionRules()
 
 
-def choose(range_text: str, tags: list[str], current: str | None, *, lenient: bool = False,
-           rules: SelectionRules = NO_RULES) -> Decision:
+def choose(
+    range_text: str, tags: list[str], current: str | None, *, lenient: bool = False, rules: SelectionRules = NO_RULES
+) -> Decision:
     return select(PolicySpec(semver=range_text, lenient=lenient), rules, tags, current)
 
 
-@pytest.mark.parametrize(("range_text", "tags", "current", "chosen", "changed"), [
-    # Flux: the original tag string (with v) is what gets written
-    ("^1.0", ["v1.0.0", "v1.2.0", "v2.0.0"], "v1.0.0", "v1.2.0", True),
-    ("^1.0", ["1.0.0", "v1.3.0"], "1.0.0", "v1.3.0", True),
-    # non-semver tags are skipped, not errors
-    ("*", ["latest", "main", "1.0.0", "stable-1.1"], "1.0.0", "1.0.0", False),
-    # empty range = any non-pre-release (argocd)
-    ("", ["1.0.0", "1.1.0", "2.0.0-rc.1"], "1.0.0", "1.1.0", True),
-    # pre-releases only when the range carries one
-    (">=1.0.0-0", ["1.0.0", "1.1.0-rc.1"], "1.0.0", "1.1.0-rc.1", True),
-    (">=1.0.0", ["1.0.0", "1.1.0-rc.1"], "1.0.0", "1.0.0", False),
-    # the release beats its own pre-releases
-    (">=1.0.0-0", ["1.1.0-rc.1", "1.1.0-rc.10", "1.1.0-rc.2", "1.1.0"], None, "1.1.0", True),
-    (">=1.0.0-0", ["1.1.0-rc.1", "1.1.0-rc.10", "1.1.0-rc.2"], None, "1.1.0-rc.10", True),
-    # no tag in the file yet: the best candidate is chosen
-    ("~1.2", ["1.2.0", "1.2.7", "1.3.0"], None, "1.2.7", True),
-    # current already highest
-    ("^1", ["1.0.0", "1.4.0"], "1.4.0", "1.4.0", False),
-    # commit hashes are never versions (but all-digit tags are not hashes)
-    ("*", ["1.0.0", "abcdef1"], "1.0.0", "1.0.0", False),
-])
-def test_semver_table(range_text: str, tags: list[str], current: str | None, chosen: str,
-                      changed: bool) -> None:
+@pytest.mark.parametrize(
+    ("range_text", "tags", "current", "chosen", "changed"),
+    [
+        # Flux: the original tag string (with v) is what gets written
+        ("^1.0", ["v1.0.0", "v1.2.0", "v2.0.0"], "v1.0.0", "v1.2.0", True),
+        ("^1.0", ["1.0.0", "v1.3.0"], "1.0.0", "v1.3.0", True),
+        # non-semver tags are skipped, not errors
+        ("*", ["latest", "main", "1.0.0", "stable-1.1"], "1.0.0", "1.0.0", False),
+        # empty range = any non-pre-release (argocd)
+        ("", ["1.0.0", "1.1.0", "2.0.0-rc.1"], "1.0.0", "1.1.0", True),
+        # pre-releases only when the range carries one
+        (">=1.0.0-0", ["1.0.0", "1.1.0-rc.1"], "1.0.0", "1.1.0-rc.1", True),
+        (">=1.0.0", ["1.0.0", "1.1.0-rc.1"], "1.0.0", "1.0.0", False),
+        # the release beats its own pre-releases
+        (">=1.0.0-0", ["1.1.0-rc.1", "1.1.0-rc.10", "1.1.0-rc.2", "1.1.0"], None, "1.1.0", True),
+        (">=1.0.0-0", ["1.1.0-rc.1", "1.1.0-rc.10", "1.1.0-rc.2"], None, "1.1.0-rc.10", True),
+        # no tag in the file yet: the best candidate is chosen
+        ("~1.2", ["1.2.0", "1.2.7", "1.3.0"], None, "1.2.7", True),
+        # current already highest
+        ("^1", ["1.0.0", "1.4.0"], "1.4.0", "1.4.0", False),
+        # commit hashes are never versions (but all-digit tags are not hashes)
+        ("*", ["1.0.0", "abcdef1"], "1.0.0", "1.0.0", False),
+    ],
+)
+def test_semver_table(range_text: str, tags: list[str], current: str | None, chosen: str, changed: bool) -> None:
     decision = choose(range_text, tags, current)
     assert (decision.chosen, decision.changed) == (chosen, changed), decision.reason
     assert decision.digest is None
@@ -81,8 +84,18 @@ def test_current_not_a_version_does_not_block_updates() -> None:
 
 
 def test_every_tag_gets_a_verdict_with_a_reason() -> None:
-    tags = ["1.0.0", "1.2.0", "1.3.0-rc.1", "2.0.0", "latest", "sha256-" + "a" * 64 + ".sig", "1.1.0.sig",
-            "deadbeef", "1.2.1", "1.1.0"]
+    tags = [
+        "1.0.0",
+        "1.2.0",
+        "1.3.0-rc.1",
+        "2.0.0",
+        "latest",
+        "sha256-" + "a" * 64 + ".sig",
+        "1.1.0.sig",
+        "deadbeef",
+        "1.2.1",
+        "1.1.0",
+    ]
     rules = SelectionRules(ignore=["1.2.1"], allow=r"^\d|^sha|^latest|^dead")
     decision = choose("^1", tags, "1.1.0", rules=rules)
     reasons = {v.tag: (v.accepted, v.reason) for v in decision.verdicts}

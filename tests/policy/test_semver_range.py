@@ -71,8 +71,7 @@ TABLE = [
 ]
 
 
-@pytest.mark.parametrize(("range_text", "inside", "outside"), TABLE,
-                         ids=[row[0] or "<empty>" for row in TABLE])
+@pytest.mark.parametrize(("range_text", "inside", "outside"), TABLE, ids=[row[0] or "<empty>" for row in TABLE])
 def test_range_table(range_text: str, inside: list[str], outside: list[str]) -> None:
     for version in inside:
         assert satisfies(range_text, version), f"{version} should satisfy {range_text!r}"
@@ -86,29 +85,34 @@ def test_rejection_says_why() -> None:
     assert rng.rejection(parse_version("2.0.0")) == "outside range '^1.0'"  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("bad", ["latest", ">=", "1.2.3 ||", "|| 1.0", "1.x.3", ">=1.0 foo", "1.0.0 -", "~>",
-                                 "1.2.3.4", ">=1.0,,<2", "^1.0 && <2"])
+@pytest.mark.parametrize(
+    "bad",
+    ["latest", ">=", "1.2.3 ||", "|| 1.0", "1.x.3", ">=1.0 foo", "1.0.0 -", "~>", "1.2.3.4", ">=1.0,,<2", "^1.0 && <2"],
+)
 def test_invalid_ranges_raise_naming_the_range(bad: str) -> None:
     with pytest.raises(ValueError, match="invalid semver range") as info:
         SemverRange.parse(bad)
     assert repr(bad) in str(info.value)
 
 
-@pytest.mark.parametrize(("text", "lenient", "expected"), [
-    ("1.2.3", False, "1.2.3"),
-    ("v1.2.3", False, "1.2.3"),
-    ("1.2.3-rc.1", False, "1.2.3-rc.1"),
-    ("1.2", False, None),
-    ("1", False, None),
-    ("01.2.3", False, None),
-    ("1.2.3-01", False, None),
-    ("latest", False, None),
-    ("1.2", True, "1.2.0"),
-    ("v1", True, "1.0.0"),
-    ("2024.01.05", True, "2024.1.5"),
-    ("1.2-beta", True, "1.2.0-beta"),
-    ("1.2.3.4", True, None),
-])
+@pytest.mark.parametrize(
+    ("text", "lenient", "expected"),
+    [
+        ("1.2.3", False, "1.2.3"),
+        ("v1.2.3", False, "1.2.3"),
+        ("1.2.3-rc.1", False, "1.2.3-rc.1"),
+        ("1.2", False, None),
+        ("1", False, None),
+        ("01.2.3", False, None),
+        ("1.2.3-01", False, None),
+        ("latest", False, None),
+        ("1.2", True, "1.2.0"),
+        ("v1", True, "1.0.0"),
+        ("2024.01.05", True, "2024.1.5"),
+        ("1.2-beta", True, "1.2.0-beta"),
+        ("1.2.3.4", True, None),
+    ],
+)
 def test_parse_version(text: str, lenient: bool, expected: str | None) -> None:
     parsed = parse_version(text, lenient=lenient)
     assert (str(parsed) if parsed is not None else None) == expected

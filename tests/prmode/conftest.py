@@ -59,20 +59,27 @@ class PrLoop:
         """The settings file (rewritten each time, so a test can change ``pull_request`` between cycles)."""
         path = self.tmp_path / "config.yaml"
         settings = {
-            "registries": [{"name": "local", "url": self.registry.url, "prefix": self.registry.host,
-                            "insecure": True}],
+            "registries": [{"name": "local", "url": self.registry.url, "prefix": self.registry.host, "insecure": True}],
             "git": {
                 "url": self.remote.url,
                 "branch": "main",
                 "author": {"name": "image-updater", "email": "bot@example.com"},
                 "workdir": str(self.tmp_path / "checkout"),
                 "write": {"mode": "pull_request", "pull_request": self.pull_request},
-                "forge": {"kind": self.rig.kind, "api_url": self.rig.api_url,
-                          "token_file": str(self.rig.token_file), "repository": REPOSITORY[self.rig.kind]},
+                "forge": {
+                    "kind": self.rig.kind,
+                    "api_url": self.rig.api_url,
+                    "token_file": str(self.rig.token_file),
+                    "repository": REPOSITORY[self.rig.kind],
+                },
             },
             "images": [
-                {"name": name, "image": f"{self.registry.host}/team/{name}", "policy": {"semver": "^1.0"},
-                 **({"group": GROUPS[name]} if name in GROUPS else {})}
+                {
+                    "name": name,
+                    "image": f"{self.registry.host}/team/{name}",
+                    "policy": {"semver": "^1.0"},
+                    **({"group": GROUPS[name]} if name in GROUPS else {}),
+                }
                 for name in IMAGES
             ],
         }

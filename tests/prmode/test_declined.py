@@ -13,7 +13,8 @@ BRANCH = "image-updater/web"
 
 
 async def test_a_declined_update_is_not_proposed_again_but_a_newer_tag_is(
-        loop: PrLoop, capsys: pytest.CaptureFixture[str]) -> None:
+    loop: PrLoop, capsys: pytest.CaptureFixture[str]
+) -> None:
     loop.push_tags("web", ["1.1.0"])
     updater = loop.updater()
     try:
@@ -24,14 +25,16 @@ async def test_a_declined_update_is_not_proposed_again_but_a_newer_tag_is(
         loop.rig.fake.close_as_person(pr.number)
 
         assert await asyncio.to_thread(main, ["plan", "--config", str(loop.config)]) == 0
-        assert (f"delivery [web]: would-skip-declined-pr branch {BRANCH} {first.pull_request} "
-                "(Update web to 1.1.0)") in capsys.readouterr().out
+        assert (
+            f"delivery [web]: would-skip-declined-pr branch {BRANCH} {first.pull_request} (Update web to 1.1.0)"
+        ) in capsys.readouterr().out
         assert loop.update_branches() == [BRANCH]  # plan deleted nothing
 
         declined = await loop.cycles(3, updater)
         assert all(r.ok for r in declined), [r.all_errors for r in declined]
         assert [(o.action, o.pull_request) for r in declined for o in r.outcomes] == (
-            [("pr-declined", first.pull_request)] * 3)
+            [("pr-declined", first.pull_request)] * 3
+        )
         assert loop.update_branches() == []  # deleted, and not pushed again by the later cycles
         assert len(loop.creates()) == 1 and loop.rig.fake.open_prs() == [] and len(loop.edits()) == 0
         assert (pr.state, pr.title) == ("closed", "Update web to 1.1.0")

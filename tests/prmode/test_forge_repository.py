@@ -20,8 +20,9 @@ def token_file(tmp_path: Path) -> str:
 
 
 async def test_repository_overrides_the_path_but_the_remote_host_still_picks_the_api(token_file: str) -> None:
-    forge = forge_for("https://github.com/mirrors/config.git",
-                      ForgeSettings(token_file=token_file, repository="acme/config"))
+    forge = forge_for(
+        "https://github.com/mirrors/config.git", ForgeSettings(token_file=token_file, repository="acme/config")
+    )
     try:
         assert repr(forge).startswith("GitHubForge(acme/config via ApiClient(GitHub https://api.github.com,")
     finally:
@@ -30,15 +31,24 @@ async def test_repository_overrides_the_path_but_the_remote_host_still_picks_the
 
 async def test_a_file_remote_needs_repository_kind_and_api_url(token_file: str) -> None:
     with pytest.raises(ConfigError, match=r"git\.url.*not an http"):
-        forge_for("file:///srv/config.git", ForgeSettings(kind="gitea", token_file=token_file,
-                                                          api_url="http://127.0.0.1:3000/api/v1"))
-    with pytest.raises(ConfigError, match=r"key git.forge: remote file:///srv/config.git names no forge host.*"
-                                          r"set kind and api_url"):
-        forge_for("file:///srv/config.git", ForgeSettings(kind="gitea", token_file=token_file,
-                                                          repository="acme/config"))
-    forge = forge_for("file:///srv/config.git", ForgeSettings(kind="gitlab", token_file=token_file,
-                                                              api_url="http://127.0.0.1:8929/api/v4",
-                                                              repository="group/sub/config"))
+        forge_for(
+            "file:///srv/config.git",
+            ForgeSettings(kind="gitea", token_file=token_file, api_url="http://127.0.0.1:3000/api/v1"),
+        )
+    with pytest.raises(
+        ConfigError,
+        match=r"key git.forge: remote file:///srv/config.git names no forge host.*"
+        r"set kind and api_url",
+    ):
+        forge_for(
+            "file:///srv/config.git", ForgeSettings(kind="gitea", token_file=token_file, repository="acme/config")
+        )
+    forge = forge_for(
+        "file:///srv/config.git",
+        ForgeSettings(
+            kind="gitlab", token_file=token_file, api_url="http://127.0.0.1:8929/api/v4", repository="group/sub/config"
+        ),
+    )
     try:
         assert "group/sub/config" in repr(forge) and "http://127.0.0.1:8929/api/v4" in repr(forge)
     finally:
@@ -46,11 +56,22 @@ async def test_a_file_remote_needs_repository_kind_and_api_url(token_file: str) 
 
 
 def test_a_nested_repository_is_refused_by_github_and_gitea_naming_the_key(token_file: str) -> None:
-    with pytest.raises(ConfigError, match=re.escape("key git.forge.repository: gitea repositories are owner/repo, "
-                                                    "but git.forge.repository names group/sub/config")):
-        forge_for("git://127.0.0.1/config", ForgeSettings(kind="gitea", token_file=token_file,
-                                                         api_url="http://127.0.0.1:3000/api/v1",
-                                                         repository="group/sub/config"))
+    with pytest.raises(
+        ConfigError,
+        match=re.escape(
+            "key git.forge.repository: gitea repositories are owner/repo, "
+            "but git.forge.repository names group/sub/config"
+        ),
+    ):
+        forge_for(
+            "git://127.0.0.1/config",
+            ForgeSettings(
+                kind="gitea",
+                token_file=token_file,
+                api_url="http://127.0.0.1:3000/api/v1",
+                repository="group/sub/config",
+            ),
+        )
 
 
 @pytest.mark.parametrize("value", ["config", "/acme/config", "acme/config/", "acme//config", "acme/con fig"])

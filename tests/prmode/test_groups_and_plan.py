@@ -35,9 +35,11 @@ def test_group_by_makes_one_branch_and_pull_request_per_group(
 
     assert run(loop, "plan") == 0
     planned = [line for line in capsys.readouterr().out.splitlines() if line.startswith("delivery [")]
-    assert planned == [f"delivery [{g}]: would-open-pr branch image-updater/{g} (Update "
-                       + (f"{names[0]} to 1.1.0)" if len(names) == 1 else f"{len(names)} images ({g}))")
-                       for g, names in sorted(groups.items())]
+    assert planned == [
+        f"delivery [{g}]: would-open-pr branch image-updater/{g} (Update "
+        + (f"{names[0]} to 1.1.0)" if len(names) == 1 else f"{len(names)} images ({g}))")
+        for g, names in sorted(groups.items())
+    ]
     assert loop.writes() == [] and loop.update_branches() == []
 
     assert run(loop, "run", "--once") == 0
@@ -67,15 +69,17 @@ def test_plan_names_the_pull_request_it_would_open_or_update_and_writes_nothing(
 
     assert run(loop, "run", "--once") == 0
     (pr,) = loop.rig.fake.prs.values()
-    opened = re.search(r"delivery \[web\]: pr-opened branch image-updater/web commit \w+ (\S+) ",
-                       capsys.readouterr().out)
+    opened = re.search(
+        r"delivery \[web\]: pr-opened branch image-updater/web commit \w+ (\S+) ", capsys.readouterr().out
+    )
     assert opened is not None
     url = opened[1]
     branch, writes = loop.remote.rev("image-updater/web"), len(loop.writes())
 
     assert run(loop, "plan") == 0
     assert f"delivery [web]: pr-unchanged branch image-updater/web {url} (Update web to 1.1.0)" in (
-        capsys.readouterr().out)
+        capsys.readouterr().out
+    )
 
     loop.push_tags("web", ["1.2.0"])
     assert run(loop, "plan") == 0

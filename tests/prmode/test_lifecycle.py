@@ -45,10 +45,12 @@ async def test_ten_cycles_one_pull_request_then_a_newer_tag_updates_it(loop: PrL
     assert loop.remote.rev() == base
 
 
-@pytest.mark.parametrize(("loop", "merged"), [("github", "1.1.0"), ("gitlab", "1.3.0"), ("gitea", "1.1.0")],
-                         indirect=["loop"])
+@pytest.mark.parametrize(
+    ("loop", "merged"), [("github", "1.1.0"), ("gitlab", "1.3.0"), ("gitea", "1.1.0")], indirect=["loop"]
+)
 async def test_base_moves_rebuild_the_branch_and_a_human_merge_closes_the_pull_request(
-        loop: PrLoop, merged: str) -> None:
+    loop: PrLoop, merged: str
+) -> None:
     """``merged`` is the chosen tag, or one newer than anything in the registry."""
     loop.push_tags("web", ["1.1.0"])
     updater = loop.updater()
@@ -154,8 +156,13 @@ async def test_an_edit_that_fails_never_closes_the_pull_request(loop: PrLoop) ->
         (pr,) = loop.rig.fake.prs.values()
         branch_before = loop.remote.rev(BRANCH)
         # a person adds a values file whose web tag is an anchor a non-image field also reads
-        loop.human_commit({"deploy/values.yaml": f"web:\n  image:\n    repository: {loop.registry.host}/team/web\n"
-                                                 "    tag: &v 1.0.0\nlabels:\n  version: *v\n"}, "add values")
+        loop.human_commit(
+            {
+                "deploy/values.yaml": f"web:\n  image:\n    repository: {loop.registry.host}/team/web\n"
+                "    tag: &v 1.0.0\nlabels:\n  version: *v\n"
+            },
+            "add values",
+        )
         (failed,) = await loop.cycles(1, updater)
     finally:
         await updater.aclose()

@@ -37,7 +37,8 @@ def seed_bearer(server: RegistryServer, tokens: TokenServer, repos: list[str]) -
 
 
 async def test_bearer_tokens_are_fetched_once_per_scope(
-        bearer_registry: tuple[RegistryServer, TokenServer], monkeypatch: pytest.MonkeyPatch) -> None:
+    bearer_registry: tuple[RegistryServer, TokenServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
     server, tokens = bearer_registry
     seed_bearer(server, tokens, ["team/a", "team/b"])
     monkeypatch.setenv("REG_PASSWORD", "tok-pass")
@@ -54,7 +55,8 @@ async def test_bearer_tokens_are_fetched_once_per_scope(
 
 
 async def test_bearer_refused_credentials_name_the_token_server_not_the_secret(
-        bearer_registry: tuple[RegistryServer, TokenServer], monkeypatch: pytest.MonkeyPatch) -> None:
+    bearer_registry: tuple[RegistryServer, TokenServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
     server, tokens = bearer_registry
     monkeypatch.setenv("REG_PASSWORD", "wrong-password")
     settings = settings_for(server.host, server.url, username="ci", password_env="REG_PASSWORD")
@@ -66,7 +68,8 @@ async def test_bearer_refused_credentials_name_the_token_server_not_the_secret(
 
 
 async def test_a_401_on_a_cached_token_refreshes_it_once(
-        bearer_registry: tuple[RegistryServer, TokenServer], monkeypatch: pytest.MonkeyPatch) -> None:
+    bearer_registry: tuple[RegistryServer, TokenServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
     server, tokens = bearer_registry
     seed_bearer(server, tokens, ["app"])
     monkeypatch.setenv("REG_PASSWORD", "tok-pass")
@@ -90,19 +93,25 @@ async def test_a_401_on_a_cached_token_refreshes_it_once(
 
 
 async def test_docker_config_credential_helper_on_path(
-        basic_auth_registry: RegistryServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    basic_auth_registry: RegistryServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with basic_auth_registry.pusher() as pusher:
         pusher.push_tags("svc", ["3.1"])
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     asked = tmp_path / "asked"
-    script(bin_dir / "docker-credential-testhelper",
-           f'[ "$1" = get ] || exit 2\nread server\necho "$server" >> {asked}\n'
-           f'printf \'{{"ServerURL": "%s", "Username": "ci", "Secret": "{PASSWORD}"}}\' "$server"\n')
+    script(
+        bin_dir / "docker-credential-testhelper",
+        f'[ "$1" = get ] || exit 2\nread server\necho "$server" >> {asked}\n'
+        f'printf \'{{"ServerURL": "%s", "Username": "ci", "Secret": "{PASSWORD}"}}\' "$server"\n',
+    )
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     config = tmp_path / "config.json"
-    config.write_text(json.dumps({"auths": {"other.example": {"auth": "eDp5"}},
-                                  "credHelpers": {basic_auth_registry.host: "testhelper"}}))
+    config.write_text(
+        json.dumps(
+            {"auths": {"other.example": {"auth": "eDp5"}}, "credHelpers": {basic_auth_registry.host: "testhelper"}}
+        )
+    )
     settings = settings_for(basic_auth_registry.host, basic_auth_registry.url)
     async with RegistryClient([settings], docker_config=str(config)) as client:
         assert await client.list_tags(f"{basic_auth_registry.host}/svc") == ["3.1"]
@@ -112,7 +121,8 @@ async def test_docker_config_credential_helper_on_path(
 
 @pytest.mark.parametrize("as_secret", [False, True], ids=["config.json", "kubernetes-secret"])
 async def test_dockerconfig_auths_and_mounted_pull_secret(
-        basic_auth_registry: RegistryServer, tmp_path: Path, as_secret: bool) -> None:
+    basic_auth_registry: RegistryServer, tmp_path: Path, as_secret: bool
+) -> None:
     with basic_auth_registry.pusher() as pusher:
         pusher.push_tags("svc", ["3.2"])
     auth = base64.b64encode(f"ci:{PASSWORD}".encode()).decode()
@@ -120,8 +130,12 @@ async def test_dockerconfig_auths_and_mounted_pull_secret(
     document = config
     if as_secret:
         encoded = base64.b64encode(json.dumps(config).encode()).decode()
-        document = {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
-                    "data": {".dockerconfigjson": encoded}}
+        document = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "kubernetes.io/dockerconfigjson",
+            "data": {".dockerconfigjson": encoded},
+        }
     path = tmp_path / "pull-secret.json"
     path.write_text(json.dumps(document))
     kind = "pullsecret" if as_secret else "dockerconfig"
@@ -131,16 +145,19 @@ async def test_dockerconfig_auths_and_mounted_pull_secret(
 
 
 async def test_ext_command_output_is_cached_and_reread_after_a_refusal(
-        basic_auth_registry: RegistryServer, tmp_path: Path) -> None:
+    basic_auth_registry: RegistryServer, tmp_path: Path
+) -> None:
     with basic_auth_registry.pusher() as pusher:
         pusher.push_tags("svc", ["4.0"])
     runs = tmp_path / "runs"
     # the first run prints a stale password (an expired cloud token); later runs print the right one
-    command = script(tmp_path / "creds.sh",
-                     f'echo run >> {runs}\nif [ $(wc -l < {runs}) -eq 1 ]; then echo ci:stale; '
-                     f'else echo ci:{PASSWORD}; fi\n')
-    settings = settings_for(basic_auth_registry.host, basic_auth_registry.url,
-                            credentials=f"ext:{command}", credentials_ttl="300s")
+    command = script(
+        tmp_path / "creds.sh",
+        f"echo run >> {runs}\nif [ $(wc -l < {runs}) -eq 1 ]; then echo ci:stale; else echo ci:{PASSWORD}; fi\n",
+    )
+    settings = settings_for(
+        basic_auth_registry.host, basic_auth_registry.url, credentials=f"ext:{command}", credentials_ttl="300s"
+    )
     image = f"{basic_auth_registry.host}/svc"
     async with RegistryClient([settings]) as client:
         with pytest.raises(RegistryAuthError) as caught:
@@ -151,11 +168,11 @@ async def test_ext_command_output_is_cached_and_reread_after_a_refusal(
     assert runs.read_text().count("run") == 2
 
 
-async def test_ext_command_timeout_is_an_auth_error(basic_auth_registry: RegistryServer,
-                                                    tmp_path: Path) -> None:
+async def test_ext_command_timeout_is_an_auth_error(basic_auth_registry: RegistryServer, tmp_path: Path) -> None:
     command = script(tmp_path / "hang.sh", "sleep 5\necho ci:x\n")
-    settings = settings_for(basic_auth_registry.host, basic_auth_registry.url,
-                            credentials=f"ext:{command}", credentials_timeout=0.3)
+    settings = settings_for(
+        basic_auth_registry.host, basic_auth_registry.url, credentials=f"ext:{command}", credentials_timeout=0.3
+    )
     async with RegistryClient([settings]) as client:
         with pytest.raises(RegistryAuthError, match=r"ext command .*hang.sh did not finish within 0.3s"):
             await client.list_tags(f"{basic_auth_registry.host}/svc")

@@ -14,15 +14,15 @@ from tests.support.registry import RegistryServer
 
 def local(server: RegistryServer, **extra: object) -> RegistrySettings:
     return RegistrySettings.model_validate(
-        {"name": "local", "url": server.url, "prefix": server.host, "insecure": True, **extra})
+        {"name": "local", "url": server.url, "prefix": server.host, "insecure": True, **extra}
+    )
 
 
 async def test_anonymous_listing_digest_and_metadata(registry: RegistryServer) -> None:
     with registry.pusher() as pusher:
         pusher.push_tags("team/web", ["1.0.0", "1.1.0"])
         single = pusher.push_image("team/web", "1.2.0", created="2024-03-01T10:00:00.123456789Z")
-        multi = pusher.push_index("team/web", "2.0.0", ["linux/amd64", "linux/arm/v7"],
-                                  created="2024-05-01T00:00:00Z")
+        multi = pusher.push_index("team/web", "2.0.0", ["linux/amd64", "linux/arm/v7"], created="2024-05-01T00:00:00Z")
     image = f"{registry.host}/team/web"
     async with RegistryClient([local(registry)]) as client:
         assert sorted(await client.list_tags(image)) == ["1.0.0", "1.1.0", "1.2.0", "2.0.0"]

@@ -14,8 +14,16 @@ from tests.support.registry_proxy import RegistryProxy
 
 
 def flaky(proxy: RegistryProxy, **extra: object) -> RegistrySettings:
-    fields = {"name": "flaky", "url": proxy.url, "prefix": proxy.host, "insecure": True,
-              "backoff": 0.05, "timeout": 0.5, "retries": 3, **extra}
+    fields = {
+        "name": "flaky",
+        "url": proxy.url,
+        "prefix": proxy.host,
+        "insecure": True,
+        "backoff": 0.05,
+        "timeout": 0.5,
+        "retries": 3,
+        **extra,
+    }
     return RegistrySettings.model_validate(fields)
 
 
@@ -34,12 +42,14 @@ def seeded(registry: RegistryServer) -> RegistryServer:
 
 
 @pytest.mark.parametrize("fault", ["503", "500", "reset", "truncated", "badjson", "slow"])
-async def test_each_transient_fault_is_retried(seeded: RegistryServer, proxy: RegistryProxy, fault: str,
-                                               caplog: pytest.LogCaptureFixture) -> None:
+async def test_each_transient_fault_is_retried(
+    seeded: RegistryServer, proxy: RegistryProxy, fault: str, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="image_updater.registry")
     proxy.behaviour.faults["flaky"] = [fault, fault]
     proxy.behaviour.slow_seconds = 1.5
     seen: list[tuple[str, int | None]] = []
+
     def observe(name: str, status: int | None, _: float) -> None:
         seen.append((name, status))
 
@@ -53,10 +63,12 @@ async def test_each_transient_fault_is_retried(seeded: RegistryServer, proxy: Re
     for _, number, wait in retries:
         assert 0.05 * 2 ** (number - 1) / 2 <= wait <= 0.05 * 2 ** (number - 1)
     failed_status = {"503": 503, "500": 500, "badjson": 200}.get(fault)  # None: no complete answer
-    assert seen[:len(retries)] == [("flaky", failed_status)] * len(retries) and seen[-1] == ("flaky", 200)
+    assert seen[: len(retries)] == [("flaky", failed_status)] * len(retries) and seen[-1] == ("flaky", 200)
 
-async def test_429_waits_as_long_as_retry_after_says(seeded: RegistryServer, proxy: RegistryProxy,
-                                                     caplog: pytest.LogCaptureFixture) -> None:
+
+async def test_429_waits_as_long_as_retry_after_says(
+    seeded: RegistryServer, proxy: RegistryProxy, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="image_updater.registry")
     proxy.behaviour.faults["flaky"] = ["429"]
     proxy.behaviour.retry_after = "1"
@@ -65,8 +77,7 @@ async def test_429_waits_as_long_as_retry_after_says(seeded: RegistryServer, pro
     assert retries_logged(caplog) == [("HTTP 429", 1, 1.0)]
 
 
-async def test_a_retry_after_beyond_the_limit_gives_up_at_once(seeded: RegistryServer,
-                                                               proxy: RegistryProxy) -> None:
+async def test_a_retry_after_beyond_the_limit_gives_up_at_once(seeded: RegistryServer, proxy: RegistryProxy) -> None:
     proxy.behaviour.faults["flaky"] = ["429"]
     proxy.behaviour.retry_after = "3600"
     async with RegistryClient([flaky(proxy, max_retry_wait=30)]) as client:
@@ -81,8 +92,9 @@ async def test_a_failing_image_never_stops_the_others(seeded: RegistryServer, pr
     proxy.behaviour.slow_seconds = 1.0
     host = proxy.host
     async with RegistryClient([flaky(proxy, retries=1)]) as client:
-        result = await TagScanner(client).scan([f"{host}/good", f"{host}/broken", f"{host}/flaky",
-                                                f"{host}/absent", "bad name!"])
+        result = await TagScanner(client).scan(
+            [f"{host}/good", f"{host}/broken", f"{host}/flaky", f"{host}/absent", "bad name!"]
+        )
     assert sorted(result[f"{host}/good"]) == ["1.0", "2.0"]  # type: ignore[arg-type]
     broken = result[f"{host}/broken"]
     assert isinstance(broken, RegistryUnavailableError)

@@ -24,8 +24,7 @@ def tag_requests(proxy: RegistryProxy) -> list[str]:
     return [path for method, path in proxy.requests if "/tags/list" in path]
 
 
-async def test_follows_every_page_whatever_the_link_form(registry: RegistryServer,
-                                                         proxy: RegistryProxy) -> None:
+async def test_follows_every_page_whatever_the_link_form(registry: RegistryServer, proxy: RegistryProxy) -> None:
     with registry.pusher() as pusher:
         pusher.push_tags("team/paged", TAGS)
     proxy.behaviour.page_size = 5
@@ -50,8 +49,7 @@ async def test_a_link_loop_is_a_protocol_error(registry: RegistryServer, proxy: 
     assert len(tag_requests(proxy)) == 2
 
 
-async def test_a_link_to_another_origin_is_never_followed(basic_auth_registry: RegistryServer,
-                                                        tmp_path: Path) -> None:
+async def test_a_link_to_another_origin_is_never_followed(basic_auth_registry: RegistryServer, tmp_path: Path) -> None:
     """Following it would hand the registry's Basic credentials to another host and merge its tags."""
     with basic_auth_registry.pusher() as pusher:
         pusher.push_tags("private", TAGS[:4])
@@ -75,7 +73,8 @@ async def test_a_link_to_another_origin_is_never_followed(basic_auth_registry: R
 
 
 async def test_a_link_to_the_same_host_on_another_scheme_or_port_is_refused(
-        registry: RegistryServer, proxy: RegistryProxy) -> None:
+    registry: RegistryServer, proxy: RegistryProxy
+) -> None:
     with registry.pusher() as pusher:
         pusher.push_tags("moved", TAGS[:4])
     proxy.behaviour.page_size = 2
@@ -90,19 +89,18 @@ async def test_a_link_to_the_same_host_on_another_scheme_or_port_is_refused(
 
 
 async def test_a_registry_rejecting_the_page_size_is_asked_without_it(
-        registry: RegistryServer, proxy: RegistryProxy) -> None:
+    registry: RegistryServer, proxy: RegistryProxy
+) -> None:
     with registry.pusher() as pusher:
         pusher.push_tags("strict", TAGS[:3])
     proxy.behaviour.reject_page_size = True
     async with RegistryClient([through(proxy)]) as client:
         assert sorted(await client.list_tags(f"{proxy.host}/strict")) == sorted(TAGS[:3])
         assert sorted(await client.list_tags(f"{proxy.host}/strict")) == sorted(TAGS[:3])
-    assert tag_requests(proxy) == ["/v2/strict/tags/list?n=1000", "/v2/strict/tags/list",
-                                   "/v2/strict/tags/list"]
+    assert tag_requests(proxy) == ["/v2/strict/tags/list?n=1000", "/v2/strict/tags/list", "/v2/strict/tags/list"]
 
 
-async def test_etags_make_an_unchanged_listing_cost_304s(registry: RegistryServer,
-                                                         proxy: RegistryProxy) -> None:
+async def test_etags_make_an_unchanged_listing_cost_304s(registry: RegistryServer, proxy: RegistryProxy) -> None:
     with registry.pusher() as pusher:
         pusher.push_tags("cached", TAGS)
     proxy.behaviour.page_size = 10
@@ -118,4 +116,3 @@ async def test_etags_make_an_unchanged_listing_cost_304s(registry: RegistryServe
         third = await client.list_tags(image)
     assert third == sorted([*TAGS, "9.9.9"])
     assert proxy.statuses[6:] == [304, 304, 200]  # only the last page changed
-

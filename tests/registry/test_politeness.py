@@ -20,8 +20,9 @@ def through(proxy: RegistryProxy, **extra: object) -> RegistrySettings:
     return RegistrySettings.model_validate(fields)
 
 
-async def test_never_more_requests_in_flight_than_max_concurrency(registry: RegistryServer,
-                                                                  proxy: RegistryProxy) -> None:
+async def test_never_more_requests_in_flight_than_max_concurrency(
+    registry: RegistryServer, proxy: RegistryProxy
+) -> None:
     repos = [f"team/r{i}" for i in range(12)]
     with registry.pusher() as pusher:
         for repo in repos:
@@ -33,8 +34,9 @@ async def test_never_more_requests_in_flight_than_max_concurrency(registry: Regi
     assert proxy.max_in_flight == 3
 
 
-async def test_metadata_by_digest_is_cached_so_a_known_tag_costs_one_head(registry: RegistryServer,
-                                                                          proxy: RegistryProxy) -> None:
+async def test_metadata_by_digest_is_cached_so_a_known_tag_costs_one_head(
+    registry: RegistryServer, proxy: RegistryProxy
+) -> None:
     with registry.pusher() as pusher:
         pushed = pusher.push_index("app", "1.0", ["linux/amd64", "linux/arm64"])
         pusher.put_manifest("app", "latest", *_manifest_of(registry, "app", "1.0"))
@@ -74,11 +76,13 @@ async def test_tls_verification_with_a_private_ca(registry: RegistryServer, tmp_
         proxy.stop()
 
 
-async def test_digest_is_computed_when_the_registry_does_not_send_it(registry: RegistryServer,
-                                                                      proxy: RegistryProxy) -> None:
+async def test_digest_is_computed_when_the_registry_does_not_send_it(
+    registry: RegistryServer, proxy: RegistryProxy
+) -> None:
     with registry.pusher() as pusher:
-        docker_list = pusher.push_index("legacy", "1.0", ["linux/amd64", "linux/arm64/v8"], oci=False,
-                                        created="2023-06-01T12:00:00Z")
+        docker_list = pusher.push_index(
+            "legacy", "1.0", ["linux/amd64", "linux/arm64/v8"], oci=False, created="2023-06-01T12:00:00Z"
+        )
     proxy.behaviour.strip_digest = True
     image = f"{proxy.host}/legacy"
     async with RegistryClient([through(proxy, insecure=True)]) as client:

@@ -56,7 +56,8 @@ def _value(base: str, name: str, labels: dict[str, str] | None = None) -> float 
 
 
 def test_webhook_push_becomes_a_commit_then_sigterm_exits_zero(
-        tmp_path: Path, app_port: int, registry: RegistryServer) -> None:
+    tmp_path: Path, app_port: int, registry: RegistryServer
+) -> None:
     files = config_repo_files(registry.host, {"web": "team/web:1.0.0"}, filler=20)
     remote = make_remote(tmp_path, files)
     config = write_service_config(tmp_path, registry.host, remote, app_port, {"web": "team/web"})
@@ -66,8 +67,13 @@ def test_webhook_push_becomes_a_commit_then_sigterm_exits_zero(
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     log_path = tmp_path / "service.log"
     with log_path.open("wb") as log:  # a file, not a pipe: a full pipe would stall the child
-        process = subprocess.Popen([sys.executable, "-m", "image_updater.cli", "run", "--config", str(config)],
-                                   cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "image_updater.cli", "run", "--config", str(config)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
     watchdog = threading.Timer(90, process.kill)  # a hung child must fail the test, not block it
     watchdog.start()
     try:

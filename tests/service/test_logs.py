@@ -41,16 +41,18 @@ def test_json_lines_carry_fields(captured: list[io.StringIO]) -> None:
     captured.append(stream)
     configure_logging("auto", "info", stream=stream)  # not a terminal: JSON
     log = get_logger("image_updater.cycle").bind(repo="git@example.com:ops/config.git")
-    log.info("update decided", image="web", registry="127.0.0.1:5000", decision="1.2.0 -> 1.3.0",
-             duration=0.25)
+    log.info("update decided", image="web", registry="127.0.0.1:5000", decision="1.2.0 -> 1.3.0", duration=0.25)
     log.debug("not shown at info")
     lines = stream.getvalue().splitlines()
     assert len(lines) == 1
     event = json.loads(lines[0])
-    assert (event["event"], event["level"], event["logger"]) == (
-        "update decided", "info", "image_updater.cycle")
+    assert (event["event"], event["level"], event["logger"]) == ("update decided", "info", "image_updater.cycle")
     assert (event["image"], event["registry"], event["decision"], event["duration"]) == (
-        "web", "127.0.0.1:5000", "1.2.0 -> 1.3.0", 0.25)
+        "web",
+        "127.0.0.1:5000",
+        "1.2.0 -> 1.3.0",
+        0.25,
+    )
     assert event["repo"] == "git@example.com:ops/config.git"
     assert event["ts"].endswith("Z")
 
@@ -68,16 +70,27 @@ def test_registered_secrets_and_credential_shapes_are_masked(captured: list[io.S
     stream = io.StringIO()
     configure_logging("json", "info", secrets=["s3cret-registry-pass", "ab"], stream=stream)
     log = get_logger("image_updater.registry")
-    log.info("login with s3cret-registry-pass failed", url="https://ci:hunter2@registry.example.com/v2/",
-             header="Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.payload.sig", password="plain-value",
-             query="https://auth.example.com/token?scope=x&access_token=abc123xyz&service=y")
+    log.info(
+        "login with s3cret-registry-pass failed",
+        url="https://ci:hunter2@registry.example.com/v2/",
+        header="Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.payload.sig",
+        password="plain-value",
+        query="https://auth.example.com/token?scope=x&access_token=abc123xyz&service=y",
+    )
     try:
         raise RuntimeError("request failed: Authorization: Basic Y2k6aHVudGVyMg==, token=deadbeefcafe")
     except RuntimeError:
         log.exception("registry error", registry="registry.example.com")
     text = stream.getvalue()
-    for secret in ("s3cret-registry-pass", "hunter2", "eyJhbGciOiJSUzI1NiJ9", "plain-value", "abc123xyz",
-                   "Y2k6aHVudGVyMg==", "deadbeefcafe"):
+    for secret in (
+        "s3cret-registry-pass",
+        "hunter2",
+        "eyJhbGciOiJSUzI1NiJ9",
+        "plain-value",
+        "abc123xyz",
+        "Y2k6aHVudGVyMg==",
+        "deadbeefcafe",
+    ):
         assert secret not in text, secret
     first, second = (json.loads(line) for line in text.splitlines())
     assert first["event"] == "login with *** failed"
@@ -103,8 +116,9 @@ async def test_webhook_secrets_never_reach_the_logs(tmp_path: Path, captured: li
         async with httpx.AsyncClient(base_url=app.url) as client:
             assert (await client.post(path, content=body, headers=headers)).status_code == 202
             assert (await client.post(path + "x", content=body)).status_code == 401
-            resp = await client.post("/webhook/registry", content=b"{}",
-                                     headers={"Authorization": f"Bearer {secret_for('registry')}"})
+            resp = await client.post(
+                "/webhook/registry", content=b"{}", headers={"Authorization": f"Bearer {secret_for('registry')}"}
+            )
             assert resp.status_code == 400
         get_logger("test").info(f"echo {secret_for('hub')} and {secret_for('registry')}")
     text = stream.getvalue()

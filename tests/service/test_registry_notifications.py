@@ -28,12 +28,19 @@ def app_port() -> int:
 def notifying_registry(app_port: int) -> Iterator[RegistryServer]:
     if not shutil.which("docker-registry"):
         pytest.fail("docker-registry is not installed: run the README's test command, which installs it")
-    server = start_registry(notifications=[{
-        "name": "image-updater", "url": f"http://127.0.0.1:{app_port}/webhook/registry",
-        "timeout": "2s", "threshold": 5, "backoff": "1s",
-        "headers": {"Authorization": [f"Bearer {TOKEN}"]},
-        "ignore": {"actions": ["pull"], "mediatypes": ["application/octet-stream"]},
-    }])
+    server = start_registry(
+        notifications=[
+            {
+                "name": "image-updater",
+                "url": f"http://127.0.0.1:{app_port}/webhook/registry",
+                "timeout": "2s",
+                "threshold": 5,
+                "backoff": "1s",
+                "headers": {"Authorization": [f"Bearer {TOKEN}"]},
+                "ignore": {"actions": ["pull"], "mediatypes": ["application/octet-stream"]},
+            }
+        ]
+    )
     try:
         yield server
     finally:
@@ -41,11 +48,15 @@ def notifying_registry(app_port: int) -> Iterator[RegistryServer]:
 
 
 async def test_push_to_real_registry_triggers_only_that_image(
-        tmp_path: Path, app_port: int, notifying_registry: RegistryServer) -> None:
+    tmp_path: Path, app_port: int, notifying_registry: RegistryServer
+) -> None:
     secret_file = tmp_path / "registry.token"
     secret_file.write_text(TOKEN + "\n")
-    settings = ServiceSettings(listen="127.0.0.1", port=app_port, webhooks=[
-        WebhookReceiverSettings(name="registry", type="distribution", secret_file=str(secret_file))])
+    settings = ServiceSettings(
+        listen="127.0.0.1",
+        port=app_port,
+        webhooks=[WebhookReceiverSettings(name="registry", type="distribution", secret_file=str(secret_file))],
+    )
     images = {"web": f"{notifying_registry.host}/team/web", "api": f"{notifying_registry.host}/team/api"}
     received: list[RepositoryEvent] = []
     cycles: list[frozenset[str] | None] = []
@@ -54,15 +65,18 @@ async def test_push_to_real_registry_triggers_only_that_image(
         cycles.append(selected)
 
     metrics, health = Metrics(), Health(settings.interval)
-    scheduler = CycleScheduler(run_cycle, interval=3600, jitter=0.1, run_at_start=False, metrics=metrics,
-                               health=health)
+    scheduler = CycleScheduler(run_cycle, interval=3600, jitter=0.1, run_at_start=False, metrics=metrics, health=health)
 
     def on_events(events: list[RepositoryEvent]) -> None:
         received.extend(events)
         scheduler.trigger({name for name, ref in images.items() if any(e.matches(ref) for e in events)})
 
-    server = await serve(create_app(settings, on_events=on_events, metrics=metrics, health=health),
-                         settings.listen, settings.port, handle_signals=False)
+    server = await serve(
+        create_app(settings, on_events=on_events, metrics=metrics, health=health),
+        settings.listen,
+        settings.port,
+        handle_signals=False,
+    )
     await scheduler.start()
     pusher = notifying_registry.pusher()
     try:
@@ -83,26 +97,36 @@ async def test_push_to_real_registry_triggers_only_that_image(
     assert cycles == [frozenset({"web"}), frozenset({"api"})]
     assert {(e.repository, e.tag) for e in received} == {("team/web", "1.1.0"), ("team/api", "0.3.0")}
     assert all(e.host == notifying_registry.host and e.receiver == "registry" for e in received)
-    assert metrics.value("image_updater_webhook_events_total",
-                         {"receiver": "registry", "result": "unauthorized"}) is None
+    assert (
+        metrics.value("image_updater_webhook_events_total", {"receiver": "registry", "result": "unauthorized"}) is None
+    )
 
 
-async def test_registry_with_wrong_token_triggers_nothing(tmp_path: Path, app_port: int,
-                                                          notifying_registry: RegistryServer) -> None:
+async def test_registry_with_wrong_token_triggers_nothing(
+    tmp_path: Path, app_port: int, notifying_registry: RegistryServer
+) -> None:
     secret_file = tmp_path / "registry.token"
     secret_file.write_text("a-different-token-than-the-registry-sends")
-    settings = ServiceSettings(webhooks=[
-        WebhookReceiverSettings(name="registry", type="distribution", secret_file=str(secret_file))])
+    settings = ServiceSettings(
+        webhooks=[WebhookReceiverSettings(name="registry", type="distribution", secret_file=str(secret_file))]
+    )
     received: list[RepositoryEvent] = []
     metrics = Metrics()
-    server = await serve(create_app(settings, on_events=received.extend, metrics=metrics, health=Health(60)),
-                         "127.0.0.1", app_port, handle_signals=False)
+    server = await serve(
+        create_app(settings, on_events=received.extend, metrics=metrics, health=Health(60)),
+        "127.0.0.1",
+        app_port,
+        handle_signals=False,
+    )
     pusher = notifying_registry.pusher()
     try:
         await asyncio.to_thread(pusher.push_image, "team/web", "1.1.0")
-        await until(lambda: bool(metrics.value("image_updater_webhook_events_total",
-                                                {"receiver": "registry", "result": "unauthorized"})),
-                     "the registry's refused notification")
+        await until(
+            lambda: bool(
+                metrics.value("image_updater_webhook_events_total", {"receiver": "registry", "result": "unauthorized"})
+            ),
+            "the registry's refused notification",
+        )
     finally:
         pusher.close()
         await server.stop()

@@ -47,8 +47,7 @@ def _settings(tmp_path: Path, host: str, images: dict[str, str] | None = None) -
 def test_a_distribution_event_maps_to_its_image_and_nothing_else(tmp_path: Path) -> None:
     host = "127.0.0.1:5000"
     settings = _settings(tmp_path, host)
-    receiver = Receiver(WebhookReceiverSettings(name=RECEIVER, type="distribution", secret_file="unused"),
-                        secret=TOKEN)
+    receiver = Receiver(WebhookReceiverSettings(name=RECEIVER, type="distribution", secret_file="unused"), secret=TOKEN)
 
     def images(*events: dict[str, object]) -> set[str]:
         body = json.dumps({"events": list(events)}).encode()
@@ -56,8 +55,9 @@ def test_a_distribution_event_maps_to_its_image_and_nothing_else(tmp_path: Path)
 
     assert images(distribution_event("team/web", "1.4.0", host=host)) == {"web"}
     assert images(distribution_event("team/web", None, host=host)) == set()  # a multi-arch child: no tag moved
-    assert images(distribution_event("team/web", "1.4.0", host=host),
-                  distribution_event("team/api", "0.2.0", host=host)) == {"web", "api"}
+    assert images(
+        distribution_event("team/web", "1.4.0", host=host), distribution_event("team/api", "0.2.0", host=host)
+    ) == {"web", "api"}
     # Only pushes of manifests name an image: pulls, blobs and repositories nobody configured do not.
     assert images(distribution_event("team/web", "1.4.0", host=host, action="pull")) == set()
     assert images(distribution_event("team/web", None, host=host, media_type="application/octet-stream")) == set()
@@ -117,8 +117,9 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
     seed = {"team/web": ["1.0.0"], "team/api": ["0.1.0"], "team/webapp": ["1.0.0"]}
     registry = await asyncio.to_thread(notifying_registry, tmp_path / "storage", app_port, seed)
     try:
-        files = config_repo_files(registry.host, {"web": "team/web:1.0.0", "api": "team/api:0.1.0",
-                                                  "webapp": "team/webapp:1.0.0"}, filler=10)
+        files = config_repo_files(
+            registry.host, {"web": "team/web:1.0.0", "api": "team/api:0.1.0", "webapp": "team/webapp:1.0.0"}, filler=10
+        )
         remote = make_remote(tmp_path, files)
         images = {"web": "team/web", "api": "team/api", **NEAR_MISSES}
         settings = load_settings(write_service_config(tmp_path, registry.host, remote, app_port, images))
@@ -147,8 +148,10 @@ async def test_a_webhook_burst_during_a_cycle_becomes_exactly_one_follow_up(runn
     await running.push("team/web", "1.1.0")
     await running.push("team/web", "1.2.0", platforms=("linux/amd64", "linux/arm64"))
     await running.push("team/api", "0.1.1")
-    await until(lambda: running.repositories_notified() >= 3 and running.ignored() >= 2,
-                "three tagged notifications accepted, two untagged ones ignored")
+    await until(
+        lambda: running.repositories_notified() >= 3 and running.ignored() >= 2,
+        "three tagged notifications accepted, two untagged ones ignored",
+    )
     assert running.calls == [None] and scheduler.cycle_running
 
     running.hold[1].set()
@@ -168,7 +171,8 @@ async def test_a_webhook_burst_during_a_cycle_becomes_exactly_one_follow_up(runn
 
 
 async def test_a_persons_commit_between_webhook_cycles_is_edited_not_the_cached_parse(
-        running: Running, tmp_path: Path) -> None:
+    running: Running, tmp_path: Path
+) -> None:
     """Parsed files are reused across cycles only while their bytes are the same."""
     running.hold[1].set()
     await until(lambda: running.service.scheduler.cycles_run == 1, "the start-up cycle")
@@ -204,8 +208,12 @@ def test_a_cached_index_equals_a_fresh_one_even_when_the_configured_images_chang
     both = _settings(tmp_path / "b", host, {"web": "team/web", "api": "team/api"})
 
     def summary(index: RepoIndex) -> tuple[object, ...]:
-        return ([(b.found.path, b.found.line, b.image.name) for b in index.bindings], sorted(index.files),
-                [(f.path, f.line) for f in index.skipped], index.errors)
+        return (
+            [(b.found.path, b.found.line, b.image.name) for b in index.bindings],
+            sorted(index.files),
+            [(f.path, f.line) for f in index.skipped],
+            index.errors,
+        )
 
     cache = ParseCache()
     assert summary(index_repo(checkout, web_only, cache)) == summary(index_repo(checkout, web_only))

@@ -99,19 +99,25 @@ async def test_no_jitter_means_exact_interval() -> None:
 
 async def test_images_with_their_own_interval_leave_the_global_cycle() -> None:
     cycles = GatedCycles()
-    scheduler = CycleScheduler(cycles, interval=3600, jitter=0.0, run_at_start=False,
-                               all_images={"web", "api", "batch", "cron"},
-                               image_intervals={"web": 0.05, "api": 0.05, "cron": 7200})
+    scheduler = CycleScheduler(
+        cycles,
+        interval=3600,
+        jitter=0.0,
+        run_at_start=False,
+        all_images={"web", "api", "batch", "cron"},
+        image_intervals={"web": 0.05, "api": 0.05, "cron": 7200},
+    )
     await scheduler.start()
     try:
-        jobs = {job_id: (trigger.interval.total_seconds(), images)
-                for job_id, trigger, images in scheduler.jobs()}
+        jobs = {job_id: (trigger.interval.total_seconds(), images) for job_id, trigger, images in scheduler.jobs()}
         await until(lambda: len(cycles.finished) >= 3, "three fast per-image cycles")
     finally:
         await scheduler.stop()
-    assert jobs == {"cycle:all": (3600, frozenset({"batch"})),
-                    "cycle:0.05s": (0.05, frozenset({"web", "api"})),
-                    "cycle:7200s": (7200, frozenset({"cron"}))}
+    assert jobs == {
+        "cycle:all": (3600, frozenset({"batch"})),
+        "cycle:0.05s": (0.05, frozenset({"web", "api"})),
+        "cycle:7200s": (7200, frozenset({"cron"})),
+    }
     assert set(cycles.finished) == {frozenset({"web", "api"})}
 
 

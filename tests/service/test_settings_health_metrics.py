@@ -17,8 +17,10 @@ from tests.support.service_app import auth_for, running_app
 from tests.support.service_payloads import SAMPLES
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("30s", 30), ("5m", 300), ("1h30m", 5400), ("250ms", 0.25), ("2.5", 2.5), (90, 90), ("1d", 86400)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30s", 30), ("5m", 300), ("1h30m", 5400), ("250ms", 0.25), ("2.5", 2.5), (90, 90), ("1d", 86400)],
+)
 def test_durations(text: str | int, seconds: float) -> None:
     assert parse_duration(text) == seconds
     assert ServiceSettings(interval=text).interval == seconds
@@ -45,28 +47,38 @@ def test_service_settings_defaults_and_strictness() -> None:
     with pytest.raises(ValidationError, match="URL path"):
         WebhookReceiverSettings(name="a/b", type="dockerhub", secret_env="B")
     with pytest.raises(ValidationError, match="used twice"):
-        ServiceSettings(webhooks=[WebhookReceiverSettings(name="x", type="quay", secret_env="A"),
-                                  WebhookReceiverSettings(name="x", type="acr", secret_env="B")])
+        ServiceSettings(
+            webhooks=[
+                WebhookReceiverSettings(name="x", type="quay", secret_env="A"),
+                WebhookReceiverSettings(name="x", type="acr", secret_env="B"),
+            ]
+        )
     with pytest.raises(ValidationError, match="log_level"):
         ServiceSettings(log_level="loud")
 
 
-def test_secrets_load_from_file_or_env_and_errors_never_show_them(tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secrets_load_from_file_or_env_and_errors_never_show_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "hub.secret"
     path.write_text("  file-secret-0123456789\n")
-    assert load_receiver_secret(WebhookReceiverSettings(name="hub", type="dockerhub",
-                                                        secret_file=str(path))) == "file-secret-0123456789"
+    assert (
+        load_receiver_secret(WebhookReceiverSettings(name="hub", type="dockerhub", secret_file=str(path)))
+        == "file-secret-0123456789"
+    )
     monkeypatch.setenv("HUB_SECRET", "env-secret-0123456789")
-    assert load_receiver_secret(WebhookReceiverSettings(name="hub", type="dockerhub",
-                                                        secret_env="HUB_SECRET")) == "env-secret-0123456789"
+    assert (
+        load_receiver_secret(WebhookReceiverSettings(name="hub", type="dockerhub", secret_env="HUB_SECRET"))
+        == "env-secret-0123456789"
+    )
     monkeypatch.setenv("SHORT_SECRET", "short-pw")
     with pytest.raises(ConfigError) as short:
         load_receiver_secret(WebhookReceiverSettings(name="hub", type="dockerhub", secret_env="SHORT_SECRET"))
     assert "SHORT_SECRET" in str(short.value) and "short-pw" not in str(short.value)
     with pytest.raises(ConfigError, match=r"service.webhooks\[hub\].secret_file"):
-        load_receiver_secret(WebhookReceiverSettings(name="hub", type="dockerhub",
-                                                     secret_file=str(tmp_path / "missing")))
+        load_receiver_secret(
+            WebhookReceiverSettings(name="hub", type="dockerhub", secret_file=str(tmp_path / "missing"))
+        )
     with pytest.raises(ConfigError, match="UNSET_VAR"):
         load_receiver_secret(WebhookReceiverSettings(name="hub", type="dockerhub", secret_env="UNSET_VAR"))
 
@@ -120,13 +132,15 @@ async def test_metrics_and_health_endpoints(tmp_path: Path) -> None:
     assert alive.status_code == 200
     assert scraped.headers["content-type"].startswith("text/plain")
     text = scraped.text
-    for line in ('image_updater_registry_requests_total{registry="127.0.0.1:5000",status="429"} 1.0',
-                 'image_updater_tags_seen{image="web"} 12.0',
-                 'image_updater_updates_decided_total{image="web"} 1.0',
-                 "image_updater_commits_pushed_total 1.0",
-                 "image_updater_push_retries_total 1.0",
-                 'image_updater_webhook_events_total{receiver="hub",result="accepted"} 1.0',
-                 'image_updater_webhook_repositories_total{receiver="hub"} 1.0'):
+    for line in (
+        'image_updater_registry_requests_total{registry="127.0.0.1:5000",status="429"} 1.0',
+        'image_updater_tags_seen{image="web"} 12.0',
+        'image_updater_updates_decided_total{image="web"} 1.0',
+        "image_updater_commits_pushed_total 1.0",
+        "image_updater_push_retries_total 1.0",
+        'image_updater_webhook_events_total{receiver="hub",result="accepted"} 1.0',
+        'image_updater_webhook_repositories_total{receiver="hub"} 1.0',
+    ):
         assert line in text, line
     assert "image_updater_cycle_duration_seconds_bucket" in text
     assert "image_updater_last_successful_cycle_timestamp_seconds" in text

@@ -25,8 +25,14 @@ def _expect(process: subprocess.Popen[str], line: str) -> str:
 def test_sigterm_finishes_the_cycle_in_flight_then_exits_cleanly(tmp_path: Path) -> None:
     release = tmp_path / "release"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen([sys.executable, str(SCRIPT), str(release)], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    process = subprocess.Popen(
+        [sys.executable, str(SCRIPT), str(release)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     watchdog = threading.Timer(60, process.kill)  # a hung child must fail the test, not block it
     watchdog.start()
     try:

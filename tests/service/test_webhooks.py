@@ -26,8 +26,10 @@ def _tamper(path: str, headers: dict[str, str], receiver: str) -> tuple[str, dic
     wrong = secret[:-1] + ("x" if secret[-1] != "x" else "y")
     if path.endswith(secret):
         return path[: -len(secret)] + wrong, headers
-    return path, {k: (v[:-1] + ("0" if v[-1] != "0" else "1")) if "sha256=" in v else v.replace(secret, wrong)
-                  for k, v in headers.items()}
+    return path, {
+        k: (v[:-1] + ("0" if v[-1] != "0" else "1")) if "sha256=" in v else v.replace(secret, wrong)
+        for k, v in headers.items()
+    }
 
 
 def _strip_auth(path: str, headers: dict[str, str], receiver: str) -> tuple[str, dict[str, str]]:
@@ -67,7 +69,7 @@ async def test_receiver_type(app: RunningApp, kind: str) -> None:
 
         async def chunks() -> AsyncIterator[bytes]:
             for start in range(0, len(big), 1000):
-                yield big[start:start + 1000]
+                yield big[start : start + 1000]
 
         resp = await client.post(big_path, content=chunks(), headers={**sample.headers, **big_headers})
         assert resp.status_code == 413
@@ -90,12 +92,16 @@ async def test_receiver_type(app: RunningApp, kind: str) -> None:
 
 
 async def test_distribution_ignores_pulls_blobs_and_deletes(app: RunningApp) -> None:
-    body = json.dumps({"events": [
-        distribution_event("team/web", "1.0", action="pull"),
-        distribution_event("team/web", None, media_type="application/octet-stream"),
-        distribution_event("team/web", None, media_type="application/vnd.docker.image.rootfs.diff.tar.gzip"),
-        distribution_event("team/web", "1.0", action="delete"),
-    ]}).encode()
+    body = json.dumps(
+        {
+            "events": [
+                distribution_event("team/web", "1.0", action="pull"),
+                distribution_event("team/web", None, media_type="application/octet-stream"),
+                distribution_event("team/web", None, media_type="application/vnd.docker.image.rootfs.diff.tar.gzip"),
+                distribution_event("team/web", "1.0", action="delete"),
+            ]
+        }
+    ).encode()
     path, headers = auth_for("distribution", "distribution", body)
     async with httpx.AsyncClient(base_url=app.url) as client:
         resp = await client.post(path, content=body, headers=headers)
@@ -106,12 +112,16 @@ async def test_distribution_ignores_pulls_blobs_and_deletes(app: RunningApp) -> 
 
 
 async def test_distribution_batch_names_each_repository_once(app: RunningApp) -> None:
-    body = json.dumps({"events": [
-        distribution_event("team/web", None, media_type="application/vnd.oci.image.manifest.v1+json"),
-        distribution_event("team/web", "2.0", media_type="application/vnd.oci.image.index.v1+json"),
-        distribution_event("team/api", "3.0"),
-        distribution_event("team/api", "3.0"),
-    ]}).encode()
+    body = json.dumps(
+        {
+            "events": [
+                distribution_event("team/web", None, media_type="application/vnd.oci.image.manifest.v1+json"),
+                distribution_event("team/web", "2.0", media_type="application/vnd.oci.image.index.v1+json"),
+                distribution_event("team/api", "3.0"),
+                distribution_event("team/api", "3.0"),
+            ]
+        }
+    ).encode()
     path, headers = auth_for("distribution", "distribution", body)
     async with httpx.AsyncClient(base_url=app.url) as client:
         resp = await client.post(path, content=body, headers=headers)
@@ -122,18 +132,28 @@ async def test_distribution_batch_names_each_repository_once(app: RunningApp) ->
     assert [(e.repository, e.tag) for e in events] == [("team/web", "2.0"), ("team/api", "3.0")]
 
 
-@pytest.mark.parametrize(("kind", "body", "headers"), [
-    ("ghcr", {"zen": "Keep it logically awesome.", "hook_id": 1}, {"X-GitHub-Event": "ping"}),
-    ("ghcr", {**SAMPLES["ghcr"].body, "package": {**SAMPLES["ghcr"].body["package"], "package_type": "npm"}},
-     {"X-GitHub-Event": "package"}),
-    ("harbor", {**SAMPLES["harbor"].body, "type": "PULL_ARTIFACT"}, {}),
-    ("quay", {"build_id": "296ec063", "repository": "acme/worker", "docker_url": "quay.io/acme/worker"}, {}),
-    ("gitlab", {"object_kind": "pipeline", "object_attributes": {"status": "success"}},
-     {"X-Gitlab-Event": "Pipeline Hook"}),
-    ("acr", {**SAMPLES["acr"].body, "action": "chart_push"}, {}),
-])
+@pytest.mark.parametrize(
+    ("kind", "body", "headers"),
+    [
+        ("ghcr", {"zen": "Keep it logically awesome.", "hook_id": 1}, {"X-GitHub-Event": "ping"}),
+        (
+            "ghcr",
+            {**SAMPLES["ghcr"].body, "package": {**SAMPLES["ghcr"].body["package"], "package_type": "npm"}},
+            {"X-GitHub-Event": "package"},
+        ),
+        ("harbor", {**SAMPLES["harbor"].body, "type": "PULL_ARTIFACT"}, {}),
+        ("quay", {"build_id": "296ec063", "repository": "acme/worker", "docker_url": "quay.io/acme/worker"}, {}),
+        (
+            "gitlab",
+            {"object_kind": "pipeline", "object_attributes": {"status": "success"}},
+            {"X-Gitlab-Event": "Pipeline Hook"},
+        ),
+        ("acr", {**SAMPLES["acr"].body, "action": "chart_push"}, {}),
+    ],
+)
 async def test_irrelevant_events_are_acknowledged_without_a_scan(
-        app: RunningApp, kind: str, body: dict[str, object], headers: dict[str, str]) -> None:
+    app: RunningApp, kind: str, body: dict[str, object], headers: dict[str, str]
+) -> None:
     raw = json.dumps(body).encode()
     path, auth = auth_for(kind, kind, raw)
     async with httpx.AsyncClient(base_url=app.url) as client:
@@ -142,15 +162,30 @@ async def test_irrelevant_events_are_acknowledged_without_a_scan(
     assert app.events == []
 
 
-@pytest.mark.parametrize(("kind", "body"), [
-    ("distribution", {"events": "push"}),
-    ("distribution", {"events": [{"action": "push", "target": {
-        "mediaType": "application/vnd.oci.image.manifest.v1+json", "repository": "Not A Repo!"}}]}),
-    ("dockerhub", {"push_data": {"tag": "1"}}),
-    ("generic", {"image": "UPPER/case"}),
-    ("generic", ["not", "an", "object"]),
-    ("harbor", {"type": "PUSH_ARTIFACT", "event_data": {"resources": []}}),
-])
+@pytest.mark.parametrize(
+    ("kind", "body"),
+    [
+        ("distribution", {"events": "push"}),
+        (
+            "distribution",
+            {
+                "events": [
+                    {
+                        "action": "push",
+                        "target": {
+                            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                            "repository": "Not A Repo!",
+                        },
+                    }
+                ]
+            },
+        ),
+        ("dockerhub", {"push_data": {"tag": "1"}}),
+        ("generic", {"image": "UPPER/case"}),
+        ("generic", ["not", "an", "object"]),
+        ("harbor", {"type": "PUSH_ARTIFACT", "event_data": {"resources": []}}),
+    ],
+)
 async def test_wrong_shapes_are_400(app: RunningApp, kind: str, body: object) -> None:
     raw = json.dumps(body).encode()
     path, auth = auth_for(kind, kind, raw)
@@ -175,13 +210,23 @@ async def test_generic_custom_signature_header(tmp_path: Path) -> None:
 
     secret_file = tmp_path / "s"
     secret_file.write_text(secret_for("ci"))
-    settings = ServiceSettings(webhooks=[WebhookReceiverSettings(
-        name="ci", type="generic", secret_file=str(secret_file), signature_header="X-CI-Signature")])
+    settings = ServiceSettings(
+        webhooks=[
+            WebhookReceiverSettings(
+                name="ci", type="generic", secret_file=str(secret_file), signature_header="X-CI-Signature"
+            )
+        ]
+    )
     seen: list[list[RepositoryEvent]] = []
-    server = await serve(create_app(settings, on_events=seen.append, metrics=Metrics(), health=Health(60)),
-                         "127.0.0.1", 0, handle_signals=False)
-    body = json.dumps({"events": [{"repository": "team/web", "host": "127.0.0.1:5000", "tag": "9"},
-                                  {"image": "nginx:1.27"}]}).encode()
+    server = await serve(
+        create_app(settings, on_events=seen.append, metrics=Metrics(), health=Health(60)),
+        "127.0.0.1",
+        0,
+        handle_signals=False,
+    )
+    body = json.dumps(
+        {"events": [{"repository": "team/web", "host": "127.0.0.1:5000", "tag": "9"}, {"image": "nginx:1.27"}]}
+    ).encode()
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as client:
             signature = sign_body(secret_for("ci"), body)
@@ -190,8 +235,12 @@ async def test_generic_custom_signature_header(tmp_path: Path) -> None:
     finally:
         await server.stop()
     assert (wrong.status_code, right.status_code) == (401, 202)
-    assert seen == [[RepositoryEvent("team/web", "127.0.0.1:5000", "9", "ci"),
-                     RepositoryEvent("library/nginx", "docker.io", "1.27", "ci")]]
+    assert seen == [
+        [
+            RepositoryEvent("team/web", "127.0.0.1:5000", "9", "ci"),
+            RepositoryEvent("library/nginx", "docker.io", "1.27", "ci"),
+        ]
+    ]
 
 
 async def test_a_failing_handler_answers_500_and_the_service_survives(tmp_path: Path) -> None:
@@ -201,15 +250,17 @@ async def test_a_failing_handler_answers_500_and_the_service_survives(tmp_path: 
 
     secret_file = tmp_path / "s"
     secret_file.write_text(secret_for("generic"))
-    settings = ServiceSettings(webhooks=[WebhookReceiverSettings(name="generic", type="generic",
-                                                                 secret_file=str(secret_file))])
+    settings = ServiceSettings(
+        webhooks=[WebhookReceiverSettings(name="generic", type="generic", secret_file=str(secret_file))]
+    )
 
     def broken(events: list[RepositoryEvent]) -> None:
         raise RuntimeError("downstream broke")
 
     metrics = Metrics()
-    server = await serve(create_app(settings, on_events=broken, metrics=metrics, health=Health(60)),
-                         "127.0.0.1", 0, handle_signals=False)
+    server = await serve(
+        create_app(settings, on_events=broken, metrics=metrics, health=Health(60)), "127.0.0.1", 0, handle_signals=False
+    )
     body = SAMPLES["generic"].raw()
     path, headers = auth_for("generic", "generic", body)
     try:

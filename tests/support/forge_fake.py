@@ -155,9 +155,7 @@ class FakeForge:
             else:
                 status, payload = self.dispatch(request)
             out = b"" if payload is None else json.dumps(payload).encode()
-            self.violations += [
-                f"{request.method} {path}: {p}" for p in self.checker.check_response(mock, status, out)
-            ]
+            self.violations += [f"{request.method} {path}: {p}" for p in self.checker.check_response(mock, status, out)]
             self.log.append(Exchange(request.method, path, query, body, status))
         return status, payload
 
@@ -184,9 +182,7 @@ class ForgeServer:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.port = int(self.sock.getsockname()[1])
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
-        )
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     @property

@@ -69,11 +69,7 @@ class FakeGitea(FakeForge):
         page, limit = int(request.arg("page", "1") or 1), int(request.arg("limit", "30") or 30)
         rendered = [self.render(pr, "someone/fork") for pr in self.foreign]
         rendered += [self.render(pr) for pr in self.prs.values()]
-        found = [
-            item
-            for item in rendered
-            if state in ("all", item["state"]) and base in (None, item["base"]["ref"])
-        ]
+        found = [item for item in rendered if state in ("all", item["state"]) and base in (None, item["base"]["ref"])]
         return 200, found[(page - 1) * limit : page * limit]
 
     def create_pull(self, request: FakeRequest, owner: str, repo: str) -> tuple[int, Any]:

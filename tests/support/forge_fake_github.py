@@ -51,9 +51,7 @@ class FakeGitHub(FakeForge):
         if request.path.startswith("/app/"):
             return True  # checked against the App's key in access_token
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        return scheme.lower() in ("bearer", "token") and (
-            value == self.token or value in self.installation_tokens
-        )
+        return scheme.lower() in ("bearer", "token") and (value == self.token or value in self.installation_tokens)
 
     def error_body(self, status: int, message: str) -> Any:
         return {
@@ -120,9 +118,7 @@ class FakeGitHub(FakeForge):
                     }
                 ],
             }
-        pr = self.new_pr(
-            body["head"], body["base"], body["title"], body.get("body", ""), body.get("draft", False)
-        )
+        pr = self.new_pr(body["head"], body["base"], body["title"], body.get("body", ""), body.get("draft", False))
         return 201, self.render(pr)
 
     def get_pull(self, request: FakeRequest, owner: str, repo: str, number: str) -> tuple[int, Any]:
@@ -159,9 +155,7 @@ class FakeGitHub(FakeForge):
             return 404, self.error_body(404, "Not Found")
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         try:
-            claims = jwt.decode(
-                token, self.app[2], algorithms=["RS256"], options={"require": ["iat", "exp", "iss"]}
-            )
+            claims = jwt.decode(token, self.app[2], algorithms=["RS256"], options={"require": ["iat", "exp", "iss"]})
         except jwt.PyJWTError as exc:
             return 401, self.error_body(401, f"A JSON web token could not be decoded: {exc}")
         if scheme != "Bearer" or claims["iss"] != str(self.app[0]) or claims["exp"] - claims["iat"] > 600:

@@ -66,9 +66,7 @@ class FakeGitLab(FakeForge):
         found = [
             pr
             for pr in self.prs.values()
-            if state in ("all", gitlab_state(pr))
-            and source in (None, pr.head)
-            and target in (None, pr.base)
+            if state in ("all", gitlab_state(pr)) and source in (None, pr.head) and target in (None, pr.base)
         ]
         return 200, [self.render(pr) for pr in found]
 
@@ -79,9 +77,7 @@ class FakeGitLab(FakeForge):
         for pr in self.open_prs():
             if pr.head == body["source_branch"] and pr.base == body["target_branch"]:
                 return 409, {
-                    "message": [
-                        f"Another open merge request already exists for this source branch: !{pr.number}"
-                    ]
+                    "message": [f"Another open merge request already exists for this source branch: !{pr.number}"]
                 }
         pr = self.new_pr(
             body["source_branch"],

@@ -71,8 +71,7 @@ def _convert_response(resp: dict[str, Any]) -> dict[str, Any]:
         out["content"] = {"application/json": {"schema": resp["schema"]}}
     if "headers" in resp:  # Gitea describes its error *body* fields as headers; kept literally
         out["headers"] = {
-            n: {"schema": {k: v for k, v in h.items() if k != "description"}}
-            for n, h in resp["headers"].items()
+            n: {"schema": {k: v for k, v in h.items() if k != "description"}} for n, h in resp["headers"].items()
         }
     return out
 
@@ -212,9 +211,7 @@ def _first_line(error: BaseException) -> str:
     cause = error.__cause__
     schema_errors = getattr(cause, "schema_errors", None) or getattr(error, "schema_errors", None)
     if schema_errors:
-        details = "; ".join(
-            f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in schema_errors
-        )
+        details = "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in schema_errors)
         return f"{type(error).__name__}: {details}"
     return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
 
@@ -228,8 +225,7 @@ class SpecChecker:
         self.spec["servers"] = [{"url": "/"}]
         self.api = OpenAPI.from_dict(self.spec)
         self._routes = [
-            (re.compile("^" + re.sub(r"\\\{[^}/]+\\\}", "[^/]+", re.escape(p)) + "$"), p)
-            for p in self.spec["paths"]
+            (re.compile("^" + re.sub(r"\\\{[^}/]+\\\}", "[^/]+", re.escape(p)) + "$"), p) for p in self.spec["paths"]
         ]
 
     def operation(self, method: str, path: str) -> Operation | None:
@@ -239,9 +235,7 @@ class SpecChecker:
                 op = item.get(method.lower())
                 if op is None:
                     return None
-                params = [
-                    resolve(self.spec, p) for p in item.get("parameters", []) + op.get("parameters", [])
-                ]
+                params = [resolve(self.spec, p) for p in item.get("parameters", []) + op.get("parameters", [])]
                 return Operation(template, method.lower(), op, params)
         return None
 
@@ -276,9 +270,7 @@ class SpecChecker:
         return problems
 
     def _undeclared_body_fields(self, op: Operation, body: bytes) -> list[str]:
-        schema = (
-            resolve(self.spec, op.op.get("requestBody", {})).get("content", {}).get("application/json", {})
-        )
+        schema = resolve(self.spec, op.op.get("requestBody", {})).get("content", {}).get("application/json", {})
         schema = resolve(self.spec, schema.get("schema", {}))
         if not body or "properties" not in schema:
             return []

@@ -11,14 +11,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Human", "GIT_AUTHOR_EMAIL": "human@example.com",
-    "GIT_COMMITTER_NAME": "Human", "GIT_COMMITTER_EMAIL": "human@example.com",
-    "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/tmp",
+    "GIT_AUTHOR_NAME": "Human",
+    "GIT_AUTHOR_EMAIL": "human@example.com",
+    "GIT_COMMITTER_NAME": "Human",
+    "GIT_COMMITTER_EMAIL": "human@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "HOME": "/tmp",
 }
 
 
 def git(cwd: Path, *args: str) -> str:
     import os
+
     env = {**os.environ, **GIT_ENV}
     out = subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True)
     return out.stdout.strip()
@@ -51,8 +55,9 @@ class BareRemote:
     def branches(self) -> list[str]:
         return git(self.path, "for-each-ref", "--format=%(refname:short)", "refs/heads").splitlines()
 
-    def commit_as_human(self, scratch: Path, files: Mapping[str, bytes | str], message: str,
-                        branch: str = "main") -> str:
+    def commit_as_human(
+        self, scratch: Path, files: Mapping[str, bytes | str], message: str, branch: str = "main"
+    ) -> str:
         """Clone, write ``files``, commit and push: someone else moving the remote under us."""
         work = scratch / f"human-{time.monotonic_ns()}"
         git(scratch, "clone", "-q", "--branch", branch, self.url, str(work))
@@ -106,9 +111,20 @@ def start_git_daemon(base: Path) -> GitDaemon:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
     proc = subprocess.Popen(
-        ["git", "daemon", "--reuseaddr", "--export-all", "--enable=receive-pack", "--listen=127.0.0.1",
-         f"--port={port}", f"--base-path={base}", str(base)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            "git",
+            "daemon",
+            "--reuseaddr",
+            "--export-all",
+            "--enable=receive-pack",
+            "--listen=127.0.0.1",
+            f"--port={port}",
+            f"--base-path={base}",
+            str(base),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         with socket.socket() as s:

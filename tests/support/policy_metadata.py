@@ -18,16 +18,18 @@ def _client(registry: RegistryServer) -> RegistryClient:
     return RegistryClient([RegistrySettings(name="test", url=registry.url, prefix=registry.host, insecure=True)])
 
 
-async def _metadata(registry: RegistryServer, repo: str, tags: list[str],
-                    platforms: Sequence[str]) -> dict[str, TagMetadata]:
+async def _metadata(
+    registry: RegistryServer, repo: str, tags: list[str], platforms: Sequence[str]
+) -> dict[str, TagMetadata]:
     async with _client(registry) as client:
         image = f"{registry.host}/{repo}"
         found = await asyncio.gather(*(client.tag_metadata(image, tag, platforms) for tag in tags))
     return dict(zip(tags, found, strict=True))
 
 
-def fetch_metadata(registry: RegistryServer, repo: str, tags: Iterable[str],
-                   platforms: Sequence[str] = ()) -> dict[str, TagMetadata]:
+def fetch_metadata(
+    registry: RegistryServer, repo: str, tags: Iterable[str], platforms: Sequence[str] = ()
+) -> dict[str, TagMetadata]:
     return asyncio.run(_metadata(registry, repo, list(tags), platforms))
 
 
@@ -39,4 +41,5 @@ def list_tags(registry: RegistryServer, repo: str) -> list[str]:
     async def listing() -> list[str]:
         async with _client(registry) as client:
             return await client.list_tags(f"{registry.host}/{repo}")
+
     return asyncio.run(listing())

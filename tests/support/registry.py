@@ -169,23 +169,27 @@ class ImagePusher:
         start.raise_for_status()
         location = start.headers["Location"]
         sep = "&" if "?" in location else "?"
-        put = self._client.put(f"{location}{sep}digest={digest}", content=data,
-                               headers={"Content-Type": "application/octet-stream"})
+        put = self._client.put(
+            f"{location}{sep}digest={digest}", content=data, headers={"Content-Type": "application/octet-stream"}
+        )
         put.raise_for_status()
         self._blobs[(repo, digest)] = True
         return digest
 
     def put_manifest(self, repo: str, reference: str, body: bytes, media_type: str) -> str:
-        resp = self._client.put(f"/v2/{repo}/manifests/{reference}", content=body,
-                                headers={"Content-Type": media_type})
+        resp = self._client.put(f"/v2/{repo}/manifests/{reference}", content=body, headers={"Content-Type": media_type})
         resp.raise_for_status()
         return digest_of(body)
 
     def _image_manifest(self, repo: str, *, created: str, platform: str, oci: bool, label: str) -> tuple[bytes, str]:
         os_name, arch, *variant = platform.split("/")
-        config: dict[str, Any] = {"architecture": arch, "os": os_name, "created": created,
-                                  "config": {"Labels": {"image-updater.test": label}},
-                                  "rootfs": {"type": "layers", "diff_ids": []}}
+        config: dict[str, Any] = {
+            "architecture": arch,
+            "os": os_name,
+            "created": created,
+            "config": {"Labels": {"image-updater.test": label}},
+            "rootfs": {"type": "layers", "diff_ids": []},
+        }
         if variant:
             config["variant"] = variant[0]
         config_bytes = json.dumps(config, sort_keys=True).encode()
@@ -196,29 +200,43 @@ class ImagePusher:
         manifest = {
             "schemaVersion": 2,
             "mediaType": media_type,
-            "config": {"mediaType": MT_OCI_CONFIG if oci else MT_DOCKER_CONFIG,
-                       "size": len(config_bytes), "digest": config_digest},
-            "layers": [{"mediaType": MT_OCI_LAYER if oci else MT_DOCKER_LAYER,
-                        "size": len(layer), "digest": layer_digest}],
+            "config": {
+                "mediaType": MT_OCI_CONFIG if oci else MT_DOCKER_CONFIG,
+                "size": len(config_bytes),
+                "digest": config_digest,
+            },
+            "layers": [
+                {"mediaType": MT_OCI_LAYER if oci else MT_DOCKER_LAYER, "size": len(layer), "digest": layer_digest}
+            ],
         }
         return json.dumps(manifest, sort_keys=True).encode(), media_type
 
-    def push_image(self, repo: str, tag: str, *, created: str = "2024-01-01T00:00:00Z",
-                   platform: str = "linux/amd64", oci: bool = False) -> PushedImage:
+    def push_image(
+        self,
+        repo: str,
+        tag: str,
+        *,
+        created: str = "2024-01-01T00:00:00Z",
+        platform: str = "linux/amd64",
+        oci: bool = False,
+    ) -> PushedImage:
         """Push a single-platform image under ``tag``; its content is unique per (repo, tag, created)."""
-        body, media_type = self._image_manifest(repo, created=created, platform=platform, oci=oci,
-                                                label=f"{repo}:{tag}:{created}:{platform}")
+        body, media_type = self._image_manifest(
+            repo, created=created, platform=platform, oci=oci, label=f"{repo}:{tag}:{created}:{platform}"
+        )
         digest = self.put_manifest(repo, tag, body, media_type)
         return PushedImage(tag=tag, digest=digest, media_type=media_type, children={platform: digest})
 
-    def push_index(self, repo: str, tag: str, platforms: Sequence[str], *,
-                   created: str = "2024-01-01T00:00:00Z", oci: bool = True) -> PushedImage:
+    def push_index(
+        self, repo: str, tag: str, platforms: Sequence[str], *, created: str = "2024-01-01T00:00:00Z", oci: bool = True
+    ) -> PushedImage:
         """Push a multi-arch image: one child per platform, then an OCI index or Docker manifest list."""
         entries = []
         children: dict[str, str] = {}
         for platform in platforms:
-            body, media_type = self._image_manifest(repo, created=created, platform=platform, oci=oci,
-                                                    label=f"{repo}:{tag}:{created}:{platform}")
+            body, media_type = self._image_manifest(
+                repo, created=created, platform=platform, oci=oci, label=f"{repo}:{tag}:{created}:{platform}"
+            )
             child = self.put_manifest(repo, digest_of(body), body, media_type)
             children[platform] = child
             os_name, arch, *variant = platform.split("/")
@@ -227,8 +245,7 @@ class ImagePusher:
                 plat["variant"] = variant[0]
             entries.append({"mediaType": media_type, "size": len(body), "digest": child, "platform": plat})
         index_type = MT_OCI_INDEX if oci else MT_DOCKER_LIST
-        index = json.dumps({"schemaVersion": 2, "mediaType": index_type, "manifests": entries},
-                           sort_keys=True).encode()
+        index = json.dumps({"schemaVersion": 2, "mediaType": index_type, "manifests": entries}, sort_keys=True).encode()
         digest = self.put_manifest(repo, tag, index, index_type)
         return PushedImage(tag=tag, digest=digest, media_type=index_type, children=children)
 

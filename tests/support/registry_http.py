@@ -20,8 +20,12 @@ from tests.support.registry import free_port
 class ThreadedApp:
     """``start()`` returns once the server accepts connections; ``stop()`` shuts it and its thread down."""
 
-    def __init__(self, make_app: Callable[[], web.Application], port: int | None = None,
-                 ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        make_app: Callable[[], web.Application],
+        port: int | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self._make_app = make_app
         self._ssl = ssl_context
         self.port = port or free_port()

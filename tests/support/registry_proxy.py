@@ -26,8 +26,9 @@ from tests.support.registry_http import ThreadedApp
 
 FAULTS = ("429", "503", "500", "reset", "slow", "truncated", "badjson")
 _REPO_RE = re.compile(r"^/v2/(.+?)/(?:tags/list|manifests/|blobs/)")
-_HOP_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "keep-alive",
-                          "content-encoding"})
+_HOP_HEADERS = frozenset(
+    {"host", "content-length", "transfer-encoding", "connection", "keep-alive", "content-encoding"}
+)
 
 
 @dataclass
@@ -50,8 +51,13 @@ class ProxyBehaviour:
 
 
 class RegistryProxy:
-    def __init__(self, upstream: str, behaviour: ProxyBehaviour | None = None,
-                 port: int | None = None, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        behaviour: ProxyBehaviour | None = None,
+        port: int | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.upstream = upstream.rstrip("/")
         self.behaviour = behaviour or ProxyBehaviour()
         self.requests: list[tuple[str, str]] = []  # (method, path?query) as received
@@ -88,16 +94,20 @@ class RegistryProxy:
         if self._session is not None:
             await self._session.close()
 
-    async def _forward(self, request: web.Request, path_qs: str,
-                       drop_auth: bool = False) -> tuple[int, dict[str, str], bytes]:
+    async def _forward(
+        self, request: web.Request, path_qs: str, drop_auth: bool = False
+    ) -> tuple[int, dict[str, str], bytes]:
         if self._session is None:
-            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64),
-                                                  auto_decompress=False)
-        headers = {k: v for k, v in request.headers.items()
-                   if k.lower() not in _HOP_HEADERS and not (drop_auth and k.lower() == "authorization")}
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64), auto_decompress=False)
+        headers = {
+            k: v
+            for k, v in request.headers.items()
+            if k.lower() not in _HOP_HEADERS and not (drop_auth and k.lower() == "authorization")
+        }
         body = await request.read()
-        async with self._session.request(request.method, self.upstream + path_qs, headers=headers,
-                                         data=body or None, allow_redirects=False) as response:
+        async with self._session.request(
+            request.method, self.upstream + path_qs, headers=headers, data=body or None, allow_redirects=False
+        ) as response:
             data = await response.read()
             out = {k: v for k, v in response.headers.items() if k.lower() not in _HOP_HEADERS}
             return response.status, out, data
@@ -157,8 +167,9 @@ class RegistryProxy:
             return await self._broken_body(request, status, headers, body, fault)
         return web.Response(status=status, headers=headers, body=body)
 
-    async def _broken_body(self, request: web.Request, status: int, headers: dict[str, str], body: bytes,
-                           fault: str) -> web.StreamResponse:
+    async def _broken_body(
+        self, request: web.Request, status: int, headers: dict[str, str], body: bytes, fault: str
+    ) -> web.StreamResponse:
         half = body[: len(body) // 2]
         if fault == "badjson":  # a complete HTTP message whose JSON is cut short
             return web.Response(status=status, headers=headers, body=half)
@@ -187,9 +198,11 @@ class RegistryProxy:
             query = f"n={size}&last={page[-1]}" if not self.behaviour.loop_links else f"n={size}"
             number = int(request.query.get("page", "1"))
             # rotate the three link forms real registries use: absolute path, absolute URL, query only
-            forms = (f"/v2/{repository}/tags/list?{query}&page={number + 1}",
-                     f"{self.url}/v2/{repository}/tags/list?{query}&page={number + 1}",
-                     f"?{query}&page={number + 1}")
+            forms = (
+                f"/v2/{repository}/tags/list?{query}&page={number + 1}",
+                f"{self.url}/v2/{repository}/tags/list?{query}&page={number + 1}",
+                f"?{query}&page={number + 1}",
+            )
             target = forms[number % 3] if not self.behaviour.loop_links else forms[0].split("&page")[0]
             if self.behaviour.link_origin:
                 target = self.behaviour.link_origin + forms[0]

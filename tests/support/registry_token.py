@@ -42,11 +42,16 @@ class TokenServer:
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ISSUER)])
         now = dt.datetime.now(dt.UTC)
-        self._cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-                      .public_key(self._key.public_key()).serial_number(x509.random_serial_number())
-                      .not_valid_before(now - dt.timedelta(days=1))
-                      .not_valid_after(now + dt.timedelta(days=1))
-                      .sign(self._key, hashes.SHA256()))
+        self._cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(self._key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .sign(self._key, hashes.SHA256())
+        )
         self.cert_path = self.workdir / "token-cert.pem"
         self.cert_path.write_bytes(self._cert.public_bytes(serialization.Encoding.PEM))
         self.app = ThreadedApp(self._make_app)
@@ -76,27 +81,47 @@ class TokenServer:
             access.append({"type": kind, "name": name, "actions": actions.split(",")})
         token = self._sign(user or "", request.query.get("service", SERVICE), access)
         self.issued.append((user, scope))
-        return web.json_response({"token": token, "access_token": token, "expires_in": self.lifetime,
-                                  "issued_at": dt.datetime.now(dt.UTC).isoformat()})
+        return web.json_response(
+            {
+                "token": token,
+                "access_token": token,
+                "expires_in": self.lifetime,
+                "issued_at": dt.datetime.now(dt.UTC).isoformat(),
+            }
+        )
 
     def _sign(self, subject: str, audience: str, access: list[dict[str, object]]) -> str:
         now = int(dt.datetime.now(dt.UTC).timestamp())
-        claims = {"iss": ISSUER, "sub": subject, "aud": audience, "exp": now + self.lifetime, "nbf": now - 5,
-                  "iat": now, "jti": uuid.uuid4().hex, "access": access}
+        claims = {
+            "iss": ISSUER,
+            "sub": subject,
+            "aud": audience,
+            "exp": now + self.lifetime,
+            "nbf": now - 5,
+            "iat": now,
+            "jti": uuid.uuid4().hex,
+            "access": access,
+        }
         x5c = base64.b64encode(self._cert.public_bytes(serialization.Encoding.DER)).decode()
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"x5c": [x5c]})
 
     def registry_auth(self) -> dict[str, str]:
-        return {"realm": f"{self.app.url}/token", "service": SERVICE, "issuer": ISSUER,
-                "rootcertbundle": str(self.cert_path)}
+        return {
+            "realm": f"{self.app.url}/token",
+            "service": SERVICE,
+            "issuer": ISSUER,
+            "rootcertbundle": str(self.cert_path),
+        }
 
     def mint(self, repositories: list[str], actions: tuple[str, ...] = ("pull", "push")) -> str:
         """A token for the given repositories, e.g. for seeding the registry with a pusher."""
         access = [{"type": "repository", "name": r, "actions": list(actions)} for r in repositories]
         return self._sign("seeder", SERVICE, access)
 
-def token_registry(workdir: Path, *, credentials: tuple[str, str] | None = None,
-                   lifetime: int = 300) -> Iterator[tuple[RegistryServer, TokenServer]]:
+
+def token_registry(
+    workdir: Path, *, credentials: tuple[str, str] | None = None, lifetime: int = 300
+) -> Iterator[tuple[RegistryServer, TokenServer]]:
     """A registry in ``auth: token`` mode and the token server it trusts; yields both, stops both."""
     tokens = TokenServer(workdir, credentials=credentials, lifetime=lifetime)
     tokens.app.start()

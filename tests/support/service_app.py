@@ -16,8 +16,9 @@ def secret_for(receiver: str) -> str:
     return f"test-secret-for-{receiver}-0123456789"
 
 
-def auth_for(receiver_type: str, receiver: str, body: bytes, *,
-             signature_header: str = "X-Signature") -> tuple[str, dict[str, str]]:
+def auth_for(
+    receiver_type: str, receiver: str, body: bytes, *, signature_header: str = "X-Signature"
+) -> tuple[str, dict[str, str]]:
     """(path, headers) a genuine sender of this type would use."""
     secret = secret_for(receiver)
     spec = SENDERS[receiver_type]
@@ -46,8 +47,9 @@ class RunningApp:
 
 
 @contextlib.asynccontextmanager
-async def running_app(secret_dir: Path, *, receivers: dict[str, str] | None = None,
-                      max_body_bytes: int = 4096, interval: float = 60.0) -> AsyncIterator[RunningApp]:
+async def running_app(
+    secret_dir: Path, *, receivers: dict[str, str] | None = None, max_body_bytes: int = 4096, interval: float = 60.0
+) -> AsyncIterator[RunningApp]:
     """Serve the app with ``receivers`` (name -> type; default: one per type, named after it).
 
     Secrets are read from files, as in production; ``on_events`` appends to ``RunningApp.events``.
@@ -58,8 +60,9 @@ async def running_app(secret_dir: Path, *, receivers: dict[str, str] | None = No
         path = secret_dir / f"{name}.secret"
         path.write_text(secret_for(name) + "\n")
         webhooks.append(WebhookReceiverSettings(name=name, type=kind, secret_file=str(path)))
-    settings = ServiceSettings(listen="127.0.0.1", port=0, interval=interval, webhooks=webhooks,
-                               max_body_bytes=max_body_bytes)
+    settings = ServiceSettings(
+        listen="127.0.0.1", port=0, interval=interval, webhooks=webhooks, max_body_bytes=max_body_bytes
+    )
     metrics = Metrics()
     health = Health(settings.interval)
     recorded: list[list[RepositoryEvent]] = []

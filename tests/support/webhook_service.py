@@ -37,17 +37,32 @@ def notifying_registry(storage: Path, app_port: int, seed: Mapping[str, Sequence
                 pusher.push_tags(repository, list(tags))
     finally:
         seeder.stop()
-    return start_registry(extra_config=_filesystem_storage(storage), notifications=[{
-        "name": "image-updater", "url": f"http://127.0.0.1:{app_port}/webhook/{RECEIVER}",
-        "timeout": "2s", "threshold": 5, "backoff": "1s",
-        "headers": {"Authorization": [f"Bearer {TOKEN}"]},
-        "ignore": {"actions": ["pull"], "mediatypes": ["application/octet-stream"]},
-    }])
+    return start_registry(
+        extra_config=_filesystem_storage(storage),
+        notifications=[
+            {
+                "name": "image-updater",
+                "url": f"http://127.0.0.1:{app_port}/webhook/{RECEIVER}",
+                "timeout": "2s",
+                "threshold": 5,
+                "backoff": "1s",
+                "headers": {"Authorization": [f"Bearer {TOKEN}"]},
+                "ignore": {"actions": ["pull"], "mediatypes": ["application/octet-stream"]},
+            }
+        ],
+    )
 
 
-def write_service_config(base: Path, registry_host: str, remote: BareRemote, app_port: int,
-                         images: Mapping[str, str], *, paths: Sequence[str] = (".",),
-                         interval: str = "3600s") -> Path:
+def write_service_config(
+    base: Path,
+    registry_host: str,
+    remote: BareRemote,
+    app_port: int,
+    images: Mapping[str, str],
+    *,
+    paths: Sequence[str] = (".",),
+    interval: str = "3600s",
+) -> Path:
     """A config file for ``image-updater run``: ``images`` is name → repository path on the
     (plain HTTP) registry at ``registry_host``.
 
@@ -57,8 +72,9 @@ def write_service_config(base: Path, registry_host: str, remote: BareRemote, app
     secret_file = base / "registry-webhook.token"
     secret_file.write_text(TOKEN + "\n")
     image_lines = "".join(
-        f"  - name: {name}\n    image: {registry_host}/{path}\n    policy: {{semver: \"^{_major(name)}\"}}\n"
-        for name, path in images.items())
+        f'  - name: {name}\n    image: {registry_host}/{path}\n    policy: {{semver: "^{_major(name)}"}}\n'
+        for name, path in images.items()
+    )
     config = base / "config.yaml"
     config.write_text(f"""\
 registries:
@@ -70,7 +86,7 @@ git:
   url: {remote.url}
   branch: main
   author: {{name: image-updater, email: bot@example.com}}
-  workdir: {base / 'checkout'}
+  workdir: {base / "checkout"}
   paths: {json.dumps(list(paths))}
 images:
 {image_lines}service:
@@ -121,8 +137,9 @@ spec:
 """
 
 
-def deployment(name: str, image: str, *, namespace: str = "apps", replicas: int = 2, port: int = 8080,
-               tier: str = "backend") -> str:
+def deployment(
+    name: str, image: str, *, namespace: str = "apps", replicas: int = 2, port: int = 8080, tier: str = "backend"
+) -> str:
     return DEPLOYMENT.format(name=name, namespace=namespace, replicas=replicas, port=port, image=image, tier=tier)
 
 
@@ -136,12 +153,21 @@ def config_repo_files(host: str, tracked: Mapping[str, str], *, filler: int = 0)
     for i in range(filler):
         team = f"team-{i % 25:02d}"
         name = f"svc-{i:04d}"
-        image = (f"{host}/other/{name}:2.{i % 7}.{i % 3}" if i % 3 == 0
-                 else f"docker.io/library/nginx:1.{20 + i % 5}" if i % 3 == 1
-                 else f"ghcr.io/acme/{name}:v{i % 9}.0.1")
+        image = (
+            f"{host}/other/{name}:2.{i % 7}.{i % 3}"
+            if i % 3 == 0
+            else f"docker.io/library/nginx:1.{20 + i % 5}"
+            if i % 3 == 1
+            else f"ghcr.io/acme/{name}:v{i % 9}.0.1"
+        )
         files[f"clusters/prod/{team}/{name}.yaml"] = deployment(
-            name, image, namespace=team, replicas=1 + i % 4, port=8000 + i % 100,
-            tier="frontend" if i % 2 else "backend")
+            name,
+            image,
+            namespace=team,
+            replicas=1 + i % 4,
+            port=8000 + i % 100,
+            tier="frontend" if i % 2 else "backend",
+        )
     return files
 
 
@@ -166,5 +192,14 @@ def wait_for(condition: Callable[[], bool], what: str, deadline: float = 30.0) -
         time.sleep(0.02)
 
 
-__all__ = ["RECEIVER", "TOKEN", "config_repo_files", "deployment", "free_port", "metric", "notifying_registry",
-           "wait_for", "write_service_config"]
+__all__ = [
+    "RECEIVER",
+    "TOKEN",
+    "config_repo_files",
+    "deployment",
+    "free_port",
+    "metric",
+    "notifying_registry",
+    "wait_for",
+    "write_service_config",
+]

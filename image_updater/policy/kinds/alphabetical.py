@@ -16,8 +16,9 @@ class Alphabetical(Order):
     name = "alphabetical"
     example: ClassVar[Mapping[str, Any]] = {"order": "alphabetical", "filter": "^main-(?P<ts>.+)$", "extract": "$ts"}
 
-    def read(self, spec: PolicySpec, tag: str, text: str, facts: TagFacts | None, *,
-             for_current: bool) -> Ranked | Rejected:
+    def read(
+        self, spec: PolicySpec, tag: str, text: str, facts: TagFacts | None, *, for_current: bool
+    ) -> Ranked | Rejected:
         return Ranked(tag, text, text)
 
 

@@ -54,14 +54,16 @@ class Kind:
         """Why ``tag`` can never be a candidate of this kind, before any reading; None when it can."""
         return None
 
-    def read(self, spec: PolicySpec, tag: str, text: str, facts: TagFacts | None, *,
-             for_current: bool) -> Ranked | Rejected:
+    def read(
+        self, spec: PolicySpec, tag: str, text: str, facts: TagFacts | None, *, for_current: bool
+    ) -> Ranked | Rejected:
         """The key of ``tag``: from ``text`` (the tag or its ``extract``), or from ``facts`` when
         ``needs_metadata``. ``for_current``: the current tag is read, not a candidate."""
         raise NotImplementedError
 
-    def current(self, spec: PolicySpec, tag: str | None, digest: str | None,
-                facts: TagFacts | None, text: str | None) -> Ranked | None:
+    def current(
+        self, spec: PolicySpec, tag: str | None, digest: str | None, facts: TagFacts | None, text: str | None
+    ) -> Ranked | None:
         """The current reference as this kind orders it; None when it cannot be ordered (no downgrade guard)."""
         if tag is None or (text is None and not self.needs_metadata):
             return None

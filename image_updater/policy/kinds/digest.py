@@ -29,14 +29,16 @@ class Digest(Kind):
     def admits(self, spec: PolicySpec, tag: str) -> str | None:
         return None if tag == spec.digest else f"not the tracked tag {spec.digest!r}"
 
-    def read(self, spec: PolicySpec, tag: str, text: str, facts: TagFacts | None, *,
-             for_current: bool) -> Ranked | Rejected:
+    def read(
+        self, spec: PolicySpec, tag: str, text: str, facts: TagFacts | None, *, for_current: bool
+    ) -> Ranked | Rejected:
         if facts is None or facts.digest is None:
             return Rejected(tag, "no digest fetched for this tag")
         return Ranked(tag, facts.digest, facts.digest)
 
-    def current(self, spec: PolicySpec, tag: str | None, digest: str | None,
-                facts: TagFacts | None, text: str | None) -> Ranked | None:
+    def current(
+        self, spec: PolicySpec, tag: str | None, digest: str | None, facts: TagFacts | None, text: str | None
+    ) -> Ranked | None:
         return Ranked(tag or "", digest, digest) if digest is not None else None
 
     def compare(self, spec: PolicySpec, a: Any, b: Any) -> int:

@@ -26,8 +26,9 @@ class NewestBuild(Kind):
     def chosen_by(self, spec: PolicySpec) -> bool:
         return spec.newest_build
 
-    def read(self, spec: PolicySpec, tag: str, text: str, facts: TagFacts | None, *,
-             for_current: bool) -> Ranked | Rejected:
+    def read(
+        self, spec: PolicySpec, tag: str, text: str, facts: TagFacts | None, *, for_current: bool
+    ) -> Ranked | Rejected:
         """Naive creation times are read as UTC."""
         if facts is None:
             return Rejected(tag, "no metadata fetched for this tag")

@@ -23,8 +23,9 @@ class Numerical(Order):
     name = "numerical"
     example: ClassVar[Mapping[str, Any]] = {"order": "numerical", "filter": "^build-(?P<n>[0-9]+)$", "extract": "$n"}
 
-    def read(self, spec: PolicySpec, tag: str, text: str, facts: TagFacts | None, *,
-             for_current: bool) -> Ranked | Rejected:
+    def read(
+        self, spec: PolicySpec, tag: str, text: str, facts: TagFacts | None, *, for_current: bool
+    ) -> Ranked | Rejected:
         """A candidate that is not a number raises PolicyError naming the tag, as Flux fails the policy;
         the current tag only becomes unorderable instead, since it is not a candidate."""
         if looks_like_commit_hash(text):
@@ -33,8 +34,9 @@ class Numerical(Order):
             if for_current:
                 return Rejected(tag, f"{text!r} is not a number")
             extracted = f" (extracted {text!r})" if text != tag else ""
-            raise PolicyError(f"numerical policy: tag {tag!r}{extracted} is not a number; "
-                              f"narrow the candidates with policy.filter")
+            raise PolicyError(
+                f"numerical policy: tag {tag!r}{extracted} is not a number; narrow the candidates with policy.filter"
+            )
         return Ranked(tag, Decimal(text), text)
 
 

@@ -21,8 +21,9 @@ class Semver(Kind):
     def chosen_by(self, spec: PolicySpec) -> bool:
         return spec.semver is not None
 
-    def read(self, spec: PolicySpec, tag: str, text: str, facts: TagFacts | None, *,
-             for_current: bool) -> Ranked | Rejected:
+    def read(
+        self, spec: PolicySpec, tag: str, text: str, facts: TagFacts | None, *, for_current: bool
+    ) -> Ranked | Rejected:
         if looks_like_commit_hash(text):
             return Rejected(tag, f"commit hash {text!r} is not read as a version")
         lenient = spec.lenient

@@ -17,8 +17,7 @@ from image_updater.reference import DOCKER_HUB
 from image_updater.registry.credentials.model import Credentials, CredentialSource, parse_helper_output, run_helper
 from image_updater.registry.settings import RegistrySettings
 
-_DOCKER_HUB_HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io",
-                               "registry.hub.docker.com"})
+_DOCKER_HUB_HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"})
 _DOCKER_HUB_SERVER_URL = "https://index.docker.io/v1/"
 
 
@@ -59,19 +58,24 @@ def _decode_auth_entry(entry: Any) -> Credentials | None:
 async def credential_helper(name: str, host: str, timeout: float, registry: str) -> Credentials | None:
     """``docker-credential-NAME get`` with the server URL on stdin; "not found" is no credentials."""
     server = _DOCKER_HUB_SERVER_URL if _host_key(host) == DOCKER_HUB else host
-    status, out = await run_helper([f"docker-credential-{name}", "get"], server.encode(), timeout,
-                             f"credential helper docker-credential-{name}", registry)
+    status, out = await run_helper(
+        [f"docker-credential-{name}", "get"],
+        server.encode(),
+        timeout,
+        f"credential helper docker-credential-{name}",
+        registry,
+    )
     if status != 0:
         return None
     creds = parse_helper_output(out)
     if creds is None:
-        raise RegistryAuthError(f"credential helper docker-credential-{name} printed no Username/Secret",
-                                registry=registry)
+        raise RegistryAuthError(
+            f"credential helper docker-credential-{name} printed no Username/Secret", registry=registry
+        )
     return creds
 
 
-async def docker_config_credentials(path: Path, host: str, timeout: float,
-                                    registry: str) -> Credentials | None:
+async def docker_config_credentials(path: Path, host: str, timeout: float, registry: str) -> Credentials | None:
     """Resolve ``host`` the way the Docker CLI does: ``credHelpers``, then ``credsStore``, then ``auths``."""
     try:
         config = read_docker_config(path)
@@ -87,8 +91,6 @@ async def docker_config_credentials(path: Path, host: str, timeout: float,
             return found
     auths = config.get("auths") or {}
     return next((c for k, v in auths.items() if _host_key(k) == key and (c := _decode_auth_entry(v))), None)
-
-
 
 
 def source(target: str, settings: RegistrySettings) -> CredentialSource:

@@ -78,9 +78,13 @@ async def run_helper(argv: list[str], stdin: bytes, timeout: float, what: str, r
     """Run a helper without a shell; kill it on timeout. Output is returned, never logged."""
     try:
         # a session of its own, so a timeout kills the whole group: a shell's children hold our pipes open
-        proc = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.PIPE,
-                                                    stdout=asyncio.subprocess.PIPE,
-                                                    stderr=asyncio.subprocess.DEVNULL, start_new_session=True)
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True,
+        )
     except OSError as exc:
         raise RegistryAuthError(f"{what} could not be started ({exc.strerror})", registry=registry) from None
     try:
@@ -106,5 +110,3 @@ def parse_helper_output(out: bytes) -> Credentials | None:
         return None
     username, sep, password = text.splitlines()[0].partition(":") if text else ("", "", "")
     return Credentials.of(username, password) if sep and username else None
-
-

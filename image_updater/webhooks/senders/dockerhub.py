@@ -18,5 +18,6 @@ def parse(payload: Any, headers: Headers, receiver: str) -> list[RepositoryEvent
     repository = object_at(body.get("repository"), "repository")
     push_data = body.get("push_data")
     tag = tag_or_none(push_data.get("tag")) if isinstance(push_data, dict) else None
-    return [RepositoryEvent(repository_at(repository.get("repo_name"), "repository.repo_name"), "docker.io",
-                            tag, receiver)]
+    return [
+        RepositoryEvent(repository_at(repository.get("repo_name"), "repository.repo_name"), "docker.io", tag, receiver)
+    ]

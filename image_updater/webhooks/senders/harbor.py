@@ -35,6 +35,7 @@ def parse(payload: Any, headers: Headers, receiver: str) -> list[RepositoryEvent
     events = []
     for i, resource in enumerate(resources):
         item = object_at(resource, f"{data_key}.resources[{i}]")
-        events.append(RepositoryEvent(repository, host_of(item.get("resource_url")), tag_or_none(item.get("tag")),
-                                      receiver))
+        events.append(
+            RepositoryEvent(repository, host_of(item.get("resource_url")), tag_or_none(item.get("tag")), receiver)
+        )
     return events
