@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import TypeVar
 
 T = TypeVar("T", bound=Hashable)
+Item = TypeVar("Item")
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -20,6 +21,14 @@ def first_repeat(values: Iterable[T]) -> T | None:
             return value
         seen.add(value)
     return None
+
+
+def unique_names(items: Sequence[Item], name: Callable[[Item], str], what: str) -> Sequence[Item]:
+    """``items`` unchanged, or ValueError naming the first ``what`` name used twice (a settings list's validator)."""
+    repeated = first_repeat(name(item) for item in items)
+    if repeated is not None:
+        raise ValueError(f"{what} name {repeated!r} is used twice")
+    return items
 
 
 def parse_duration(value: float | int | str) -> float:

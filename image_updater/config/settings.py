@@ -22,7 +22,7 @@ from image_updater.delivery import RepoSettings, branches_for_groups, group_for_
 from image_updater.logs import LogSettings
 from image_updater.manifests import ManifestSettings
 from image_updater.registry import RegistriesSettings
-from image_updater.validation import first_repeat
+from image_updater.validation import unique_names
 from image_updater.webhooks import EndpointSettings
 
 
@@ -86,9 +86,7 @@ class Settings(RegistriesSettings, BaseSettings):
     @field_validator("images")
     @classmethod
     def _unique_names(cls, value: list[ImageSettings]) -> list[ImageSettings]:
-        repeated = first_repeat(image.name for image in value)
-        if repeated is not None:
-            raise ValueError(f"image name {repeated!r} is used twice")
+        unique_names(value, lambda image: image.name, "image")
         return value
 
     @model_validator(mode="after")

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from image_updater.errors import ConfigError
 from image_updater.secrets import read_secret
-from image_updater.validation import first_repeat
+from image_updater.validation import unique_names
 from image_updater.webhooks.senders import SENDERS
 
 if TYPE_CHECKING:
@@ -78,9 +78,7 @@ class EndpointSettings(BaseModel):
     @field_validator("webhooks")
     @classmethod
     def _unique_names(cls, value: list[WebhookReceiverSettings]) -> list[WebhookReceiverSettings]:
-        repeated = first_repeat(receiver.name for receiver in value)
-        if repeated is not None:
-            raise ValueError(f"webhook receiver name {repeated!r} is used twice")
+        unique_names(value, lambda receiver: receiver.name, "webhook receiver")
         return value
 
 
