@@ -34,11 +34,11 @@ EXPECTED_KEYS = {"format", "description", "documented_by", "requires", "repo_fro
                  "targets", "findings", "changes", "unchanged", "created", "edited_exactly", "commits",
                  "not_served"}
 POLICY_KEYS = {"image", "from", "repository_from", "contributes", "maps_to", "new_settings", "plan",
-               "served_by", "expect", "status"}
+               "served_by", "expect", "status", "not_found"}
 CHANGE_KEYS = {"file", "line", "old", "new", "image", "target", "why"}
 FINDING_KEYS = {"file", "line", "at", "severity", "object", "field", "says"}
 COMMIT_KEYS = {"branch", "created_from", "target", "author", "files", "message", "message_contains"}
-SEVERITIES = {"error", "warning"}
+SEVERITIES = {"error", "warning", "info"}
 
 
 @dataclass
@@ -372,9 +372,10 @@ def _choice_problems(scenario: Scenario) -> list[str]:
     repos = {r["name"]: r for r in scenario.registry.get("repositories") or []}
     out: list[str] = []
     for i, policy in enumerate(scenario.expected.get("policies") or []):
-        expect = policy.get("expect")
+        expects = policy.get("expect") or []
+        expects = [expects] if isinstance(expects, dict) else expects
         maps = policy.get("maps_to")
-        if not expect or not maps or "chosen" not in expect:
+        if not expects or not maps:
             continue
         repo = repos.get(maps["image"])
         if repo is None:
@@ -397,17 +398,18 @@ def _choice_problems(scenario: Scenario) -> list[str]:
             metadata[tag] = TagMetadata(digest=f"sha256:{'0' * 64}",
                                         created=datetime.fromisoformat(created.replace("Z", "+00:00")),
                                         platforms=platforms)
-        try:
-            spec = PolicySpec(**maps["policy"])
-            decision = select(spec, SelectionRules(**rules), tags, expect.get("current"), metadata)
-        except Exception as exc:  # noqa: BLE001 - report, whatever the engine raised
-            out.append(f"policies[{i}] {policy['image']}: the engine raised {exc!r}")
-            continue
-        if spec.kind == "digest":
-            continue  # the chosen tag is the tracked tag; the digest is the push's
-        if decision.chosen != expect["chosen"]:
-            out.append(f"policies[{i}] {policy['image']}: expected {expect['chosen']!r}, the engine chose "
-                       f"{decision.chosen!r} ({decision.reason})")
+        for expect in expects:
+            try:
+                spec = PolicySpec(**maps["policy"])
+                decision = select(spec, SelectionRules(**rules), tags, expect.get("current"), metadata)
+            except Exception as exc:  # noqa: BLE001 - report, whatever the engine raised
+                out.append(f"policies[{i}] {policy['image']}: the engine raised {exc!r}")
+                continue
+            if spec.kind == "digest":
+                continue  # the chosen tag is the tracked tag; the digest is the push's
+            if decision.chosen != expect["chosen"]:
+                out.append(f"policies[{i}] {policy['image']}: from {expect.get('current')!r} expected "
+                           f"{expect['chosen']!r}, the engine chose {decision.chosen!r} ({decision.reason})")
     return out
 
 
