@@ -98,6 +98,13 @@ def assemble_repo(scenario: Scenario, dest: Path, corpus_root: Path | None) -> d
     return files
 
 
+def is_helm_template(rel: str, files: Mapping[str, bytes]) -> bool:
+    """A file under ``templates/`` of a chart (a folder holding Chart.yaml)."""
+    parts = rel.split("/")
+    return any(parts[i] == "templates" and "/".join([*parts[:i], "Chart.yaml"]).lstrip("/") in files
+               for i in range(len(parts) - 1))
+
+
 def apply_line_edits(data: bytes, edits: list[dict[str, Any]], where: str) -> bytes:
     lines = data.decode().split("\n")
     for edit in edits:
@@ -163,6 +170,8 @@ def problems(scenario: Scenario, corpus_root: Path | None, workdir: Path) -> lis
     repo = workdir / "repo"
     files = assemble_repo(scenario, repo, corpus_root)
     for rel, data in files.items():
+        if is_helm_template(rel, files):
+            continue  # Go templates, not YAML
         if rel.endswith((".yaml", ".yml")) or rel.endswith("Kustomization"):
             try:
                 list(yaml.safe_load_all(data))
@@ -187,7 +196,7 @@ def problems(scenario: Scenario, corpus_root: Path | None, workdir: Path) -> lis
         out += _argocd_source_problems(entry, text)
         after[entry["file"]] = text.encode()
     for rel, data in after.items():
-        if rel.endswith((".yaml", ".yml")):
+        if rel.endswith((".yaml", ".yml")) and not is_helm_template(rel, after):
             try:
                 list(yaml.safe_load_all(data))
             except yaml.YAMLError as exc:
