@@ -299,6 +299,12 @@ def _line_problems(exp: dict[str, Any], files: Mapping[str, bytes]) -> list[str]
                     out.append(f"policies[{i}]: plan line does not cite {policy[key]['file']}:{policy[key]['line']}")
         for j, extra in enumerate(policy.get("contributes") or []):
             out += _check_at(files, f"policies[{i}].contributes[{j}]", extra)
+        current_from = (policy.get("new_settings") or {}).get("current_from")
+        expects = policy.get("expect") or []
+        expects = [expects] if isinstance(expects, dict) else expects
+        if current_from and expects and expects[0].get("current") is not None:
+            out += _check_at(files, f"policies[{i}].current_from",
+                             {**current_from, "at": str(expects[0]["current"])})
     for i, target in enumerate(exp.get("targets") or []):
         for key in ("from", "git_repository"):
             if key in target:
