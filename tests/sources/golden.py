@@ -177,7 +177,7 @@ def problems(scenario: Scenario, corpus_root: Path | None, workdir: Path) -> lis
                 list(yaml.safe_load_all(data))
             except yaml.YAMLError as exc:
                 out.append(f"repo/{rel}: not YAML: {exc}")
-    out += _line_problems(exp, files)
+    out += _line_problems(exp, {**files, "config.yaml": scenario.config_text.encode()})
     digests = fake_digests(scenario.registry)
     try:
         after = apply_changes(files, exp.get("changes") or [], digests)
