@@ -10,7 +10,6 @@ The format of every file is described in ``tests/sources/README.md``.
 from __future__ import annotations
 
 import base64
-import fnmatch
 import hashlib
 import re
 import shutil
@@ -182,7 +181,7 @@ def problems(scenario: Scenario, corpus_root: Path | None, workdir: Path) -> lis
     try:
         after = apply_changes(files, exp.get("changes") or [], digests)
     except AssertionError as exc:
-        return out + [str(exc)]
+        return [*out, str(exc)]
     for entry in exp.get("edited_exactly") or []:
         want = fill_digests((scenario.path / entry["expected"]).read_text(), digests).encode()
         if entry["file"] not in files:
@@ -202,6 +201,7 @@ def problems(scenario: Scenario, corpus_root: Path | None, workdir: Path) -> lis
             except yaml.YAMLError as exc:
                 out.append(f"{rel} after the changes: not YAML: {exc}")
     out += _commit_problems(exp, files, after)
+    out += _maps_to_problems(scenario)
     out += _choice_problems(scenario)
     out += _kustomize_problems(workdir, files, after)
     return out
@@ -375,6 +375,22 @@ def fake_digests(registry: dict[str, Any]) -> dict[tuple[str, str], str]:
     return out
 
 
+def _maps_to_problems(scenario: Scenario) -> list[str]:
+    """Every ``maps_to`` is a valid config.yaml image entry today (new keys live in ``new_settings``)."""
+    try:
+        from image_updater.config.settings import ImageSettings
+    except ImportError:  # pragma: no cover
+        return []
+    out = []
+    for i, policy in enumerate(scenario.expected.get("policies") or []):
+        if policy.get("maps_to"):
+            try:
+                ImageSettings(name=policy["image"], **policy["maps_to"])
+            except Exception as exc:  # the validation error, whatever its type
+                out.append(f"policies[{i}] {policy['image']}: maps_to is not a valid images: entry: {exc}")
+    return out
+
+
 def _choice_problems(scenario: Scenario) -> list[str]:
     """Cross-check each expected choice with image-updater's own policy engine (read-only import), fed the
     mapped policy and the tags, creation times and platforms of registry.yaml. New settings the engine
@@ -401,7 +417,7 @@ def _choice_problems(scenario: Scenario) -> list[str]:
                 if not any(re.search(rx, t) for rx in new.get("exclude") or [])]
         rules = {k: maps[k] for k in ("allow", "ignore", "platforms", "allow_downgrade", "include_artifacts")
                  if k in maps}
-        wanted = new.get("platforms_any")
+        wanted = new.get("platforms") if new.get("platforms_match") == "any" else None
         if wanted:  # argocd: a candidate offering any one listed platform qualifies
             offered = {t: set((repo.get("platforms") or {}).get(t, [DEFAULT_PLATFORM])) for t in tags}
             tags = [t for t in tags if offered[t] & set(wanted) or any(
@@ -417,7 +433,7 @@ def _choice_problems(scenario: Scenario) -> list[str]:
             try:
                 spec = PolicySpec(**maps["policy"])
                 decision = select(spec, SelectionRules(**rules), tags, expect.get("current"), metadata)
-            except Exception as exc:  # noqa: BLE001 - report, whatever the engine raised
+            except Exception as exc:  # report whatever the engine raised
                 out.append(f"policies[{i}] {policy['image']}: the engine raised {exc!r}")
                 continue
             if spec.kind == "digest":
@@ -450,9 +466,6 @@ def _kustomize_problems(workdir: Path, before: Mapping[str, bytes], after: Mappi
     return out
 
 
-def matches(pattern: str, value: str) -> bool:
-    return fnmatch.fnmatchcase(value, pattern)
-
-
 def basic_auth(user: str, password: str) -> str:
+    """The ``auth`` value of a Docker config entry (registry.yaml servers with htpasswd)."""
     return base64.b64encode(f"{user}:{password}".encode()).decode()
