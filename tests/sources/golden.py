@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -201,9 +202,34 @@ def problems(scenario: Scenario, corpus_root: Path | None, workdir: Path) -> lis
             except yaml.YAMLError as exc:
                 out.append(f"{rel} after the changes: not YAML: {exc}")
     out += _commit_problems(exp, files, after)
+    out += _folder_problems(scenario)
     out += _maps_to_problems(scenario)
     out += _choice_problems(scenario)
     out += _kustomize_problems(workdir, files, after)
+    return out
+
+
+def _folder_problems(scenario: Scenario) -> list[str]:
+    """Every file under expected/ is used; secrets/ files are JSON once their placeholders are filled."""
+    out: list[str] = []
+    used = {e["expected"] for key in ("created", "edited_exactly") for e in scenario.expected.get(key) or []}
+    expected_dir = scenario.path / "expected"
+    if expected_dir.is_dir():
+        for file in sorted(expected_dir.rglob("*")):
+            rel = file.relative_to(scenario.path).as_posix()
+            if file.is_file() and rel not in used:
+                out.append(f"{rel}: not referenced by created or edited_exactly")
+    secrets = scenario.path / "secrets"
+    if secrets.is_dir():
+        dummy = {f"{k}:{s}" if s else k: "x" for k, s in
+                 (m.groups() for m in PLACEHOLDER.finditer("".join(
+                     f.read_text() for f in secrets.rglob("*") if f.is_file())))}
+        for file in sorted(secrets.rglob("*")):
+            if file.is_file():
+                try:
+                    json.loads(fill(file.read_text(), dummy))
+                except ValueError as exc:
+                    out.append(f"{file.relative_to(scenario.path)}: not JSON after filling: {exc}")
     return out
 
 
