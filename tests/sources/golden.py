@@ -30,11 +30,36 @@ PLACEHOLDER = re.compile(r"\$\{([A-Z_]+)(?::([a-z0-9-]+))?\}")
 KNOWN_PLACEHOLDERS = {"REGISTRY_URL", "REGISTRY_HOST", "GIT_URL", "WORKDIR", "SECRETS_DIR"}
 DIGEST_PLACEHOLDER = re.compile(r"\$\{digest:([^:}]+):([^}]+)\}")
 
-EXPECTED_KEYS = {"format", "description", "documented_by", "requires", "repo_from", "run", "policies",
-                 "targets", "findings", "changes", "unchanged", "created", "edited_exactly", "commits",
-                 "not_served"}
-POLICY_KEYS = {"image", "from", "repository_from", "contributes", "maps_to", "new_settings", "plan",
-               "served_by", "expect", "status", "not_found"}
+EXPECTED_KEYS = {
+    "format",
+    "description",
+    "documented_by",
+    "requires",
+    "repo_from",
+    "run",
+    "policies",
+    "targets",
+    "findings",
+    "changes",
+    "unchanged",
+    "created",
+    "edited_exactly",
+    "commits",
+    "not_served",
+}
+POLICY_KEYS = {
+    "image",
+    "from",
+    "repository_from",
+    "contributes",
+    "maps_to",
+    "new_settings",
+    "plan",
+    "served_by",
+    "expect",
+    "status",
+    "not_found",
+}
 CHANGE_KEYS = {"file", "line", "old", "new", "image", "target", "why"}
 FINDING_KEYS = {"file", "line", "at", "severity", "object", "field", "says"}
 COMMIT_KEYS = {"branch", "created_from", "target", "author", "files", "message", "message_contains"}
@@ -68,8 +93,15 @@ def load(name: str) -> Scenario:
         base = TESTDATA / expected["repo_from"]
     registry = yaml.safe_load((base / "registry.yaml").read_text())
     corpus_file = base / "repo.corpus.yaml"
-    return Scenario(name, path, expected, registry, (path / "config.yaml").read_text(),
-                    [base / "repo"], yaml.safe_load(corpus_file.read_text()) if corpus_file.exists() else None)
+    return Scenario(
+        name,
+        path,
+        expected,
+        registry,
+        (path / "config.yaml").read_text(),
+        [base / "repo"],
+        yaml.safe_load(corpus_file.read_text()) if corpus_file.exists() else None,
+    )
 
 
 def repo_files(scenario: Scenario) -> Iterator[tuple[str, Path]]:
@@ -101,8 +133,10 @@ def assemble_repo(scenario: Scenario, dest: Path, corpus_root: Path | None) -> d
 def is_helm_template(rel: str, files: Mapping[str, bytes]) -> bool:
     """A file under ``templates/`` of a chart (a folder holding Chart.yaml)."""
     parts = rel.split("/")
-    return any(parts[i] == "templates" and "/".join([*parts[:i], "Chart.yaml"]).lstrip("/") in files
-               for i in range(len(parts) - 1))
+    return any(
+        parts[i] == "templates" and "/".join([*parts[:i], "Chart.yaml"]).lstrip("/") in files
+        for i in range(len(parts) - 1)
+    )
 
 
 def apply_line_edits(data: bytes, edits: list[dict[str, Any]], where: str) -> bytes:
@@ -117,9 +151,11 @@ def apply_line_edits(data: bytes, edits: list[dict[str, Any]], where: str) -> by
 
 def fill(text: str, values: Mapping[str, str]) -> str:
     """Replace ``${NAME}`` / ``${NAME:server}`` placeholders (config.yaml, secrets/) with test values."""
+
     def one(match: re.Match[str]) -> str:
         key = match.group(1) if match.group(2) is None else f"{match.group(1)}:{match.group(2)}"
         return values[key]
+
     return PLACEHOLDER.sub(one, text)
 
 
@@ -140,8 +176,9 @@ def registry_path(name: str) -> tuple[str, str]:
     return host, path
 
 
-def apply_changes(files: Mapping[str, bytes], changes: list[dict[str, Any]],
-                  digests: Mapping[tuple[str, str], str] | None = None) -> dict[str, bytes]:
+def apply_changes(
+    files: Mapping[str, bytes], changes: list[dict[str, Any]], digests: Mapping[tuple[str, str], str] | None = None
+) -> dict[str, bytes]:
     """What the pushed tree must hold: on each change's line, its first ``old`` replaced by ``new``."""
     result = dict(files)
     by_file: dict[str, list[dict[str, Any]]] = {}
@@ -159,6 +196,7 @@ def apply_changes(files: Mapping[str, bytes], changes: list[dict[str, Any]],
 
 
 # --- self-checks -------------------------------------------------------------------------------------
+
 
 def problems(scenario: Scenario, corpus_root: Path | None, workdir: Path) -> list[str]:
     """Everything wrong with one golden folder, as messages (empty when it is consistent)."""
@@ -221,9 +259,13 @@ def _folder_problems(scenario: Scenario) -> list[str]:
                 out.append(f"{rel}: not referenced by created or edited_exactly")
     secrets = scenario.path / "secrets"
     if secrets.is_dir():
-        dummy = {f"{k}:{s}" if s else k: "x" for k, s in
-                 (m.groups() for m in PLACEHOLDER.finditer("".join(
-                     f.read_text() for f in secrets.rglob("*") if f.is_file())))}
+        dummy = {
+            f"{k}:{s}" if s else k: "x"
+            for k, s in (
+                m.groups()
+                for m in PLACEHOLDER.finditer("".join(f.read_text() for f in secrets.rglob("*") if f.is_file()))
+            )
+        }
         for file in sorted(secrets.rglob("*")):
             if file.is_file():
                 try:
@@ -275,7 +317,7 @@ def _registry_problems(registry: dict[str, Any]) -> list[str]:
             elif not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}", tag):
                 out.append(f"registry.yaml {name}: {tag!r} is not a valid tag")
         for key in ("created", "platforms"):
-            for tag in (repo.get(key) or {}):
+            for tag in repo.get(key) or {}:
                 if tag not in tags:
                     out.append(f"registry.yaml {name}: {key} for unlisted tag {tag!r}")
     for name in registry.get("servers") or {}:
@@ -320,8 +362,11 @@ def _line_problems(exp: dict[str, Any], files: Mapping[str, bytes]) -> list[str]
         for key in ("from", "repository_from"):
             if key in policy:
                 out += _check_at(files, f"policies[{i}].{key}", policy[key])
-                if key == "from" and policy.get("plan") and \
-                        f"{policy[key]['file']}:{policy[key]['line']}" not in policy["plan"]:
+                if (
+                    key == "from"
+                    and policy.get("plan")
+                    and f"{policy[key]['file']}:{policy[key]['line']}" not in policy["plan"]
+                ):
                     out.append(f"policies[{i}]: plan line does not cite {policy[key]['file']}:{policy[key]['line']}")
         for j, extra in enumerate(policy.get("contributes") or []):
             out += _check_at(files, f"policies[{i}].contributes[{j}]", extra)
@@ -329,8 +374,7 @@ def _line_problems(exp: dict[str, Any], files: Mapping[str, bytes]) -> list[str]
         expects = policy.get("expect") or []
         expects = [expects] if isinstance(expects, dict) else expects
         if current_from and expects and expects[0].get("current") is not None:
-            out += _check_at(files, f"policies[{i}].current_from",
-                             {**current_from, "at": str(expects[0]["current"])})
+            out += _check_at(files, f"policies[{i}].current_from", {**current_from, "at": str(expects[0]["current"])})
     for i, target in enumerate(exp.get("targets") or []):
         for key in ("from", "git_repository"):
             if key in target:
@@ -382,8 +426,11 @@ def _argocd_source_problems(entry: Mapping[str, Any], text: str) -> list[str]:
     params = doc["helm"].get("parameters")
     out = [] if list(doc["helm"]) == ["parameters"] else [f"{where}: helm: must be {{parameters: [...]}}"]
     for p in params or []:
-        if list(p) != ["name", "value", "forcestring"] or p["forcestring"] is not True \
-                or not isinstance(p["value"], str):
+        if (
+            list(p) != ["name", "value", "forcestring"]
+            or p["forcestring"] is not True
+            or not isinstance(p["value"], str)
+        ):
             out.append(f"{where}: parameter {p} must be name, value (a string), forcestring: true, in that order")
     names = [p["name"] for p in params or []]
     if names != sorted(names):
@@ -426,6 +473,7 @@ def _choice_problems(scenario: Scenario) -> list[str]:
     except ImportError:  # pragma: no cover - the suite always has the package
         return []
     from datetime import datetime
+
     repos = {r["name"]: r for r in scenario.registry.get("repositories") or []}
     out: list[str] = []
     for i, policy in enumerate(scenario.expected.get("policies") or []):
@@ -439,22 +487,28 @@ def _choice_problems(scenario: Scenario) -> list[str]:
             out.append(f"policies[{i}]: {maps['image']} is not in registry.yaml")
             continue
         new = policy.get("new_settings") or {}
-        tags = [t for t in repo["tags"]
-                if not any(re.search(rx, t) for rx in new.get("exclude") or [])]
-        rules = {k: maps[k] for k in ("allow", "ignore", "platforms", "allow_downgrade", "include_artifacts")
-                 if k in maps}
+        tags = [t for t in repo["tags"] if not any(re.search(rx, t) for rx in new.get("exclude") or [])]
+        rules = {
+            k: maps[k] for k in ("allow", "ignore", "platforms", "allow_downgrade", "include_artifacts") if k in maps
+        }
         wanted = new.get("platforms") if new.get("platforms_match") == "any" else None
         if wanted:  # argocd: a candidate offering any one listed platform qualifies
             offered = {t: set((repo.get("platforms") or {}).get(t, [DEFAULT_PLATFORM])) for t in tags}
-            tags = [t for t in tags if offered[t] & set(wanted) or any(
-                p.rsplit("/", 1)[0] in wanted for p in offered[t] if p.count("/") == 2)]
+            tags = [
+                t
+                for t in tags
+                if offered[t] & set(wanted)
+                or any(p.rsplit("/", 1)[0] in wanted for p in offered[t] if p.count("/") == 2)
+            ]
         metadata = {}
         for tag in repo["tags"]:
             created = (repo.get("created") or {}).get(tag, DEFAULT_CREATED)
             platforms = frozenset((repo.get("platforms") or {}).get(tag, [DEFAULT_PLATFORM]))
-            metadata[tag] = TagMetadata(digest=f"sha256:{'0' * 64}",
-                                        created=datetime.fromisoformat(created.replace("Z", "+00:00")),
-                                        platforms=platforms)
+            metadata[tag] = TagMetadata(
+                digest=f"sha256:{'0' * 64}",
+                created=datetime.fromisoformat(created.replace("Z", "+00:00")),
+                platforms=platforms,
+            )
         for expect in expects:
             try:
                 spec = PolicySpec(**maps["policy"])
@@ -465,8 +519,10 @@ def _choice_problems(scenario: Scenario) -> list[str]:
             if spec.kind == "digest":
                 continue  # the chosen tag is the tracked tag; the digest is the push's
             if decision.chosen != expect["chosen"]:
-                out.append(f"policies[{i}] {policy['image']}: from {expect.get('current')!r} expected "
-                           f"{expect['chosen']!r}, the engine chose {decision.chosen!r} ({decision.reason})")
+                out.append(
+                    f"policies[{i}] {policy['image']}: from {expect.get('current')!r} expected "
+                    f"{expect['chosen']!r}, the engine chose {decision.chosen!r} ({decision.reason})"
+                )
     return out
 
 
@@ -485,8 +541,9 @@ def _kustomize_problems(workdir: Path, before: Mapping[str, bytes], after: Mappi
             if rel.rsplit("/", 1)[-1] not in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
                 continue
             folder = (root / rel).parent
-            done = subprocess.run([kubectl, "kustomize", str(folder)], capture_output=True, text=True,
-                                  timeout=60, check=False)
+            done = subprocess.run(
+                [kubectl, "kustomize", str(folder)], capture_output=True, text=True, timeout=60, check=False
+            )
             if done.returncode != 0:
                 out.append(f"kubectl kustomize {rel.rsplit('/', 1)[0] or '.'} ({label}): {done.stderr.strip()}")
     return out

@@ -25,5 +25,12 @@ def test_golden_folder_is_consistent(name: str, tmp_path: Path) -> None:
 
 def test_every_scenario_of_the_issue_is_present() -> None:
     assert set(golden.scenario_names()) >= {
-        "flux-guide", "flux-kustomize-helm-example", "flux-filter-extract", "argocd-kustomize",
-        "argocd-helm", "argocd-strategies", "argocd-imageupdater-crd", "mixed"}
+        "flux-guide",
+        "flux-kustomize-helm-example",
+        "flux-filter-extract",
+        "argocd-kustomize",
+        "argocd-helm",
+        "argocd-strategies",
+        "argocd-imageupdater-crd",
+        "mixed",
+    }
