@@ -23,10 +23,12 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the service, or one cycle with --once")
     run.add_argument("--config", default="config.yaml", help="settings file (default ./config.yaml)")
     run.add_argument("--once", action="store_true", help="run one cycle and exit")
+    run.add_argument("--target", action="append", default=None, help="with --once: only these targets")
 
     plan = sub.add_parser("plan", help="dry run: print the diff and why each tag was chosen; writes nothing")
     plan.add_argument("--config", default="config.yaml")
     plan.add_argument("--image", action="append", default=None, help="only these configured images")
+    plan.add_argument("--target", action="append", default=None, help="only these targets (default: all)")
 
     test = sub.add_parser("test", help="evaluate a policy against a live registry")
     test.add_argument("image", help="repository, e.g. ghcr.io/org/app")
@@ -68,11 +70,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             from image_updater.commands.once import run_once
 
             only = frozenset(args.image) if args.image else None
-            return asyncio.run(run_once(settings, dry_run=True, only=only))
+            targets = frozenset(args.target) if args.target else None
+            return asyncio.run(run_once(settings, dry_run=True, only=only, targets=targets))
         if args.once:
             from image_updater.commands.once import run_once
 
-            return asyncio.run(run_once(settings, dry_run=False))
+            targets = frozenset(args.target) if args.target else None
+            return asyncio.run(run_once(settings, dry_run=False, targets=targets))
         from image_updater.commands.run import run_service
 
         return asyncio.run(run_service(settings))

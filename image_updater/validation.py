@@ -13,6 +13,15 @@ _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
+class Located(ValueError):
+    """A settings error found by a check across sections, at a key other than the field that raised it:
+    the loader reports it at ``location`` (its file line and dotted key) instead of at the top level."""
+
+    def __init__(self, location: Sequence[str | int], message: str) -> None:
+        super().__init__(message)
+        self.location = tuple(location)
+
+
 def first_repeat(values: Iterable[T]) -> T | None:
     """The first value seen a second time (names that must be unique: images, registries, receivers)."""
     seen: set[T] = set()

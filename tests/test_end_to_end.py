@@ -118,17 +118,17 @@ def test_a_push_raced_by_a_person_is_reapplied_and_both_commits_survive(
     registry, remote = seeded
     settings = load_settings(write_config(tmp_path, registry, remote))
     updater = Updater(settings)
-    real_sync = updater.repo.sync
+    real_sync = updater.runners["default"].repo.sync
     syncs = {"n": 0}
 
-    def sync_then_someone_pushes(branch: str | None = None) -> str:
-        head = real_sync(branch)
+    def sync_then_someone_pushes(branch: str | None = None, *, fallback: str | None = None) -> str:
+        head = real_sync(branch, fallback=fallback)
         syncs["n"] += 1
         if syncs["n"] == 2:  # after our delivery fetched, before it pushes
             remote.commit_as_human(tmp_path, {"deploy/notes.txt": "a person was here\n"}, "human commit")
         return head
 
-    updater.repo.sync = sync_then_someone_pushes  # type: ignore[method-assign]
+    updater.runners["default"].repo.sync = sync_then_someone_pushes  # type: ignore[method-assign]
 
     async def cycle() -> None:
         try:

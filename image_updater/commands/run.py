@@ -31,37 +31,44 @@ def images_for_events(settings: Settings, events: Sequence[RepositoryEvent]) -> 
 
 
 def record_cycle(report: CycleReport, metrics: Metrics) -> None:
-    """Metrics and one structured log line per image and per delivery."""
-    for name, scan in report.scans.items():
-        if scan.tags is not None:
-            metrics.tags_seen(name, len(scan.tags))
-        else:
-            log.warning("scan failed", image=name, error=scan.error)
-    for (image, current), decision in report.plan.decisions.items():
-        if decision.changed:
-            metrics.update_decided(image)
-        log.info(
-            "decision",
-            image=image,
-            current=current,
-            chosen=decision.chosen,
-            changed=decision.changed,
-            reason=decision.reason,
-        )
-    for outcome in report.outcomes:
-        if outcome.pushed:
-            metrics.commit_pushed()
-        for _ in range(max(0, outcome.attempts - 1)):
-            metrics.push_retry()
-        log.info(
-            "delivery",
-            group=outcome.group,
-            action=outcome.action,
-            commit=outcome.commit,
-            attempts=outcome.attempts,
-            pull_request=outcome.pull_request,
-        )
-    for error in report.all_errors:
+    """Metrics per target and one structured log line per image, delivery and error (no tracebacks: these
+    are the failures production has, named by target, image and cause)."""
+    for target, result in report.targets.items():
+        metrics.target_cycle(target, ok=not result.all_errors)
+        for name, scan in result.scans.items():
+            if scan.tags is not None:
+                metrics.tags_seen(name, len(scan.tags))
+            else:
+                log.warning("scan failed", target=target, image=name, error=scan.error)
+        for (image, current), decision in result.plan.decisions.items():
+            if decision.changed:
+                metrics.update_decided(target, image)
+            log.info(
+                "decision",
+                target=target,
+                image=image,
+                current=current,
+                chosen=decision.chosen,
+                changed=decision.changed,
+                reason=decision.reason,
+            )
+        for outcome in result.outcomes:
+            if outcome.pushed:
+                metrics.commit_pushed(target)
+            for _ in range(max(0, outcome.attempts - 1)):
+                metrics.push_retry(target)
+            log.info(
+                "delivery",
+                target=target,
+                group=outcome.group,
+                action=outcome.action,
+                commit=outcome.commit,
+                attempts=outcome.attempts,
+                pull_request=outcome.pull_request,
+            )
+        for error in result.all_errors:
+            log.error("target error", target=target, error=error)
+    for error in report.errors:
         log.error("cycle error", error=error)
 
 
@@ -88,12 +95,11 @@ class Service:
         self.health.mark_config_loaded()
         self.server: ServiceServer | None = None
 
-    async def cycle(self, only: frozenset[str] | None) -> None:
+    async def cycle(self, only: frozenset[str] | None) -> int:
+        """One cycle over the targets that use ``only``'s images; the number of errors it reported."""
         report = await self.updater.run_cycle(only)
         record_cycle(report, self.metrics)
-        if report.all_errors:
-            # The scheduler records the failure for /readyz and the cycle metrics.
-            raise RuntimeError(f"cycle finished with {len(report.all_errors)} error(s): {report.all_errors[0]}")
+        return len(report.all_errors)
 
     def on_events(self, events: list[RepositoryEvent]) -> None:
         names = images_for_events(self.settings, events)

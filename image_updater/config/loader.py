@@ -15,6 +15,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from image_updater.config.environment import EnvOverride, env_overrides, keys_at
 from image_updater.config.settings import ENVIRON_KEY, Settings
 from image_updater.errors import ConfigError, ImageUpdaterError
+from image_updater.validation import Located
 
 # pydantic's prefixes for errors raised by our validators; the rest of the message is ours
 _VALIDATOR_PREFIXES = ("Value error, ", "Assertion failed, ")
@@ -114,7 +115,8 @@ def _message(error: Any) -> str:
 def _config_error(exc: ValidationError, document: Any, source: Path, overrides: list[EnvOverride]) -> ConfigError:
     problems: list[tuple[int, str]] = []
     for error in exc.errors(include_url=False, include_input=False):
-        loc = tuple(error["loc"])
+        raised = (error.get("ctx") or {}).get("error")
+        loc = tuple(error["loc"]) + (raised.location if isinstance(raised, Located) else ())
         key = ".".join(str(p) for p in loc) or "(top level)"
         where, line = _origin(loc, document, overrides)
         problems.append((line or 0, f"{where}{key}: {_message(error)}"))

@@ -12,17 +12,29 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from pydantic import ConfigDict, field_validator, model_validator
+from pydantic import ConfigDict, PrivateAttr, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from image_updater.config.environment import apply_overrides, env_overrides
-from image_updater.cycle import ImageSettings, ScheduleSettings
+from image_updater.cycle import (
+    DEFAULT_TARGET,
+    FleetSettings,
+    ImageSettings,
+    ScheduleSettings,
+    Target,
+    TargetSettings,
+    conflicts,
+    resolve,
+    shared_workdirs,
+    targets_of,
+)
 from image_updater.delivery import RepoSettings, branches_for_groups, group_for_image
+from image_updater.errors import ConfigError
 from image_updater.logs import LogSettings
 from image_updater.manifests import ManifestSettings
 from image_updater.registry import RegistriesSettings
-from image_updater.validation import unique_names
+from image_updater.validation import Located, unique_names
 from image_updater.webhooks import EndpointSettings
 
 
@@ -58,11 +70,12 @@ class EnvOverrideSource(PydanticBaseSettingsSource):
         return apply_overrides(values, env_overrides(self.settings_cls, environ))
 
 
-class Settings(RegistriesSettings, BaseSettings):
+class Settings(RegistriesSettings, FleetSettings, BaseSettings):
     """Everything image-updater needs: the settings file (as init values) plus the environment on top.
 
-    ``registries:`` and ``docker_config:`` come from the registry package's block. Build it with
-    ``load_settings``, which also turns validation errors into file/line/variable messages.
+    ``registries:`` and ``docker_config:`` come from the registry package's block, ``targets:`` and
+    ``workdir:`` from the cycle's. Build it with ``load_settings``, which also turns validation errors
+    into file/line/variable messages.
     """
 
     model_config = SettingsConfigDict(extra="forbid", frozen=False)
@@ -78,10 +91,24 @@ class Settings(RegistriesSettings, BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (EnvOverrideSource(settings_cls, init_settings),)
 
-    git: RepoSettings
+    git: RepoSettings | None = None
     images: list[ImageSettings] = []
     manifests: ManifestSettings = ManifestSettings()
     service: ServiceSettings = ServiceSettings()
+
+    _targets: list[Target] = PrivateAttr(default_factory=list)
+
+    @property
+    def cycle_targets(self) -> list[Target]:
+        """Every target with the effective settings of its images (the top-level ``git:`` is ``default``)."""
+        return self._targets
+
+    @property
+    def schedule(self) -> ScheduleSettings:
+        return self.service
+
+    def target(self, name: str = DEFAULT_TARGET) -> Target:
+        return next(t for t in self._targets if t.name == name)
 
     @field_validator("images")
     @classmethod
@@ -89,11 +116,36 @@ class Settings(RegistriesSettings, BaseSettings):
         unique_names(value, lambda image: image.name, "image")
         return value
 
+    @field_validator("targets")
+    @classmethod
+    def _unique_targets(cls, value: list[TargetSettings]) -> list[TargetSettings]:
+        unique_names(value, lambda target: target.name, "target")
+        if any(target.name == DEFAULT_TARGET for target in value):
+            raise ValueError(f"the target name {DEFAULT_TARGET!r} is the top-level git: section's; choose another")
+        return value
+
     @model_validator(mode="after")
-    def _distinct_update_branches(self) -> Settings:
-        """In PR mode every group needs a branch of its own, and none may be the base branch."""
-        if self.git.write.mode == "pull_request":
-            pr = self.git.write.pull_request
-            groups = {group_for_image(pr, image.name, image.group) for image in self.images}
-            branches_for_groups(pr, groups, base=self.git.branch)
+    def _resolve_targets(self) -> Settings:
+        """Targets resolved once, at load: names that exist, follows that can be served, one checkout each,
+        no reference governed by two different policies, distinct pull-request branches."""
+        if self.git is None and not self.targets:
+            raise ValueError("nothing to update: set git: (one repository) or targets: (several)")
+        placed = targets_of(self.git, self.targets)
+        self._targets = resolve(placed, self.images, self.workdir)
+        problems = shared_workdirs(self._targets) + conflicts(self._targets)
+        if problems:
+            raise ValueError("; ".join(problems))
+        for target, (_, key) in zip(self._targets, placed, strict=True):
+            _distinct_update_branches(target, key)
         return self
+
+
+def _distinct_update_branches(target: Target, key: tuple[str | int, ...]) -> None:
+    """In PR mode every group needs a branch of its own, and none may be the base branch."""
+    if target.git.write.mode == "pull_request":
+        pr = target.git.write.pull_request
+        groups = {group_for_image(pr, image.name, image.group) for image in target.images}
+        try:
+            branches_for_groups(pr, groups, base=target.git.branch)
+        except ConfigError as exc:
+            raise Located((*key, "write", "pull_request", "branch"), f"target {target.name}: {exc}") from None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from image_updater.cycle.model import Binding, CyclePlan, FileEdit, ImageScan
-from image_updater.cycle.settings import CycleSettings, ImageSettings
+from image_updater.cycle.settings import ImageSettings, Target
 from image_updater.delivery import Change
 from image_updater.errors import ImageUpdaterError, ManifestError
 from image_updater.manifests import (
@@ -22,6 +22,7 @@ from image_updater.manifests import (
     ImageEdit,
     ManagerOptions,
     ManifestFile,
+    ManifestSettings,
     could_hold_images,
     file_name_matcher,
 )
@@ -48,11 +49,11 @@ class RepoIndex:
         return out
 
 
-def manager_options(settings: CycleSettings) -> ManagerOptions:
-    managers = settings.manifests.managers
+def manager_options(images: Sequence[ImageSettings], manifests: ManifestSettings) -> ManagerOptions:
+    managers = manifests.managers
     return ManagerOptions(
-        key_paths=tuple((image.name, kp) for image in settings.images for kp in image.key_paths),
-        custom_resources=tuple(settings.manifests.custom_resources),
+        key_paths=tuple((image.name, kp) for image in images for kp in image.key_paths),
+        custom_resources=tuple(manifests.custom_resources),
         managers=frozenset(managers) if managers is not None else None,
     )
 
@@ -101,19 +102,28 @@ def _files(folder: Path | str, parts: tuple[str, ...], reads: Callable[[str], bo
             yield here
 
 
-def bind(found: FoundImage, images: Sequence[ImageSettings]) -> ImageSettings | None:
-    """Markers and key paths bind by name (``ns:name`` or ``name``); everything else by repository."""
-    if found.policy is not None:
-        wanted = found.policy
-        exact = next((image for image in images if image.name == wanted), None)
-        return exact or next((image for image in images if wanted.rpartition(":")[2] == image.name), None)
-    if found.reference is None or not found.reference.name:
-        return None
-    name = canonical_name(found.reference.name)
-    for image in images:
-        if canonical_name(image.image) == name:
-            return image
-    return None
+class Binder:
+    """Which configured image governs a reference: markers and key paths by name (``ns:name`` or ``name``),
+    everything else by repository, each a dictionary lookup built once per target.
+
+    Two entries of one target on the same repository are refused at load unless they decide alike, so
+    which of them the lookup keeps (the first) changes nothing but the name the reports use.
+    """
+
+    def __init__(self, images: Sequence[ImageSettings]) -> None:
+        self._by_name = {image.name: image for image in images}
+        self._by_repository: dict[str, ImageSettings] = {}
+        for image in images:
+            if image.bind_by == "repository":
+                self._by_repository.setdefault(canonical_name(image.image), image)
+
+    def bind(self, found: FoundImage) -> ImageSettings | None:
+        if found.policy is not None:
+            wanted = found.policy
+            return self._by_name.get(wanted) or self._by_name.get(wanted.rpartition(":")[2])
+        if found.reference is None or not found.reference.name:
+            return None
+        return self._by_repository.get(canonical_name(found.reference.name))
 
 
 @dataclass(frozen=True)
@@ -167,30 +177,32 @@ def _parse(rel: str, data: bytes, options: ManagerOptions) -> CachedFile:
     return CachedFile(data, tuple(parsed.images), parsed)
 
 
-def _bind_all(found: Sequence[FoundImage], images: Sequence[ImageSettings]) -> list[Binding]:
+def _bind_all(found: Sequence[FoundImage], binder: Binder) -> list[Binding]:
     bindings = []
     for image_found in found:
-        if not image_found.skipped and (image := bind(image_found, images)) is not None:
+        if not image_found.skipped and (image := binder.bind(image_found)) is not None:
             bindings.append(Binding(image_found, image))
     return bindings
 
 
-def index_repo(root: Path, settings: CycleSettings, cache: ParseCache | None = None) -> RepoIndex:
-    """Parse every candidate file once (or take it from ``cache``) and bind what the managers find."""
-    options = manager_options(settings)
+def index_repo(root: Path, target: Target, manifests: ManifestSettings, cache: ParseCache | None = None) -> RepoIndex:
+    """Parse every candidate file of ``target``'s paths once (or take it from ``cache``) and bind what the
+    managers find to the target's images."""
+    options = manager_options(target.images, manifests)
+    binder = Binder(target.images)
     index = RepoIndex(root=root)
     previous = cache.entries if cache is not None and cache.options == options else {}
     current: dict[str, CachedFile] = {}
     top = str(root)
-    for rel in iter_files(root, settings.git.paths, options):
+    for rel in iter_files(root, target.git.paths, options):
         data = _read(os.path.join(top, rel))
         entry = previous.get(rel)
         if entry is None or entry.data != data:
             entry = _parse(rel, data, options)
-        bindings = _bind_all(entry.found, settings.images)
+        bindings = _bind_all(entry.found, binder)
         if bindings and entry.manifest is None:  # cached while it held no configured image: other settings
             entry = _parse(rel, data, options)
-            bindings = _bind_all(entry.found, settings.images)
+            bindings = _bind_all(entry.found, binder)
         current[rel] = entry if bindings else replace(entry, manifest=None)
         if entry.error is not None:
             index.errors.append(entry.error)
@@ -209,7 +221,11 @@ def _version(tag: str | None, digest: str | None) -> str:
 
 
 def decide(image: ImageSettings, scan: ImageScan, tag: str | None, digest: str | None) -> Decision:
-    return select(image.policy, image, scan.tags or [], tag, scan.metadata, current_digest=digest)
+    """The policy's choice; an image that follows another target says what it waits for when it stays."""
+    decision = select(image.policy, image, scan.tags or [], tag, scan.metadata, current_digest=digest)
+    if scan.waiting and not decision.changed:
+        return replace(decision, reason=f"kept {_version(tag, digest)}: {scan.waiting}")
+    return decision
 
 
 def _name_edit(found: FoundImage, image: ImageSettings) -> str | None:

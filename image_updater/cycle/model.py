@@ -27,6 +27,8 @@ class ImageScan:
     tags: list[str] | None = None
     metadata: dict[str, TagMetadata] = field(default_factory=dict)
     error: str | None = None
+    #: Promotion: why the image stays where it is while the target it follows soaks a newer tag.
+    waiting: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 
 from image_updater.cycle.model import FileEdit
 from image_updater.cycle.run import CycleReport
+from image_updater.cycle.target import TargetReport
+from image_updater.cycle.targets import DEFAULT_TARGET
 from image_updater.policy import Verdict
 
 MAX_VERDICTS = 15
@@ -31,6 +33,21 @@ def unified_diff(edit: FileEdit) -> str:
 
 
 def render_report(report: CycleReport) -> str:
+    """The plan as people read it: per target (a header once there is more than the implicit one), per
+    image what is there, what the registry has, what was chosen and why; the delivery; errors; diffs."""
+    named = len(report.targets) > 1 or any(name != DEFAULT_TARGET for name in report.targets)
+    out: list[str] = []
+    for name, target in report.targets.items():
+        if named:
+            out.append(f"== target {name}")
+        out.extend(_target_lines(target))
+        if named:
+            out.append("")
+    out.extend(f"error: {error}" for error in report.errors)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _target_lines(report: TargetReport) -> list[str]:
     out: list[str] = []
     for name, scan in report.scans.items():
         image = scan.image
@@ -73,4 +90,4 @@ def render_report(report: CycleReport) -> str:
     if diffs:
         out.append("")
         out.extend(d.rstrip("\n") for d in diffs)
-    return "\n".join(out) + "\n"
+    return out

@@ -1,83 +1,62 @@
-"""One update cycle: sync the repo, scan, decide, edit, deliver. ``plan`` is the same cycle, delivering nothing."""
+"""One update cycle over every target. ``plan`` is the same cycle, delivering nothing.
+
+Targets run concurrently, up to ``service.max_concurrent_targets``, each in its own checkout; what they
+share is the registry: one :class:`CycleScanner` per cycle lists each repository once and reads each
+tag's metadata once, for all of them. A target's failure (unreachable remote, rejected push,
+unparseable file) is reported under its name and never stops or delays the others.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from image_updater.cycle.edit import ParseCache, RepoIndex, index_repo, plan_edits, write_edits
-from image_updater.cycle.model import CyclePlan, ImageScan
-from image_updater.cycle.scan import scan_images
-from image_updater.cycle.settings import CycleSettings, ImageSettings
-from image_updater.delivery import Applied, Change, GroupOutcome, PullRequestDelivery, group_for_image, push
-from image_updater.errors import ImageUpdaterError
-from image_updater.forge import Forge, forge_for
-from image_updater.gitops import ConfigRepo
+from image_updater.cycle.promotion import Indexed
+from image_updater.cycle.scan import CycleScanner
+from image_updater.cycle.settings import CycleSettings
+from image_updater.cycle.target import TargetReport, TargetRunner
+from image_updater.cycle.targets import DEFAULT_TARGET
+from image_updater.delivery import GroupOutcome
+from image_updater.errors import ConfigError, ImageUpdaterError
+from image_updater.logs import get_logger
 from image_updater.registry import RegistryClient
-from image_updater.secrets import read_secret
+
+log = get_logger(__name__)
 
 
 @dataclass
 class CycleReport:
-    scans: dict[str, ImageScan] = field(default_factory=dict)
-    plan: CyclePlan = field(default_factory=CyclePlan)
-    outcomes: list[GroupOutcome] = field(default_factory=list)
+    targets: dict[str, TargetReport] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     duration: float = 0.0
     dry_run: bool = False
 
+    def target(self, name: str = DEFAULT_TARGET) -> TargetReport:
+        return self.targets[name]
+
     @property
     def ok(self) -> bool:
-        """No error of any kind: registry, parse, policy, edit or delivery."""
+        """No error of any kind in any target: registry, parse, policy, edit or delivery."""
         return not self.all_errors
 
     @property
     def all_errors(self) -> list[str]:
-        scan_errors = [f"image {name}: {s.error}" for name, s in self.scans.items() if s.error]
-        return scan_errors + self.plan.errors + self.errors
-
-
-class _CycleEdits:
-    """The cycle's plan as delivery sees it (``delivery.Edits``): planned on ``head``, re-planned elsewhere.
-
-    ``latest`` is the plan the last ``apply`` wrote, so the report shows what was delivered even when
-    the remote moved and the edits were decided again on its new head.
-    """
-
-    def __init__(
-        self, updater: Updater, index: RepoIndex, head: str, scans: Mapping[str, ImageScan], plan: CyclePlan
-    ) -> None:
-        self._updater, self._index, self._head, self._scans = updater, index, head, scans
-        self.latest = plan
+        """Every error, named by its target when the cycle ran more than the implicit one."""
+        named = len(self.targets) > 1 or any(name != DEFAULT_TARGET for name in self.targets)
+        out = [f"target {name}: {e}" if named else e for name, r in self.targets.items() for e in r.all_errors]
+        return out + self.errors
 
     @property
-    def changes(self) -> Sequence[Change]:
-        return self.latest.changes
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.latest.changed_files)
-
-    @property
-    def failed(self) -> frozenset[str]:
-        return frozenset(self.latest.failed_images)
-
-    def apply(self, root: Path, head: str, images: frozenset[str] | None) -> Applied:
-        plan = self.latest
-        if images is not None or head != self._head:
-            scans = self._scans if images is None else {n: s for n, s in self._scans.items() if n in images}
-            plan = plan_edits(index_repo(root, self._updater.settings, self._updater.parse_cache), scans)
-            if images is None:
-                self.latest = plan
-        return Applied(write_edits(root, plan), set(plan.failed_images), list(plan.errors))
+    def outcomes(self) -> list[GroupOutcome]:
+        return [outcome for report in self.targets.values() for outcome in report.outcomes]
 
 
 class Updater:
-    """Long-lived: keeps the registry client (ETag and digest caches), the checkout and the parsed files
-    (``parse_cache``: a cycle re-parses only files whose bytes changed) across cycles."""
+    """Long-lived: keeps the registry client (ETag and digest caches) and one runner per target (checkout,
+    parse cache, forge client) across cycles."""
 
     def __init__(
         self,
@@ -85,71 +64,101 @@ class Updater:
         *,
         workdir: Path | None = None,
         on_registry_request: Callable[[str, int | None, float], None] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """``workdir`` puts every target's checkout below one folder (``plan``'s scratch folder)."""
         self.settings = settings
-        token = read_secret(file=settings.git.token_file, env=settings.git.token_env, what="git token")
-        self.repo = ConfigRepo(settings.git, Path(workdir or settings.git.workdir).resolve(), token=token)
         self.client = RegistryClient(
             settings.registries, docker_config=settings.docker_config, on_request=on_registry_request
         )
-        self._forge: Forge | None = None
-        self.parse_cache = ParseCache()
+        self.runners = {
+            t.name: TargetRunner(t, settings.manifests, workdir / t.name if workdir else Path(t.workdir), clock)
+            for t in settings.cycle_targets
+        }
 
     async def aclose(self) -> None:
         await self.client.aclose()
-        if self._forge is not None:
-            await self._forge.aclose()
+        for runner in self.runners.values():
+            await runner.aclose()
 
-    @property
-    def forge(self) -> Forge:
-        if self._forge is None:
-            self._forge = forge_for(self.settings.git.url, self.settings.git.forge)
-        return self._forge
+    def check_targets(self, names: frozenset[str] | None) -> None:
+        unknown = sorted((names or frozenset()) - set(self.runners))
+        if unknown:
+            raise ConfigError(f"no target is named {', '.join(unknown)} (known: {', '.join(self.runners)})")
 
-    # -- the cycle ------------------------------------------------------------------------------------
-    async def run_cycle(self, only: frozenset[str] | None = None, *, dry_run: bool = False) -> CycleReport:
+    async def run_cycle(
+        self, only: frozenset[str] | None = None, *, dry_run: bool = False, targets: frozenset[str] | None = None
+    ) -> CycleReport:
+        """A cycle over the targets that use an image in ``only`` (None: all), or only those ``targets``."""
         started = time.monotonic()
         report = CycleReport(dry_run=dry_run)
-        try:
-            await self._cycle(report, only, dry_run)
-        except ImageUpdaterError as exc:
-            report.errors.append(str(exc))
+        self.check_targets(targets)
+        chosen = [r for r in self.runners.values() if (targets is None or r.name in targets) and r.uses(only)]
+        # A followed target is read (synced and indexed) even when it has nothing to deliver this cycle.
+        read_only = {f.target for r in chosen for f in r.target.follow.values()} - {r.name for r in chosen}
+        loop = asyncio.get_running_loop()
+        peers: dict[str, asyncio.Future[Indexed]] = {
+            name: loop.create_future() for name in {r.name for r in chosen} | read_only
+        }
+        scanner = CycleScanner(self.client)
+        slots = asyncio.Semaphore(self.settings.schedule.max_concurrent_targets)
+        for runner in chosen:
+            report.targets[runner.name] = TargetReport(runner.name)
+        await asyncio.gather(
+            *(self._one(r, peers, scanner, slots, only, dry_run, report.targets[r.name]) for r in chosen),
+            *(self._read(self.runners[name], peers, slots) for name in sorted(read_only)),
+        )
+        for future in peers.values():
+            if future.done() and not future.cancelled():
+                future.exception()  # retrieved: a target nobody followed failed, and its report says so
         report.duration = time.monotonic() - started
         return report
 
-    async def _cycle(self, report: CycleReport, only: frozenset[str] | None, dry_run: bool) -> None:
-        head = await asyncio.to_thread(self.repo.sync)
-        index = await asyncio.to_thread(index_repo, self.repo.root, self.settings, self.parse_cache)
-        in_use = index.images_in_use()
-        wanted = self._images_for(only, in_use)
-        report.scans = await scan_images(self.client, wanted, in_use)
-        report.plan = plan_edits(index, report.scans)
-        edits = _CycleEdits(self, index, head, report.scans, report.plan)
-        git = self.settings.git
-        if git.write.mode == "pull_request":
-            unscanned = {name for name, scan in report.scans.items() if scan.tags is None}
-            outcomes, errors = await PullRequestDelivery(self.repo, self.forge, git).deliver(
-                edits, {i.name: i.group for i in wanted}, unscanned, dry_run=dry_run
-            )
-            report.outcomes.extend(outcomes)
-            report.errors.extend(e for e in errors if e not in report.plan.errors and e not in report.errors)
-        else:
-            report.outcomes.append(await push(self.repo, git, edits, dry_run=dry_run))
-            report.plan = edits.latest
+    async def _read(
+        self, runner: TargetRunner, peers: dict[str, asyncio.Future[Indexed]], slots: asyncio.Semaphore
+    ) -> None:
+        try:
+            async with slots:
+                peers[runner.name].set_result(await runner.sync_and_index())
+        except ImageUpdaterError as exc:
+            peers[runner.name].set_exception(exc)
 
-    def _images_for(
+    async def _one(
         self,
+        runner: TargetRunner,
+        peers: dict[str, asyncio.Future[Indexed]],
+        scanner: CycleScanner,
+        slots: asyncio.Semaphore,
         only: frozenset[str] | None,
-        in_use: dict[str, set[tuple[str | None, str | None]]],
-    ) -> list[ImageSettings]:
-        images = [i for i in self.settings.images if i.name in in_use]
-        if only is None:
-            return images
-        if self.settings.git.write.mode == "pull_request":
-            # A PR holds its whole group: rescan every member so the branch is rebuilt completely.
-            groups = {self.group_of(i) for i in images if i.name in only}
-            return [i for i in images if self.group_of(i) in groups]
-        return [i for i in images if i.name in only]
+        dry_run: bool,
+        report: TargetReport,
+    ) -> None:
+        """One target, isolated: whatever fails is its report's error, and the others go on.
 
-    def group_of(self, image: ImageSettings) -> str:
-        return group_for_image(self.settings.git.write.pull_request, image.name, image.group)
+        The followed targets' indexes are awaited without holding a slot, so a full set of slots
+        waiting on a target that has none can never deadlock.
+        """
+        started = time.monotonic()
+        try:
+            try:
+                async with slots:
+                    indexed = await runner.sync_and_index()
+            except BaseException as exc:
+                peers[runner.name].set_exception(exc)
+                raise
+            peers[runner.name].set_result(indexed)
+            await asyncio.wait([peers[f.target] for f in runner.target.follow.values()] or [_done()])
+            async with slots:
+                await runner.run(indexed, scanner, peers, only, dry_run=dry_run, report=report)
+        except ImageUpdaterError as exc:
+            report.errors.append(str(exc))
+        except Exception as exc:  # a bug in one target must not take the fleet's cycle with it
+            log.exception("target failed unexpectedly", target=runner.name)
+            report.errors.append(f"internal error ({type(exc).__name__}: {exc})")
+        report.duration = time.monotonic() - started
+
+
+def _done() -> asyncio.Future[None]:
+    future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    future.set_result(None)
+    return future

@@ -1,10 +1,12 @@
-"""What the cycle is configured with: the images it keeps current, and how often it runs."""
+"""What the cycle is configured with: the images it keeps current, the targets it keeps them current in,
+and how often it runs."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -24,6 +26,9 @@ class ScheduleSettings(BaseModel):
 
     interval: float = 300.0
     jitter: float = Field(default=0.1, ge=0.0, le=1.0)
+    #: Targets synced, edited and delivered at once; each has its own checkout, and one target's
+    #: failure or slowness never holds the others back.
+    max_concurrent_targets: int = Field(default=4, ge=1, le=64)
 
     @field_validator("interval", mode="before")
     @classmethod
@@ -41,6 +46,9 @@ class ImageSettings(SelectionRules):
     group: str | None = None
     interval: float | None = Field(default=None, gt=0)
     key_paths: list[KeyPathSettings] = Field(default_factory=list)
+    #: ``repository``: every reference to the image's repository, plus the markers and key paths that
+    #: name this entry; ``name``: only those (several policies on one repository, as Flux markers pick).
+    bind_by: Literal["repository", "name"] = "repository"
 
     @field_validator("interval", mode="before")
     @classmethod
@@ -60,6 +68,73 @@ class ImageSettings(SelectionRules):
         return value
 
 
+class FollowSettings(BaseModel):
+    """Promotion: move to the tag another target's files carry, once they have carried it for ``soak``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target: str
+    soak: float = 0.0
+
+    @field_validator("soak", mode="before")
+    @classmethod
+    def _duration(cls, value: float | int | str) -> float:
+        return 0.0 if value in (0, "0") else parse_duration(value)
+
+
+class ImageOverride(BaseModel):
+    """A target's version of an image entry: the entry's ``name`` plus the settings it changes there."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    policy: PolicySpec | None = None
+    allow: str | None = None
+    ignore: list[str] | None = None
+    platforms: list[str] | None = None
+    allow_downgrade: bool | None = None
+    follow: FollowSettings | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """The entry settings this override sets (``follow`` is the target's, not the entry's)."""
+        return {key: getattr(self, key) for key in self.model_fields_set - {"name", "follow"}}
+
+
+class TargetSettings(BaseModel):
+    """One place to keep current: a repository, a branch and paths (``git``), and which images apply there.
+
+    Without ``images`` every image entry applies; an entry named as a string applies as configured, a
+    mapping overrides some of its settings for this target only.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+    git: RepoSettings
+    images: list[str | ImageOverride] | None = None
+
+
+class FleetSettings(BaseModel):
+    """The top-level ``targets:`` and ``workdir:`` (under which each target's checkout lives)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    workdir: str = ".image-updater"
+    targets: list[TargetSettings] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target as a cycle runs it: its git settings, the effective settings of each image that applies
+    there (entry plus override), and which of them follow another target."""
+
+    name: str
+    git: RepoSettings
+    images: tuple[ImageSettings, ...]
+    workdir: str
+    follow: Mapping[str, FollowSettings] = field(default_factory=dict)
+
+
 class CycleSettings(Protocol):
     """What a cycle reads of the settings (``config.Settings`` is one): the cycle never imports config."""
 
@@ -70,10 +145,10 @@ class CycleSettings(Protocol):
     def docker_config(self) -> Path | None: ...
 
     @property
-    def git(self) -> RepoSettings: ...
-
-    @property
-    def images(self) -> Sequence[ImageSettings]: ...
-
-    @property
     def manifests(self) -> ManifestSettings: ...
+
+    @property
+    def cycle_targets(self) -> Sequence[Target]: ...
+
+    @property
+    def schedule(self) -> ScheduleSettings: ...

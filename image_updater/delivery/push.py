@@ -15,7 +15,8 @@ PUSH_GROUP = "all"
 
 
 async def push(repo: ConfigRepo, settings: RepoSettings, edits: Edits, *, dry_run: bool) -> GroupOutcome:
-    """Commit the planned edits and push them, never forcing; ``dry_run`` says what would happen."""
+    """Commit the planned edits and push them to ``git.branch`` (or ``write.branch``), never forcing;
+    ``dry_run`` says what would happen."""
     changes = tuple(edits.changes)
     if dry_run or not edits.changed:
         return GroupOutcome(PUSH_GROUP, "would-push" if dry_run and changes else "unchanged", changes=changes)
@@ -23,7 +24,9 @@ async def push(repo: ConfigRepo, settings: RepoSettings, edits: Edits, *, dry_ru
     def apply(root: Path) -> list[Change]:
         return edits.apply(root, repo.head(), None).changes
 
-    pushed = await asyncio.to_thread(repo.deliver, apply, lambda c: commit_message(settings.commit.message, c))
+    pushed = await asyncio.to_thread(
+        repo.deliver, apply, lambda c: commit_message(settings.commit.message, c), branch=settings.push_branch
+    )
     return GroupOutcome(
         PUSH_GROUP,
         pushed.action,
@@ -31,4 +34,5 @@ async def push(repo: ConfigRepo, settings: RepoSettings, edits: Edits, *, dry_ru
         attempts=pushed.attempts,
         changes=tuple(pushed.changes),
         pushed=pushed.action == "pushed",
+        branch=settings.push_branch if settings.push_branch != settings.branch else None,
     )

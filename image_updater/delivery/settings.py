@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from image_updater.delivery.template import BODY_FIELDS, BRANCH_FIELDS, COMMIT_FIELDS, TITLE_FIELDS, check_template
 from image_updater.forge import ForgeSettings, PullRequestOptions
@@ -66,9 +66,22 @@ class PullRequestSettings(PullRequestOptions):
 
 
 class WriteSettings(BaseModel):
+    """``git.write``: push to ``git.branch`` (default), push to another ``branch``, or ``pull_request``."""
+
     model_config = ConfigDict(extra="forbid")
     mode: Literal["push", "pull_request"] = "push"
+    #: Push mode only: commit to this branch instead (Flux's ``push.branch``); created from ``git.branch``
+    #: when missing, then kept up to date in place, never forced.
+    branch: str | None = Field(default=None, min_length=1)
     pull_request: PullRequestSettings = PullRequestSettings()
+
+    @model_validator(mode="after")
+    def _branch_is_for_push(self) -> WriteSettings:
+        if self.branch is not None and self.mode != "push":
+            raise ValueError(
+                "write.branch is for push mode; pull requests name their branches with pull_request.branch"
+            )
+        return self
 
 
 class RepoSettings(GitSettings):
@@ -77,6 +90,17 @@ class RepoSettings(GitSettings):
     model_config = ConfigDict(extra="forbid")
     write: WriteSettings = WriteSettings()
     forge: ForgeSettings = ForgeSettings()
+
+    @property
+    def push_branch(self) -> str:
+        """The branch push mode commits to: ``write.branch``, else ``branch``."""
+        return self.write.branch or self.branch
+
+    @model_validator(mode="after")
+    def _push_branch_differs(self) -> RepoSettings:
+        if self.write.branch == self.branch:
+            raise ValueError(f"write.branch {self.write.branch!r} is git.branch itself; leave it out to push there")
+        return self
 
     @field_validator("commit")
     @classmethod

@@ -27,9 +27,11 @@ from image_updater.secrets import redact_url
 log = get_logger(__name__)
 
 ChangeT = TypeVar("ChangeT")
-# Only "the ref moved under us" is worth a fetch and another try; a server that refuses the push
-# ("[remote rejected] (pre-receive hook declined)", a protected branch) refuses it every time.
-_REJECTED = re.compile(r"\[rejected\]|stale info|fetch first|non-fast-forward")
+# Only "the ref moved under us" is worth a fetch and another try: a lost race is "[rejected]", "stale info",
+# "fetch first" or, when another push updated the ref while ours was checked, "failed to update ref" /
+# "cannot lock ref". A server that refuses the push ("[remote rejected] (pre-receive hook declined)", a
+# protected branch) refuses it every time.
+_REJECTED = re.compile(r"\[rejected\]|stale info|fetch first|non-fast-forward|failed to update ref|cannot lock ref")
 
 
 #: A file inside ``.git`` of every checkout image-updater clones: only those may be reset and cleaned.
@@ -106,8 +108,11 @@ class ConfigRepo:
             raise GitError(f"git {args[0]} failed for {redact_url(self.settings.url)}: {detail}") from None
 
     # -- sync ----------------------------------------------------------------------------------------
-    def sync(self, branch: str | None = None) -> str:
+    def sync(self, branch: str | None = None, *, fallback: str | None = None) -> str:
         """Clone or fetch, then make the work tree exactly the remote ``branch``; return its commit.
+
+        ``fallback``: the branch to start from when ``branch`` does not exist yet (a push branch is
+        created from ``git.branch``); the local branch is named ``branch`` either way.
 
         The remote is asked every time (``_fetch``). ``checkout --force`` and ``clean -fdx`` (a third
         of a cycle's Git time on a 1,000-file repo) are skipped when the branch is still the commit
@@ -127,10 +132,11 @@ class ConfigRepo:
                 ) from None
             (self.root / ".git" / OWNED_MARKER).write_text("created by image-updater; it may reset this checkout\n")
         self._fetch()
-        remote_ref = f"refs/remotes/origin/{branch}"
-        fetched = self.remote_sha(branch)
+        start = branch if fallback is None or self.remote_sha(branch) is not None else fallback
+        remote_ref = f"refs/remotes/origin/{start}"
+        fetched = self.remote_sha(start)
         if fetched is None:
-            raise GitError(f"branch {branch} does not exist on {redact_url(self.settings.url)}")
+            raise GitError(f"branch {start} does not exist on {redact_url(self.settings.url)}")
         if self._tree_is == fetched and self._on(branch, fetched) and self._untouched():
             return fetched
         self._tree_is = None
@@ -256,21 +262,28 @@ class ConfigRepo:
         self,
         apply: Callable[[Path], Sequence[ChangeT]],
         message: Callable[[Sequence[ChangeT]], str],
+        *,
+        branch: str | None = None,
     ) -> PushResult:
-        """Push the changes ``apply`` makes to the branch, re-applying on the new head when rejected.
+        """Push the changes ``apply`` makes to ``branch`` (default ``git.branch``), re-applying on the new
+        head when rejected.
 
         ``apply`` edits files under the work tree and returns what it changed; it is called again
-        on each retry, against whatever the remote now holds, so concurrent commits survive.
+        on each retry, against whatever the remote now holds, so concurrent commits survive. A
+        ``branch`` other than ``git.branch`` is created from ``git.branch`` when missing and from then on
+        built on its own tip: a commit someone else put there is built on, never overwritten.
         """
+        target = branch or self.settings.branch
+        fallback = self.settings.branch if target != self.settings.branch else None
         attempts = self.settings.push_attempts
         for attempt in range(1, attempts + 1):
-            self.sync()
+            self.sync(target, fallback=fallback)
             changes = self._apply(apply)
             sha = self.commit(message(changes)) if changes else None
             if sha is None:
                 return PushResult(None, tuple(changes), attempt, "unchanged")
             try:
-                self._git("push", "--porcelain", "origin", f"HEAD:refs/heads/{self.settings.branch}")
+                self._git("push", "--porcelain", "origin", f"HEAD:refs/heads/{target}")
             except PushRejectedError as exc:
                 log.warning("push rejected, re-applying on the new head", attempt=attempt, detail=str(exc))
                 if attempt == attempts:
@@ -327,6 +340,16 @@ class ConfigRepo:
             and [p.hexsha for p in old.parents] == [p.hexsha for p in fresh.parents]
             and old.message == fresh.message
         )
+
+    def line_committed_at(self, commit: str, path: str, line: int) -> float:
+        """When the content of ``path:line`` at ``commit`` arrived: the committer time (Unix seconds) of
+        the commit that last changed that line, as ``git blame`` reads the history (a person's commit
+        counts like ours)."""
+        out = self._git("blame", "--porcelain", "-L", f"{line},{line}", commit, "--", path)
+        for row in out.splitlines():
+            if row.startswith("committer-time "):
+                return float(row.split()[1])
+        raise GitError(f"git blame gave no committer time for {path}:{line} at {commit[:12]}")
 
     def delete_branch(self, branch: str) -> bool:
         """Delete our update branch if it still is what we last saw; False when it was already gone.

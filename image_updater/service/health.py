@@ -1,9 +1,11 @@
-"""Liveness and readiness as the scheduler sees them.
+"""Liveness and readiness of the process, never of what it talks to.
 
-Ready means "configuration loaded and a cycle succeeded recently": a service whose cycles keep
-failing (bad credentials, unreachable Git) or have stopped running is not doing its job even though
-the process answers.  Until the first cycle finishes, the time the configuration was loaded stands in
-for the last success, so a fresh pod gets the same grace period.
+Ready means the process can do its work: the configuration loaded, the scheduler's worker alive, and no
+cycle stuck for longer than ``stale_after``. A failing target, registry or image never makes it unready:
+``/readyz`` red takes the pod out of its Service, and then every webhook for every image would be
+dropped because one remote is down (as it once was: one failing image turned it red after three
+intervals). Failures are in the logs and metrics, per target and image; the reason here only counts
+them, and names no Python class.
 """
 
 from __future__ import annotations
@@ -11,8 +13,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-
-from image_updater.secrets import REDACTOR
 
 
 class Health:
@@ -25,40 +25,57 @@ class Health:
         self._clock = clock
         self._lock = threading.Lock()
         self._loaded_at: float | None = None
-        self._last_success: float | None = None
-        self._last_failure: tuple[float, str] | None = None
-        self._last_ok: bool | None = None
+        self._running_since: float | None = None
+        self._finished_at: float | None = None
+        self._errors = 0
+        self._crashed = False
+        self._worker_alive: Callable[[], bool] | None = None
+
+    def _now(self, now: float | None) -> float:
+        return self._clock() if now is None else now
 
     def mark_config_loaded(self, now: float | None = None) -> None:
         with self._lock:
-            self._loaded_at = self._clock() if now is None else now
+            self._loaded_at = self._now(now)
 
-    def cycle_succeeded(self, now: float | None = None) -> None:
-        with self._lock:
-            self._last_success = self._clock() if now is None else now
-            self._last_ok = True
+    def watch_worker(self, alive: Callable[[], bool]) -> None:
+        """The scheduler reports whether its worker task still runs."""
+        self._worker_alive = alive
 
-    def cycle_failed(self, err: BaseException | str, now: float | None = None) -> None:
-        text = err if isinstance(err, str) else f"{type(err).__name__}: {err}"
+    def cycle_started(self, now: float | None = None) -> None:
         with self._lock:
-            self._last_failure = (self._clock() if now is None else now, REDACTOR.redact(text)[:500])
-            self._last_ok = False
+            self._running_since = self._now(now)
+
+    def cycle_finished(self, errors: int = 0, now: float | None = None, *, crashed: bool = False) -> None:
+        """``errors``: what the cycle reported (a remote down, a push refused); ``crashed``: it raised (a bug)."""
+        with self._lock:
+            self._running_since = None
+            self._finished_at = self._now(now)
+            self._errors, self._crashed = errors, crashed
 
     def is_ready(self, now: float | None = None) -> tuple[bool, str]:
-        """``(ready, reason)``; the reason is safe to show (errors are redacted and truncated)."""
+        """``(ready, reason)``; the reason is safe to show: counts and ages, never an error's text."""
         with self._lock:
-            current = self._clock() if now is None else now
+            current = self._now(now)
             if self._loaded_at is None:
                 return False, "configuration not loaded"
-            reference = self._last_success if self._last_success is not None else self._loaded_at
-            age = current - reference
-            failure = (
-                f"; last cycle failed: {self._last_failure[1]}" if self._last_ok is False and self._last_failure else ""
+            if self._worker_alive is not None and not self._worker_alive():
+                return False, "the scheduler's worker has stopped"
+            if self._running_since is not None and current - self._running_since > self.stale_after:
+                return False, (
+                    f"a cycle has been running for {current - self._running_since:.0f}s, more than "
+                    f"{self.stale_after:.0f}s: see the logs for the remote or registry it waits on"
+                )
+            last = self._finished_at if self._finished_at is not None else self._loaded_at
+            if self._running_since is None and current - last > self.stale_after:
+                return False, f"no cycle has finished in {current - last:.0f}s, more than {self.stale_after:.0f}s"
+            if self._finished_at is None:
+                return True, f"waiting for the first cycle ({current - self._loaded_at:.0f}s since start)"
+            outcome = (
+                "failed unexpectedly (see the logs)"
+                if self._crashed
+                else f"with {self._errors} error(s) (see the logs and metrics)"
+                if self._errors
+                else "without errors"
             )
-            if self._last_success is None:
-                if age <= self.stale_after:
-                    return True, f"waiting for the first cycle ({age:.0f}s since start){failure}"
-                return False, f"no successful cycle in {age:.0f}s since start{failure}"
-            if age <= self.stale_after:
-                return True, f"last successful cycle {age:.0f}s ago{failure}"
-            return False, (f"last successful cycle {age:.0f}s ago, more than {self.stale_after:.0f}s{failure}")
+            return True, f"last cycle finished {current - self._finished_at:.0f}s ago {outcome}"

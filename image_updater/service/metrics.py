@@ -59,10 +59,23 @@ class Metrics:
             "image_updater_tags_seen", "Tags listed for an image in its last scan.", ["image"], registry=r
         )
         self._updates = Counter(
-            "image_updater_updates_decided", "Updates the policy decided, by image.", ["image"], registry=r
+            "image_updater_updates_decided",
+            "Updates the policy decided, by target and image.",
+            ["target", "image"],
+            registry=r,
         )
-        self._commits = Counter("image_updater_commits_pushed", "Commits pushed to config repos.", registry=r)
-        self._push_retries = Counter("image_updater_push_retries", "Pushes retried after the remote moved.", registry=r)
+        self._commits = Counter(
+            "image_updater_commits_pushed", "Commits pushed to config repos, by target.", ["target"], registry=r
+        )
+        self._push_retries = Counter(
+            "image_updater_push_retries", "Pushes retried after the remote moved, by target.", ["target"], registry=r
+        )
+        self._target_cycles = Counter(
+            "image_updater_target_cycles",
+            "Cycles of each target, by result (ok: no error in that target; error: see its logs).",
+            ["target", "result"],
+            registry=r,
+        )
         self._webhooks = Counter(
             "image_updater_webhook_events",
             "Webhook requests, by receiver and result.",
@@ -94,14 +107,17 @@ class Metrics:
     def tags_seen(self, image: str, count: int) -> None:
         self._tags_seen.labels(image=image).set(count)
 
-    def update_decided(self, image: str) -> None:
-        self._updates.labels(image=image).inc()
+    def update_decided(self, target: str, image: str) -> None:
+        self._updates.labels(target=target, image=image).inc()
 
-    def commit_pushed(self, count: int = 1) -> None:
-        self._commits.inc(count)
+    def commit_pushed(self, target: str, count: int = 1) -> None:
+        self._commits.labels(target=target).inc(count)
 
-    def push_retry(self) -> None:
-        self._push_retries.inc()
+    def push_retry(self, target: str) -> None:
+        self._push_retries.labels(target=target).inc()
+
+    def target_cycle(self, target: str, ok: bool) -> None:
+        self._target_cycles.labels(target=target, result="ok" if ok else "error").inc()
 
     def webhook_event(self, receiver: str, result: str, repositories: int = 0) -> None:
         if result not in WEBHOOK_RESULTS:

@@ -23,7 +23,9 @@ from image_updater.service.metrics import Metrics
 
 log = get_logger("image_updater.service.scheduler")
 
-RunCycle = Callable[[frozenset[str] | None], Awaitable[None]]
+#: Runs one cycle; returns how many errors it reported (expected failures: a remote down, a push
+#: refused), or raises for a bug.
+RunCycle = Callable[[frozenset[str] | None], Awaitable[int | None]]
 
 
 class CycleScheduler:
@@ -147,6 +149,9 @@ class CycleScheduler:
         scheduler.start()
         self._scheduler = scheduler
         self._worker = asyncio.create_task(self._work(), name="image-updater cycles")
+        if self._health is not None:
+            worker = self._worker
+            self._health.watch_worker(lambda: not worker.done() or self._stopping)
         if self._run_at_start:
             self._request(None)
 
@@ -196,24 +201,23 @@ class CycleScheduler:
         self.cycle_running = True
         if self._metrics is not None:
             self._metrics.cycle_started()
+        if self._health is not None:
+            self._health.cycle_started()
         log.info("cycle started", images=scope)
-        ok = False
+        errors: int | None = None
         try:
-            await self._run_cycle(images)
-            ok = True
+            errors = await self._run_cycle(images) or 0
         except asyncio.CancelledError:
             raise
-        except Exception as exc:
-            log.exception("cycle failed", images=scope)
-            if self._health is not None:
-                self._health.cycle_failed(exc)
+        except Exception:
+            log.exception("cycle failed unexpectedly", images=scope)  # a bug: the traceback is for us
         finally:
             duration = time.monotonic() - started
             self.cycle_running = False
             self.cycles_run += 1
             if self._metrics is not None:
-                self._metrics.cycle_finished(duration, ok)
-        if ok:
+                self._metrics.cycle_finished(duration, errors == 0)
             if self._health is not None:
-                self._health.cycle_succeeded()
-            log.info("cycle finished", images=scope, duration=round(duration, 3))
+                self._health.cycle_finished(errors or 0, crashed=errors is None)
+        if errors is not None:
+            log.info("cycle finished", images=scope, duration=round(duration, 3), errors=errors)

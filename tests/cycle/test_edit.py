@@ -44,7 +44,10 @@ def test_an_image_whose_edit_fails_in_one_file_is_withheld_from_every_file(tmp_p
         },
     )
     config = settings(WEB, API)
-    tree = plan_edits(index_repo(root, config), scans(config, {"web": ["1.0.0", "1.1.0"], "api": ["1.2.0"]}))
+    tree = plan_edits(
+        index_repo(root, config.target(), config.manifests),
+        scans(config, {"web": ["1.0.0", "1.1.0"], "api": ["1.2.0"]}),
+    )
     assert tree.failed_images == {"web"}
     assert [(c.image, c.path) for c in tree.changes] == [("api", "a.yaml")]
     assert any("values.yaml" in e and "alias" in e for e in tree.errors), tree.errors  # the real cause is kept
@@ -69,7 +72,9 @@ def test_a_policy_error_withholds_the_image_and_not_the_others(tmp_path: Path) -
         },
     )
     config = settings(numeric, WEB)
-    tree = plan_edits(index_repo(root, config), scans(config, {"job": ["6", "seven"], "web": ["1.1.0"]}))
+    tree = plan_edits(
+        index_repo(root, config.target(), config.manifests), scans(config, {"job": ["6", "seven"], "web": ["1.1.0"]})
+    )
     assert tree.failed_images == {"job"}
     assert any("job" in e and "seven" in e for e in tree.errors)
     assert [c.image for c in tree.changes] == ["web"]
@@ -78,7 +83,7 @@ def test_a_policy_error_withholds_the_image_and_not_the_others(tmp_path: Path) -
 def test_flux_whole_reference_marker_writes_the_policys_repository(tmp_path: Path) -> None:
     root = tree_of(tmp_path, {"m.yaml": 'image: other.example/x/y:1.0.0 # {"$imagepolicy": "flux-system:web"}\n'})
     config = settings(WEB)
-    tree = plan_edits(index_repo(root, config), scans(config, {"web": ["1.0.0", "1.1.0"]}))
+    tree = plan_edits(index_repo(root, config.target(), config.manifests), scans(config, {"web": ["1.0.0", "1.1.0"]}))
     write_edits(root, tree)
     assert (root / "m.yaml").read_text() == 'image: reg.example/team/web:1.1.0 # {"$imagepolicy": "flux-system:web"}\n'
 
@@ -94,17 +99,18 @@ def test_name_and_tag_markers_make_one_change_not_two(tmp_path: Path) -> None:
         },
     )
     config = settings(WEB)
-    tree = plan_edits(index_repo(root, config), scans(config, {"web": ["1.1.0"]}))
+    tree = plan_edits(index_repo(root, config.target(), config.manifests), scans(config, {"web": ["1.1.0"]}))
     assert [(c.old, c.new) for c in tree.changes] == [("1.0.0", "1.1.0")]
-    settled = plan_edits(index_repo(root, config), scans(config, {"web": ["1.0.0"]}))
+    settled = plan_edits(index_repo(root, config.target(), config.manifests), scans(config, {"web": ["1.0.0"]}))
     assert settled.changes == [] and not settled.errors
 
 
 def test_markers_bind_to_the_exact_name_before_a_namespace_suffix(tmp_path: Path) -> None:
     root = tree_of(tmp_path, {"m.yaml": 'image: reg.example/team/web:1.0.0 # {"$imagepolicy": "apps:web"}\n'})
-    namespaced = {**WEB, "name": "apps:web", "policy": {"semver": "~1.0"}}
+    # a second policy on the same repository binds by name only (as Flux markers pick a policy)
+    namespaced = {**WEB, "name": "apps:web", "policy": {"semver": "~1.0"}, "bind_by": "name"}
     config = settings(WEB, namespaced)
-    index = index_repo(root, config)
+    index = index_repo(root, config.target(), config.manifests)
     assert [b.image.name for b in index.bindings] == ["apps:web"]
 
 
@@ -115,7 +121,7 @@ def test_symlinked_files_are_neither_read_nor_written(tmp_path: Path) -> None:
     (root / "prod.yaml").symlink_to(root / "base" / "deploy.yaml")
     (root / "ext.yaml").symlink_to(outside)
     config = settings(WEB)
-    index = index_repo(root, config)
+    index = index_repo(root, config.target(), config.manifests)
     assert sorted({b.found.path for b in index.bindings}) == ["base/deploy.yaml"]
     write_edits(root, plan_edits(index, scans(config, {"web": ["1.1.0"]})))
     assert (root / "prod.yaml").is_symlink() and "1.1.0" in (root / "prod.yaml").read_text()
@@ -133,7 +139,9 @@ def test_a_broken_reference_does_not_hold_back_its_neighbours_in_the_same_file(t
         },
     )
     config = settings(WEB, API)
-    tree = plan_edits(index_repo(root, config), scans(config, {"web": ["1.1.0"], "api": ["1.2.0"]}))
+    tree = plan_edits(
+        index_repo(root, config.target(), config.manifests), scans(config, {"web": ["1.1.0"], "api": ["1.2.0"]})
+    )
     assert tree.failed_images == {"web"}
     assert [c.image for c in tree.changes] == ["api"]
     assert not any(e.startswith("image api") for e in tree.errors)
@@ -150,7 +158,7 @@ def test_an_extensionless_kustomization_file_is_read_and_edited(tmp_path: Path) 
         {"overlays/prod/Kustomization": kustomization, "overlays/prod/README": "image: reg.example/team/web:1.0.0\n"},
     )
     config = settings(WEB)
-    plan = plan_edits(index_repo(root, config), scans(config, {"web": ["1.0.0", "1.1.0"]}))
+    plan = plan_edits(index_repo(root, config.target(), config.manifests), scans(config, {"web": ["1.0.0", "1.1.0"]}))
     assert [(c.path, c.old, c.new) for c in plan.changes] == [("overlays/prod/Kustomization", "1.0.0", "1.1.0")]
     write_edits(root, plan)
     assert (root / "overlays/prod/Kustomization").read_text().endswith("newTag: 1.1.0\n")

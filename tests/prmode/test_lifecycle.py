@@ -87,17 +87,17 @@ async def test_base_moves_rebuild_the_branch_and_a_human_merge_closes_the_pull_r
 async def test_a_push_to_our_branch_is_never_clobbered_and_is_reported(loop: PrLoop) -> None:
     loop.push_tags("web", ["1.1.0"])
     updater = loop.updater()
-    real_sync = updater.repo.sync
+    real_sync = updater.runners["default"].repo.sync
     race = {"armed": False, "syncs": 0}
 
-    def sync_then_a_reviewer_pushes(branch: str | None = None) -> str:
-        head = real_sync(branch)
+    def sync_then_a_reviewer_pushes(branch: str | None = None, *, fallback: str | None = None) -> str:
+        head = real_sync(branch, fallback=fallback)
         race["syncs"] += 1
         if race["armed"] and race["syncs"] == 2:  # inside deliver_branch: after its fetch, before its push
             loop.human_commit({"NOTES.md": "reviewer fix-up\n"}, "reviewer fix-up", branch=BRANCH)
         return head
 
-    updater.repo.sync = sync_then_a_reviewer_pushes  # type: ignore[method-assign]
+    updater.runners["default"].repo.sync = sync_then_a_reviewer_pushes  # type: ignore[method-assign]
     try:
         await loop.cycles(1, updater)
         (pr,) = loop.rig.fake.prs.values()
@@ -106,7 +106,7 @@ async def test_a_push_to_our_branch_is_never_clobbered_and_is_reported(loop: PrL
         (raced,) = await loop.cycles(1, updater)
         race["armed"] = False
         assert not raced.ok and raced.outcomes == []
-        (error,) = raced.errors
+        (error,) = raced.all_errors
         assert error.startswith("group web: push to") and f"refs/heads/{BRANCH} [rejected] (stale info)" in error
         assert loop.remote.log(BRANCH)[0] == "reviewer fix-up"
         assert b"web:1.1.0" in loop.remote.read("deploy/web.yaml", BRANCH)
@@ -115,7 +115,7 @@ async def test_a_push_to_our_branch_is_never_clobbered_and_is_reported(loop: PrL
         (later,) = await loop.cycles(1, updater)  # the fix-up is fetched now: still not ours to rebuild
     finally:
         await updater.aclose()
-    (error,) = later.errors
+    (error,) = later.all_errors
     assert "has a commit by human@example.com" in error and "delete the branch" in error
     assert loop.remote.log(BRANCH)[0] == "reviewer fix-up" and len(loop.edits()) == 0
     assert len(loop.rig.fake.prs) == 1
@@ -134,10 +134,10 @@ async def test_forge_errors_are_reported_in_its_words_and_the_pushed_branch_stay
         (recovered,) = await loop.cycles(1, updater)
     finally:
         await updater.aclose()
-    (error,) = refused.errors
+    (error,) = refused.all_errors
     assert re.match(rf"group web: {loop.rig.fake.name} \(HTTP 422\): opening a (pull|merge) request", error)
     assert "head branch is protected" in error and loop.rig.token not in error
-    (error,) = broken.errors
+    (error,) = broken.all_errors
     assert "(HTTP 500)" in error and "database is locked" in error
     assert refused.outcomes == [] and broken.outcomes == []
     assert loop.update_branches() == [BRANCH] and loop.remote.rev(BRANCH) == pushed  # kept, not rebuilt

@@ -166,7 +166,7 @@ async def test_a_webhook_burst_during_a_cycle_becomes_exactly_one_follow_up(runn
     await until(lambda: scheduler.cycles_run == 3, "the cycle after the burst")
     assert running.calls == [None, frozenset({"web", "api"}), frozenset({"api"})]
     assert "team/webapp:1.0.0" in running.read("webapp")
-    assert service.metrics.value("image_updater_commits_pushed_total") == 2
+    assert service.metrics.value("image_updater_commits_pushed_total", {"target": "default"}) == 2
     assert service.metrics.value("image_updater_cycles_total", {"result": "ok"}) == 3
 
 
@@ -176,7 +176,7 @@ async def test_a_persons_commit_between_webhook_cycles_is_edited_not_the_cached_
     """Parsed files are reused across cycles only while their bytes are the same."""
     running.hold[1].set()
     await until(lambda: running.service.scheduler.cycles_run == 1, "the start-up cycle")
-    cache = running.service.updater.parse_cache.entries
+    cache = running.service.updater.runners["default"].parse_cache.entries
     web_path, api_path = "apps/web/deployment.yaml", "apps/api/deployment.yaml"
     web_before, api_before = cache[web_path].manifest, cache[api_path].manifest
     assert web_before is not None and api_before is not None
@@ -188,7 +188,7 @@ async def test_a_persons_commit_between_webhook_cycles_is_edited_not_the_cached_
 
     assert running.calls == [None, frozenset({"api"})]
     assert running.remote.read(api_path).decode() == edited.replace("team/api:0.1.0", "team/api:0.1.1")
-    cache = running.service.updater.parse_cache.entries
+    cache = running.service.updater.runners["default"].parse_cache.entries
     assert cache[web_path].manifest is web_before  # unchanged bytes: the parse was reused
     assert cache[api_path].manifest not in (api_before, None)  # changed by the person, then by us: parsed again
     filler = next(path for path in cache if path.startswith("clusters/"))
@@ -216,9 +216,13 @@ def test_a_cached_index_equals_a_fresh_one_even_when_the_configured_images_chang
         )
 
     cache = ParseCache()
-    assert summary(index_repo(checkout, web_only, cache)) == summary(index_repo(checkout, web_only))
-    assert sorted(index_repo(checkout, web_only, cache).files) == ["apps/web/deployment.yaml"]
-    cached = index_repo(checkout, both, cache)
-    assert summary(cached) == summary(index_repo(checkout, both))
+    assert summary(index_repo(checkout, web_only.target(), web_only.manifests, cache)) == summary(
+        index_repo(checkout, web_only.target(), web_only.manifests)
+    )
+    assert sorted(index_repo(checkout, web_only.target(), web_only.manifests, cache).files) == [
+        "apps/web/deployment.yaml"
+    ]
+    cached = index_repo(checkout, both.target(), both.manifests, cache)
+    assert summary(cached) == summary(index_repo(checkout, both.target(), both.manifests))
     assert sorted(cached.files) == ["apps/api/deployment.yaml", "apps/web/deployment.yaml"]
     assert cached.errors and "broken.yaml" in cached.errors[0]

@@ -83,19 +83,25 @@ def test_secrets_load_from_file_or_env_and_errors_never_show_them(
         load_receiver_secret(WebhookReceiverSettings(name="hub", type="dockerhub", secret_env="UNSET_VAR"))
 
 
-def test_readiness_follows_config_and_recent_success() -> None:
+def test_readiness_is_about_the_process_never_about_a_failing_target() -> None:
     health = Health(interval=100)
     assert health.is_ready(now=0) == (False, "configuration not loaded")
     health.mark_config_loaded(now=0)
     assert health.is_ready(now=299)[0] is True  # grace period before the first cycle
-    assert health.is_ready(now=301)[0] is False
-    health.cycle_succeeded(now=400)
-    assert health.is_ready(now=500) == (True, "last successful cycle 100s ago")
-    health.cycle_failed(RuntimeError("push rejected"), now=550)
-    ready, reason = health.is_ready(now=600)
-    assert ready and "push rejected" in reason
-    ready, reason = health.is_ready(now=701)
-    assert not ready and "301s ago" in reason and "push rejected" in reason
+    assert health.is_ready(now=301) == (False, "no cycle has finished in 301s, more than 300s")
+    health.cycle_started(now=400)
+    health.cycle_finished(3, now=410)  # three targets or images failed: the process still works
+    assert health.is_ready(now=500) == (True, "last cycle finished 90s ago with 3 error(s) (see the logs and metrics)")
+    health.cycle_started(now=600)
+    assert health.is_ready(now=850)[0] is True  # a cycle in flight is not a stale process
+    ready, reason = health.is_ready(now=901)
+    assert not ready and reason.startswith("a cycle has been running for 301s")
+    alive = {"worker": True}
+    health.watch_worker(lambda: alive["worker"])
+    health.cycle_finished(0, now=910)
+    assert health.is_ready(now=911) == (True, "last cycle finished 1s ago without errors")
+    alive["worker"] = False
+    assert health.is_ready(now=911) == (False, "the scheduler's worker has stopped")
 
 
 def test_repository_event_matching() -> None:
@@ -115,9 +121,9 @@ async def test_metrics_and_health_endpoints(tmp_path: Path) -> None:
         app.metrics.registry_request("127.0.0.1:5000", 200, 0.01)
         app.metrics.registry_request("127.0.0.1:5000", 429, 0.02)
         app.metrics.tags_seen("web", 12)
-        app.metrics.update_decided("web")
-        app.metrics.commit_pushed()
-        app.metrics.push_retry()
+        app.metrics.update_decided("prod", "web")
+        app.metrics.commit_pushed("prod")
+        app.metrics.push_retry("prod")
         body = SAMPLES["dockerhub"].raw()
         path, headers = auth_for("dockerhub", "hub", body)
         async with httpx.AsyncClient(base_url=app.url) as client:
@@ -135,9 +141,9 @@ async def test_metrics_and_health_endpoints(tmp_path: Path) -> None:
     for line in (
         'image_updater_registry_requests_total{registry="127.0.0.1:5000",status="429"} 1.0',
         'image_updater_tags_seen{image="web"} 12.0',
-        'image_updater_updates_decided_total{image="web"} 1.0',
-        "image_updater_commits_pushed_total 1.0",
-        "image_updater_push_retries_total 1.0",
+        'image_updater_updates_decided_total{image="web",target="prod"} 1.0',
+        'image_updater_commits_pushed_total{target="prod"} 1.0',
+        'image_updater_push_retries_total{target="prod"} 1.0',
         'image_updater_webhook_events_total{receiver="hub",result="accepted"} 1.0',
         'image_updater_webhook_repositories_total{receiver="hub"} 1.0',
     ):
@@ -148,8 +154,8 @@ async def test_metrics_and_health_endpoints(tmp_path: Path) -> None:
 
 def test_metrics_instances_do_not_share_state() -> None:
     first, second = Metrics(), Metrics()
-    first.commit_pushed()
-    assert first.value("image_updater_commits_pushed_total") == 1
-    assert second.value("image_updater_commits_pushed_total") == 0
+    first.commit_pushed("prod")
+    assert first.value("image_updater_commits_pushed_total", {"target": "prod"}) == 1
+    assert second.value("image_updater_commits_pushed_total", {"target": "prod"}) is None
     with pytest.raises(ValueError, match="unknown webhook result"):
         first.webhook_event("hub", "maybe")

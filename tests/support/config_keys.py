@@ -31,13 +31,25 @@ def _models(annotation: Any) -> list[type[BaseModel]]:
     return [m for m in _members(annotation) if isinstance(m, type) and issubclass(m, BaseModel)]
 
 
-def model_key_paths(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
-    """Every key of ``model`` and of the models nested in its fields, recursively, as dotted paths."""
-    for name, info in model.model_fields.items():
-        path = f"{prefix}{name}"
-        yield path
-        for nested in _models(info.annotation):
-            yield from model_key_paths(nested, f"{path}.")
+def model_key_paths(model: type[BaseModel]) -> Iterator[str]:
+    """Every key of ``model`` and of the models nested in its fields, as dotted paths.
+
+    A model used in several places is documented once, where it is used closest to the top: a target's
+    ``targets.git`` is the same model as ``git``, so its keys are those of ``git`` (shown there), and only
+    the key ``targets.git`` itself must appear."""
+    expanded: set[type[BaseModel]] = set()
+    level: list[tuple[str, type[BaseModel]]] = [("", model)]
+    while level:
+        deeper: list[tuple[str, type[BaseModel]]] = []
+        for prefix, current in level:
+            if current in expanded:
+                continue
+            expanded.add(current)
+            for name, info in current.model_fields.items():
+                path = f"{prefix}{name}"
+                yield path
+                deeper.extend((f"{path}.", nested) for nested in _models(info.annotation))
+        level = deeper
 
 
 def field_at(model: type[BaseModel], path: tuple[str, ...]) -> FieldInfo:

@@ -1,0 +1,179 @@
+"""One target's part of a cycle: sync its checkout, index it, scan through the cycle's shared scanner,
+decide, edit, deliver. Long-lived, so its checkout, parse cache and forge client last across cycles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from image_updater.cycle.edit import ParseCache, RepoIndex, index_repo, plan_edits, write_edits
+from image_updater.cycle.model import CyclePlan, ImageScan
+from image_updater.cycle.promotion import Indexed, carried, soaked, unreadable
+from image_updater.cycle.scan import CycleScanner
+from image_updater.cycle.settings import ImageSettings, Target
+from image_updater.delivery import Applied, Change, GroupOutcome, PullRequestDelivery, group_for_image, push
+from image_updater.errors import ImageUpdaterError
+from image_updater.forge import Forge, forge_for
+from image_updater.gitops import ConfigRepo
+from image_updater.manifests import ManifestSettings
+from image_updater.secrets import read_secret
+
+#: How a target's runner reaches the targets its images follow: their sync-and-index, this cycle.
+Peers = Mapping[str, Awaitable[Indexed]]
+
+
+@dataclass
+class TargetReport:
+    """What one target's cycle saw, decided and did."""
+
+    target: str
+    scans: dict[str, ImageScan] = field(default_factory=dict)
+    plan: CyclePlan = field(default_factory=CyclePlan)
+    outcomes: list[GroupOutcome] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    duration: float = 0.0
+
+    @property
+    def all_errors(self) -> list[str]:
+        scan_errors = [f"image {name}: {s.error}" for name, s in self.scans.items() if s.error]
+        return scan_errors + self.plan.errors + self.errors
+
+
+class _CycleEdits:
+    """The target's plan as delivery sees it (``delivery.Edits``): planned on ``head``, re-planned elsewhere.
+
+    ``latest`` is the plan the last ``apply`` wrote, so the report shows what was delivered even when
+    the remote moved and the edits were decided again on its new head.
+    """
+
+    def __init__(self, runner: TargetRunner, head: str, scans: Mapping[str, ImageScan], plan: CyclePlan) -> None:
+        self._runner, self._head, self._scans = runner, head, scans
+        self.latest = plan
+
+    @property
+    def changes(self) -> Sequence[Change]:
+        return self.latest.changes
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.latest.changed_files)
+
+    @property
+    def failed(self) -> frozenset[str]:
+        return frozenset(self.latest.failed_images)
+
+    def apply(self, root: Path, head: str, images: frozenset[str] | None) -> Applied:
+        plan = self.latest
+        if images is not None or head != self._head:
+            scans = self._scans if images is None else {n: s for n, s in self._scans.items() if n in images}
+            plan = plan_edits(self._runner.index(root), scans)
+            if images is None:
+                self.latest = plan
+        return Applied(write_edits(root, plan), set(plan.failed_images), list(plan.errors))
+
+
+class TargetRunner:
+    """One target across cycles: its checkout (``workdir``), parse cache and forge client."""
+
+    def __init__(
+        self, target: Target, manifests: ManifestSettings, workdir: Path, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.target = target
+        self.manifests = manifests
+        git = target.git
+        token = read_secret(file=git.token_file, env=git.token_env, what="git token")
+        self.repo = ConfigRepo(git, workdir.resolve(), token=token)
+        self.parse_cache = ParseCache()
+        self._forge: Forge | None = None
+        self._clock = clock
+
+    @property
+    def name(self) -> str:
+        return self.target.name
+
+    @property
+    def forge(self) -> Forge:
+        if self._forge is None:
+            self._forge = forge_for(self.target.git.url, self.target.git.forge)
+        return self._forge
+
+    async def aclose(self) -> None:
+        if self._forge is not None:
+            await self._forge.aclose()
+
+    def index(self, root: Path) -> RepoIndex:
+        return index_repo(root, self.target, self.manifests, self.parse_cache)
+
+    def group_of(self, image: ImageSettings) -> str:
+        return group_for_image(self.target.git.write.pull_request, image.name, image.group)
+
+    def uses(self, only: frozenset[str] | None) -> bool:
+        return only is None or any(image.name in only for image in self.target.images)
+
+    async def sync_and_index(self) -> Indexed:
+        git = self.target.git
+        if git.write.mode == "push":
+            head = await asyncio.to_thread(self.repo.sync, git.push_branch, fallback=git.branch)
+        else:
+            head = await asyncio.to_thread(self.repo.sync)
+        index = await asyncio.to_thread(self.index, self.repo.root)
+        return Indexed(self.name, head, index, self.repo)
+
+    async def run(
+        self,
+        indexed: Indexed,
+        scanner: CycleScanner,
+        peers: Peers,
+        only: frozenset[str] | None,
+        *,
+        dry_run: bool,
+        report: TargetReport,
+    ) -> None:
+        """Scan, decide, edit and deliver on the checkout ``indexed`` left."""
+        in_use = indexed.index.images_in_use()
+        wanted = self._images_for(only, in_use)
+        report.scans = await scanner.scan(wanted, in_use)
+        await self._follow(report.scans, peers)
+        report.plan = plan_edits(indexed.index, report.scans)
+        edits = _CycleEdits(self, indexed.head, report.scans, report.plan)
+        git = self.target.git
+        if git.write.mode == "pull_request":
+            unscanned = {name for name, scan in report.scans.items() if scan.tags is None}
+            outcomes, errors = await PullRequestDelivery(self.repo, self.forge, git).deliver(
+                edits, {i.name: i.group for i in wanted}, unscanned, dry_run=dry_run
+            )
+            report.outcomes.extend(outcomes)
+            report.errors.extend(e for e in errors if e not in report.plan.errors and e not in report.errors)
+        else:
+            report.outcomes.append(await push(self.repo, git, edits, dry_run=dry_run))
+            report.plan = edits.latest
+
+    async def _follow(self, scans: dict[str, ImageScan], peers: Peers) -> None:
+        """Narrow each following image's tags to those its source target has soaked."""
+        for name, follow in self.target.follow.items():
+            scan = scans.get(name)
+            if scan is None or scan.tags is None:
+                continue
+            try:
+                source = await peers[follow.target]
+                since = await asyncio.to_thread(carried, source, scan.image)
+            except ImageUpdaterError as exc:
+                scans[name] = unreadable(scan, follow, exc)
+                continue
+            scans[name] = soaked(scan, follow, since, self._clock())
+
+    def _images_for(
+        self, only: frozenset[str] | None, in_use: dict[str, set[tuple[str | None, str | None]]]
+    ) -> list[ImageSettings]:
+        images = [i for i in self.target.images if i.name in in_use]
+        if only is None:
+            return images
+        if self.target.git.write.mode == "pull_request":
+            # A PR holds its whole group: rescan every member so the branch is rebuilt completely.
+            groups = {self.group_of(i) for i in images if i.name in only}
+            return [i for i in images if self.group_of(i) in groups]
+        return [i for i in images if i.name in only]
