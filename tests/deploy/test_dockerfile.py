@@ -148,6 +148,19 @@ def test_entrypoint_command_and_port(dockerfile: Dockerfile, chart_defaults: dic
     assert len(healthchecks) == 1 and "/healthz" in healthchecks[0].arguments
 
 
+def test_dockerfile_and_chart_agree_on_the_runtime_contract(dockerfile: Dockerfile) -> None:
+    """User, writable paths, port, work dir, command and health path: one contract in both places."""
+    from tests.deploy.chart import render  # skips where helm-python-sdk is not installed
+    from tests.deploy.contract import from_chart, from_dockerfile
+
+    contract = from_dockerfile(dockerfile)
+    assert contract == from_chart(render())
+    assert contract.writable == {WORK_DIR, "/tmp"} and contract.git_workdir == WORK_DIR
+    # Guards the comparison: a chart that drifts from the image is noticed.
+    assert from_chart(render({"podSecurityContext": {"runAsUser": 1000}})) != contract
+    assert from_chart(render({"containerPort": 9090})) != contract
+
+
 def test_oci_labels(dockerfile: Dockerfile) -> None:
     labels = " ".join(label.arguments for label in dockerfile.final.of("LABEL"))
     keys = set(re.findall(r"(org\.opencontainers\.image\.[a-z.]+)=", labels))
