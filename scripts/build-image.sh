@@ -88,10 +88,14 @@ version=$(sed -n 's/^version = "\(.*\)"$/\1/p' pyproject.toml)
 iidfile=$CACHE/iid.$$
 # --format docker keeps HEALTHCHECK (the OCI config has no field for it); the CA bundle is what
 # pip needs behind a TLS-intercepting proxy (a build secret: it never lands in a layer).
+# buildah 1.28 reuses a cached LABEL step when only the ARG values in it changed, so the labels
+# that change per build are also set with --label (applied to the final image, after the cache).
+revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 "${BUILDAH[@]}" bud --quiet --layers --pull=never --isolation chroot --format docker \
   --secret id=pip-ca,src="${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}" \
-  --build-arg PYTHON_IMAGE="$BASE" --build-arg VERSION="$version" \
-  --build-arg REVISION="$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
+  --build-arg PYTHON_IMAGE="$BASE" --build-arg VERSION="$version" --build-arg REVISION="$revision" \
+  --label org.opencontainers.image.version="$version" --label org.opencontainers.image.revision="$revision" \
+  --label org.opencontainers.image.base.name="$BASE" \
   --iidfile "$iidfile" --tag "$TAG" . >/dev/null
 image_id=$(cat "$iidfile"); rm -f "$iidfile"
 size=$("${BUILDAH[@]}" images --json "$image_id" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["size"])')

@@ -31,11 +31,28 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def image() -> BuiltImage:
+def image(request: pytest.FixtureRequest) -> BuiltImage:
     try:
-        return build_image()
+        built = build_image()
     except NotAvailable as reason:
         pytest.skip(str(reason))
+    # The build's own summary (base cached or made, seconds, size) belongs in the test log.
+    show(
+        request,
+        [
+            line
+            for line in built.build_log.splitlines()
+            if line.startswith("build-image: built") or line.startswith("build-image: base")
+        ],
+    )
+    return built
+
+
+def show(request: pytest.FixtureRequest, lines: list[str]) -> None:
+    """Print past pytest's capture, so the figures are in the log of a passing run too."""
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print("", *lines, sep="\n")
 
 
 @pytest.fixture(scope="module")
@@ -111,6 +128,13 @@ def test_image_config_is_the_runtime_contract(image: BuiltImage) -> None:
     contract = from_image_config(image.config)
     assert contract == from_dockerfile(parse(ROOT / "Dockerfile"))
     assert image.config["Entrypoint"] == ["image-updater"]
+    labels = image.config["Labels"]
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        assert labels["org.opencontainers.image.version"] == tomllib.load(f)["project"]["version"]
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    if head.returncode == 0:  # the build labels the image with the commit it was built from
+        assert labels["org.opencontainers.image.revision"] == head.stdout.strip()
+    assert labels["org.opencontainers.image.base.name"].startswith("localhost/image-updater-base:")
     try:
         from tests.deploy.chart import render
     except pytest.skip.Exception:
@@ -232,7 +256,7 @@ def wait_for_health(service: Started, url: str, attempts: int = 600) -> int:
 
 
 def test_image_size(
-    image: BuiltImage, container: Container, registry: RegistryServer, capsys: pytest.CaptureFixture[str]
+    image: BuiltImage, container: Container, registry: RegistryServer, request: pytest.FixtureRequest
 ) -> None:
     """Pushes the image to a loopback registry: the manifest's layer sizes are what a node pulls."""
     reference = f"{registry.host}/platform/image-updater:test"
@@ -250,9 +274,11 @@ def test_image_size(
     unpacked = subprocess.run(
         ["du", "-sx", "--block-size=1", container.rootfs], capture_output=True, text=True, check=True
     ).stdout.split()[0]
-    with capsys.disabled():
-        print(
-            f"\nimage size: {compressed / 1e6:.1f} MB compressed in {len(manifest['layers'])} layers "
+    show(
+        request,
+        [
+            f"image size: {compressed / 1e6:.1f} MB compressed in {len(manifest['layers'])} layers "
             f"(target ≤ {SIZE_TARGET / 1e6:.0f} MB), {int(unpacked) / 1e6:.1f} MB unpacked"
-        )
+        ],
+    )
     assert compressed <= SIZE_TARGET

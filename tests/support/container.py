@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -85,7 +86,20 @@ def build_image() -> BuiltImage:
         if proc.returncode != 0:
             raise RuntimeError(f"scripts/build-image.sh failed ({proc.returncode}):\n{log[-6000:]}")
         image_id, *buildah = result.read_text().split("\n")[:-1]
-    return BuiltImage(image_id=image_id, buildah=tuple(buildah), build_log=log)
+    built = BuiltImage(image_id=image_id, buildah=tuple(buildah), build_log=log)
+    remove_stale_containers(built)
+    return built
+
+
+def remove_stale_containers(image: BuiltImage) -> None:
+    """Root file systems left by test runs that were killed (their pid is in the name) are removed."""
+    names = subprocess.run(
+        [*image.buildah, "containers", "--format", "{{.ContainerName}}"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    for name in names:
+        match = re.fullmatch(r"image-updater-test-(\d+)-[0-9a-f]+", name)
+        if match and not Path(f"/proc/{match[1]}").exists():
+            subprocess.run([*image.buildah, "rm", name], check=False, capture_output=True)
 
 
 @dataclass(frozen=True)
