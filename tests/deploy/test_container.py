@@ -272,7 +272,7 @@ def test_image_size(
     ).json()
     compressed = manifest["config"]["size"] + sum(layer["size"] for layer in manifest["layers"])
     unpacked = subprocess.run(
-        ["du", "-sx", "--block-size=1", container.rootfs], capture_output=True, text=True, check=True
+        ["du", "-sx", "--apparent-size", "--block-size=1", container.rootfs], capture_output=True, text=True, check=True
     ).stdout.split()[0]
     show(
         request,
