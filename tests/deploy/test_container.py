@@ -12,7 +12,7 @@ import os
 import subprocess
 import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -225,34 +225,46 @@ def test_service_answers_healthz_and_exits_0_on_sigterm(
     served: tuple[RegistryServer, BareRemote, Path, GitDaemon],
     tmp_path: Path,
 ) -> None:
-    _registry, _remote, config_dir, _daemon = served
+    _registry, remote, config_dir, _daemon = served
     port = free_port()
+    base = f"http://127.0.0.1:{port}"
     mounts = [*writable(volumes), Mount(config_dir, "/etc/image-updater", read_only=True)]
     service = container.start(env=chart_env(port), mounts=mounts, log=tmp_path / "service.log")  # image's CMD
     try:
-        status = wait_for_health(service, f"http://127.0.0.1:{port}/healthz")
-        assert status == 200, service.output()
+        wait_until(service, "/healthz to answer", lambda: get(f"{base}/healthz") == 200)
         # The image's own HEALTHCHECK command (for plain `docker run`) agrees.
         test = container.config["Healthcheck"]["Test"]
         assert test[0] == "CMD"
         check = container.run(test[1:], entrypoint=[], env=chart_env(port), mounts=writable(volumes))
         assert check.returncode == 0, check.stderr
+        # The service's first cycle runs at start and pushes, from the read-only image, like run --once.
+        wait_until(service, "the first cycle's commit", lambda: remote.log()[0] == "chore(images): update 1 image")
+        ready = httpx.get(f"{base}/readyz", timeout=5)
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["reason"].startswith("last successful cycle")
         exit_status = service.terminate()
     finally:
         service.kill()
     assert exit_status == 0, service.output()
+    assert remote.log() == ["chore(images): update 1 image", "initial config"]
 
 
-def wait_for_health(service: Started, url: str, attempts: int = 600) -> int:
-    """Polls until the service answers (a guard against hangs, not a measurement)."""
+def get(url: str) -> int | None:
+    try:
+        return httpx.get(url, timeout=2).status_code
+    except httpx.TransportError:
+        return None
+
+
+def wait_until(service: Started, what: str, condition: Callable[[], bool], attempts: int = 600) -> None:
+    """Polls (a guard against hangs, not a measurement); fails early if the service exits."""
     for _ in range(attempts):
         if service.process.poll() is not None:
             pytest.fail(f"the service exited with {service.process.returncode}:\n{service.output()}")
-        try:
-            return httpx.get(url, timeout=2).status_code
-        except httpx.TransportError:
-            time.sleep(0.1)
-    pytest.fail(f"{url} never answered:\n{service.output()}")
+        if condition():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"gave up waiting for {what}:\n{service.output()}")
 
 
 def test_image_size(
