@@ -3,17 +3,20 @@
 #
 #   bash scripts/build-image.sh [TAG]      # default TAG: localhost/image-updater:dev
 #
-# buildah (chroot isolation, vfs storage: no daemon, no overlay or user namespaces needed) builds
-# with --pull=never on a base made here: mmdebstrap installs Debian bookworm (the release of the
-# default python:3.11-slim-bookworm base) with python3, python3-venv, git, openssh-client and
-# ca-certificates, and the result is committed as localhost/image-updater-base:<recipe hash>.
-# Python packages come from PyPI through the hash-pinned locks, Debian packages from Debian's mirror.
+# buildah (chroot isolation: no daemon, no runtime, no user namespaces) builds with --pull=never
+# on a base made here: mmdebstrap installs Debian bookworm (the release of the default
+# python:3.11-slim-bookworm base) with python3, python3-venv, git, openssh-client and
+# ca-certificates, committed as localhost/image-updater-base:<suite>-<recipe hash>. Python packages
+# come from PyPI through the hash-pinned locks, Debian packages from Debian's mirror.
 #
 # Cache: $IMAGE_UPDATER_BUILD_CACHE (default /var/tmp/image-updater-build, outside the repository)
-# holds buildah's storage (overlay where the kernel allows, else vfs). The base is made once per recipe and month (the month is part of the key,
-# so security updates arrive without anyone deleting the cache) and the build reuses unchanged
-# layers (--layers), so a second run on the same machine rebuilds only what changed. Deleting the
-# folder is always safe. The storage options are printed for `buildah` commands of your own.
+# holds buildah's storage: overlay where the kernel lets us mount one, else vfs (works anywhere,
+# but every layer is a full copy: a no-change rebuild took 92 s with vfs, 5 s with overlay).
+# The base is made once per recipe and month (the month is part of the key, so security updates
+# arrive without anyone deleting the cache); the build reuses unchanged layers (--layers), so a
+# second run rebuilds only what changed. Deleting the folder is always safe.
+# Environment: IMAGE_UPDATER_BUILD_DRIVER=vfs|overlay forces a storage driver; IMAGE_BUILD_RESULT
+# names a file to receive the image id and the buildah command line with its storage options.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,11 +32,14 @@ MIRRORS=(
 # What the Dockerfile expects of a base: python3 with venv, plus what the runtime stage would
 # otherwise install (it still runs apt-get, which then finds everything present) and useradd.
 PACKAGES=python3,python3-venv,git,openssh-client,ca-certificates,passwd
-# Like Docker's slim images: no documentation, man pages or translations.
-DPKG_OPTS=(
-  "path-exclude=/usr/share/doc/*" "path-include=/usr/share/doc/*/copyright"
-  "path-exclude=/usr/share/man/*" "path-exclude=/usr/share/info/*" "path-exclude=/usr/share/locale/*"
+MMDEBSTRAP_OPTS=(
+  --mode=root --variant=minbase --include="$PACKAGES" --aptopt='Acquire::Languages "none"'
+  # Like Docker's slim images: no documentation, man pages or translations.
+  --dpkgopt="path-exclude=/usr/share/doc/*" --dpkgopt="path-include=/usr/share/doc/*/copyright"
+  --dpkgopt="path-exclude=/usr/share/man/*" --dpkgopt="path-exclude=/usr/share/info/*"
+  --dpkgopt="path-exclude=/usr/share/locale/*"
 )
+BASE_CONFIG=(--env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --env LANG=C.UTF-8 --cmd /bin/bash)
 
 for tool in buildah mmdebstrap; do
   command -v "$tool" >/dev/null || { echo "build-image: $tool is missing (bash scripts/setup.sh installs it)" >&2; exit 3; }
@@ -56,7 +62,8 @@ if [ -z "$driver" ]; then
 fi
 BUILDAH=(buildah --root "$CACHE/storage-$driver" --runroot "$CACHE/run-$driver" --storage-driver "$driver")
 
-recipe=$(printf '%s\n' "$SUITE" "$PACKAGES" "${MIRRORS[@]}" "${DPKG_OPTS[@]}" "$(date -u +%Y-%m)")
+# The cache key: everything that goes into the base, and the month.
+recipe=$(printf '%s\n' "$SUITE" "${MMDEBSTRAP_OPTS[@]}" "${MIRRORS[@]}" "${BASE_CONFIG[@]}" "$(date -u +%Y-%m)")
 key=$(sha256sum <<<"$recipe" | cut -c1-12)
 BASE=localhost/image-updater-base:$SUITE-$key
 
@@ -68,13 +75,9 @@ else
   ctr=$("${BUILDAH[@]}" from --pull=never scratch)
   trap '"${BUILDAH[@]}" rm "$ctr" >/dev/null 2>&1 || true' EXIT
   rootfs=$("${BUILDAH[@]}" mount "$ctr")
-  dpkg_args=(); for opt in "${DPKG_OPTS[@]}"; do dpkg_args+=(--dpkgopt="$opt"); done
-  mmdebstrap --quiet --mode=root --variant=minbase --include="$PACKAGES" --aptopt='Acquire::Languages "none"' \
-    "${dpkg_args[@]}" "$SUITE" "$rootfs" "${MIRRORS[@]}"
+  mmdebstrap --quiet "${MMDEBSTRAP_OPTS[@]}" "$SUITE" "$rootfs" "${MIRRORS[@]}"
   "${BUILDAH[@]}" umount "$ctr" >/dev/null
-  "${BUILDAH[@]}" config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    --env LANG=C.UTF-8 --cmd /bin/bash --label "org.opencontainers.image.description=debian $SUITE + $PACKAGES" \
-    "$ctr"
+  "${BUILDAH[@]}" config "${BASE_CONFIG[@]}" --label "org.opencontainers.image.description=debian $SUITE + $PACKAGES" "$ctr"
   "${BUILDAH[@]}" commit --quiet --rm "$ctr" "$BASE" >/dev/null
   trap - EXIT
   # Older bases (another recipe or month) are garbage now.
