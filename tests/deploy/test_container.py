@@ -115,7 +115,7 @@ class ServedRemote(BareRemote):
         return self._url
 
 
-# The chart's environment for the container (deployment.yaml), plus a free loopback port.
+# The environment the chart gives the container (deployment.yaml); listening on loopback only here.
 def chart_env(port: int = 8080) -> dict[str, str]:
     return {
         "IMAGE_UPDATER_SERVICE__PORT": str(port),
