@@ -13,9 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-helm = pytest.importorskip(
-    "helm_python", reason="helm-python-sdk is not installed (pip install helm-python-sdk)"
-)
+helm = pytest.importorskip("helm_python", reason="helm-python-sdk is not installed (pip install helm-python-sdk)")
 
 CHART_DIR = Path(__file__).resolve().parents[2] / "charts" / "image-updater"
 RELEASE = "iu"
@@ -87,9 +85,7 @@ FULL_VALUES: dict[str, Any] = {
     "metrics": {"serviceMonitor": {"enabled": True, "interval": "1m", "labels": {"release": "prometheus"}}},
     "networkPolicy": {
         "enabled": True,
-        "ingressFrom": [
-            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
-        ],
+        "ingressFrom": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}],
         "egress": {"ports": [{"port": 443, "protocol": "TCP"}, {"port": 22, "protocol": "TCP"}]},
     },
     "podSecurityContext": {
@@ -126,9 +122,7 @@ def full_values() -> dict[str, Any]:
 def render_raw(values: dict[str, Any] | None = None) -> dict[str, str]:
     """Template path → rendered text, as `helm template` would produce it."""
     with helm.Chart.load(CHART_DIR) as chart:
-        rendered: dict[str, str] = chart.render(
-            values=values, name=RELEASE, namespace=NAMESPACE, is_install=True
-        )
+        rendered: dict[str, str] = chart.render(values=values, name=RELEASE, namespace=NAMESPACE, is_install=True)
     return rendered
 
 

@@ -87,9 +87,7 @@ def parse(path: Path) -> Dockerfile:
             assert match, f"{path}:{instruction.line}: unreadable FROM {instruction.arguments!r}"
             stages.append(Stage(match["base"], match["name"]))
         elif not stages:
-            assert instruction.keyword == "ARG", (
-                f"{path}:{instruction.line}: {instruction.keyword} before FROM"
-            )
+            assert instruction.keyword == "ARG", f"{path}:{instruction.line}: {instruction.keyword} before FROM"
             global_args.append(instruction)
         else:
             stages[-1].instructions.append(instruction)

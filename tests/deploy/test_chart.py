@@ -101,9 +101,7 @@ def test_ports_and_probes_are_what_the_values_say() -> None:
     values = full_values()
     objects = render(values)
     container = main_container(objects)
-    assert container["ports"] == [
-        {"name": "http", "containerPort": values["containerPort"], "protocol": "TCP"}
-    ]
+    assert container["ports"] == [{"name": "http", "containerPort": values["containerPort"], "protocol": "TCP"}]
     # Helm merges user values over the defaults, so the expectation is the merged values.
     merged = helm.Chart.load(CHART_DIR).merge_values(values)
     assert container["livenessProbe"] == merged["livenessProbe"] == values["livenessProbe"]
@@ -209,9 +207,7 @@ def test_secret_values_in_config_are_refused(key_path: tuple[str, ...], key: str
 def test_config_port_different_from_container_port_is_refused() -> None:
     values = full_values()
     values["config"]["service"]["port"] = 8081
-    with pytest.raises(
-        helm.HelmRenderError, match=r"config\.service\.port \(8081\) differs from containerPort"
-    ):
+    with pytest.raises(helm.HelmRenderError, match=r"config\.service\.port \(8081\) differs from containerPort"):
         render(values)
 
 
@@ -318,9 +314,7 @@ def _value_paths(node: Any, prefix: str = "") -> list[str]:
     """Dotted paths of the documented values: leaves, empty maps and lists; config is free-form."""
     if not isinstance(node, dict) or not node or prefix == "config":
         return [prefix]
-    return [
-        p for key, child in node.items() for p in _value_paths(child, f"{prefix}.{key}" if prefix else key)
-    ]
+    return [p for key, child in node.items() for p in _value_paths(child, f"{prefix}.{key}" if prefix else key)]
 
 
 def test_readme_documents_every_value() -> None:
@@ -336,9 +330,7 @@ def test_readme_documents_every_value() -> None:
 def test_getting_started_values_render_and_validate() -> None:
     """The values file the getting-started guide tells people to write must install as shown."""
     guide = (CHART_DIR.parents[1] / "docs" / "getting-started.md").read_text()
-    blocks = [
-        doc for b in re.findall(r"```yaml\n(.*?)```", guide, flags=re.DOTALL) for doc in yaml.safe_load_all(b)
-    ]
+    blocks = [doc for b in re.findall(r"```yaml\n(.*?)```", guide, flags=re.DOTALL) for doc in yaml.safe_load_all(b)]
     (values,) = [b for b in blocks if isinstance(b, dict) and {"image", "config", "credentials"} <= set(b)]
     report = helm.lint(CHART_DIR, values, strict=True)
     assert report["errors"] == []

@@ -95,16 +95,12 @@ def test_runtime_installs_git_and_ssh_lean(dockerfile: Dockerfile) -> None:
     command = apt[0]
     packages = re.search(r"apt-get install (?P<args>[^&]*)", command)
     assert packages
-    assert {"--no-install-recommends", "git", "openssh-client", "ca-certificates"} <= set(
-        packages["args"].split()
-    )
+    assert {"--no-install-recommends", "git", "openssh-client", "ca-certificates"} <= set(packages["args"].split())
     assert "apt-get update" in command  # in the same layer as the install
     assert "rm -rf /var/lib/apt/lists/*" in command
 
 
-def test_runs_as_the_charts_numeric_non_root_user(
-    dockerfile: Dockerfile, chart_defaults: dict[str, Any]
-) -> None:
+def test_runs_as_the_charts_numeric_non_root_user(dockerfile: Dockerfile, chart_defaults: dict[str, Any]) -> None:
     users = dockerfile.final.of("USER")
     assert len(users) == 1
     uid, _, gid = users[0].arguments.partition(":")
@@ -119,9 +115,7 @@ def test_runs_as_the_charts_numeric_non_root_user(
     assert not [i for i in after_user if i.keyword == "RUN"]
 
 
-def test_read_only_root_works_with_writable_volumes(
-    dockerfile: Dockerfile, chart_defaults: dict[str, Any]
-) -> None:
+def test_read_only_root_works_with_writable_volumes(dockerfile: Dockerfile, chart_defaults: dict[str, Any]) -> None:
     volumes = [json.loads(v.arguments) for v in dockerfile.final.of("VOLUME")]
     assert volumes == [[WORK_DIR, "/tmp"]]
     env = _env(dockerfile.final.of("ENV"))
@@ -179,9 +173,7 @@ def test_no_secrets_in_build_args_or_env(dockerfile: Dockerfile) -> None:
     ]
     assert declared, "the reader found no ARG/ENV at all"
     assert [(line, name) for line, name in declared if secretish.search(name)] == []
-    assert not any(i.keyword == "ADD" for s in dockerfile.stages for i in s.instructions), (
-        "ADD can fetch URLs"
-    )
+    assert not any(i.keyword == "ADD" for s in dockerfile.stages for i in s.instructions), "ADD can fetch URLs"
 
 
 def test_dockerignore_lets_in_exactly_what_the_builder_copies(dockerfile: Dockerfile) -> None:
@@ -191,9 +183,7 @@ def test_dockerignore_lets_in_exactly_what_the_builder_copies(dockerfile: Docker
         if line.strip() and not line.startswith("#")
     ]
     sources = [
-        source.rstrip("/")
-        for copy in dockerfile.stage("builder").of("COPY")
-        for source in copy.arguments.split()[:-1]
+        source.rstrip("/") for copy in dockerfile.stage("builder").of("COPY") for source in copy.arguments.split()[:-1]
     ]
     assert sources == [
         "requirements/runtime.lock",
