@@ -47,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("--allow", default=None, help="only tags matching this regex")
     test.add_argument("--ignore", action="append", default=[], help="glob of tags to ignore (repeatable)")
     test.add_argument("--platform", action="append", default=[], help="required platform os/arch (repeatable)")
+    test.add_argument(
+        "--platforms-match",
+        choices=["all", "any"],
+        default=None,
+        help="with --platform: a tag must offer all of them (default) or any one of them",
+    )
     test.add_argument("--allow-downgrade", action="store_true")
     test.add_argument("--insecure", action="store_true", help="plain http, no TLS verification (local registries)")
 

@@ -333,3 +333,18 @@ def test_a_registry_prefix_that_is_no_image_name_is_refused(tmp_path: Path) -> N
     text = MINIMAL + "registries:\n  - {name: r, url: 'https://r.example', prefix: 'Bad Name'}\n"
     message = load_error(tmp_path, text)
     assert "line 4" in message and "registries.0.prefix" in message and "'Bad Name'" in message
+
+
+def test_platforms_match_loads_and_needs_platforms(tmp_path: Path) -> None:
+    image = "images:\n  - name: web\n    image: x/web\n"
+    settings = load_settings(
+        write(tmp_path, MINIMAL + image + "    platforms: [linux/amd64, linux/arm64]\n    platforms_match: any\n"),
+        environ={},
+    )
+    assert (settings.images[0].platforms_match, load_settings(EXAMPLE, environ={}).images[0].platforms_match) == (
+        "any",
+        "all",
+    )
+    message = load_error(tmp_path, MINIMAL + image + "    platforms_match: any\n")
+    assert "line 4, images.0: platforms_match: any needs platforms" in message
+    assert "Input should be 'all' or 'any'" in load_error(tmp_path, MINIMAL + image + "    platforms_match: some\n")

@@ -154,3 +154,15 @@ def _platform_offered(wanted: str, offered: frozenset[str]) -> bool:
 
 def missing_platforms(wanted: Sequence[str], offered: frozenset[str]) -> list[str]:
     return [p for p in wanted if not _platform_offered(p, offered)]
+
+
+def platform_rejection(wanted: Sequence[str], offered: frozenset[str], match: str) -> str | None:
+    """Why an image offering ``offered`` fails ``platforms`` under ``platforms_match``, or None when it passes.
+
+    ``all`` (Flux-style strictness, our default): every listed platform must be offered. ``any``
+    (argocd-image-updater's rule): one listed platform is enough.
+    """
+    lacking = missing_platforms(wanted, offered)
+    if match == "any":
+        return f"offers none of {', '.join(wanted)} (platforms_match: any)" if len(lacking) == len(wanted) else None
+    return f"lacks platform {', '.join(lacking)} (platforms_match: all)" if lacking else None

@@ -101,6 +101,8 @@ class SelectionRules(pydantic.BaseModel):
     allow: str | None = None
     ignore: list[str] = pydantic.Field(default_factory=list)
     platforms: list[str] = pydantic.Field(default_factory=list)
+    #: ``all``: a candidate must offer every listed platform; ``any``: one of them (argocd-image-updater).
+    platforms_match: Literal["all", "any"] = "all"
     allow_downgrade: bool = False
     include_artifacts: bool = False
 
@@ -118,6 +120,12 @@ class SelectionRules(pydantic.BaseModel):
             if not _PLATFORM_RE.match(platform):
                 raise ValueError(f"platforms: {platform!r} is not os/arch or os/arch/variant")
         return value
+
+    @pydantic.model_validator(mode="after")
+    def _platforms_match_needs_platforms(self) -> SelectionRules:
+        if "platforms_match" in self.model_fields_set and self.platforms_match != "all" and not self.platforms:
+            raise ValueError(f"platforms_match: {self.platforms_match} needs platforms (the list it matches)")
+        return self
 
 
 class TagFacts(Protocol):
