@@ -43,6 +43,15 @@ class PolicySpec(pydantic.BaseModel):
 
     _range: SemverRange | None = pydantic.PrivateAttr(default=None)
 
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _a_mapping(cls, value: object) -> object:
+        """``policy: "^1.0"`` is the commonest slip: say what the mapping looks like, with the value given."""
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            written = str(value).replace("'", "''")
+            raise ValueError(f"policy is a mapping, e.g. policy: {{semver: '{written}'}}")
+        return value
+
     @pydantic.model_validator(mode="after")
     def _check(self) -> PolicySpec:
         chosen = list(dict.fromkeys(kind.key for kind in KINDS.values() if kind.chosen_by(self)))
