@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 
@@ -14,6 +15,8 @@ from image_updater import __version__
 from image_updater.errors import ImageUpdaterError
 
 EXIT_OK, EXIT_FAILED = 0, 1
+#: What a shell reports for a program killed by SIGPIPE (128 + 13): the reader went away (``… | head``).
+EXIT_BROKEN_PIPE = 141
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("--allow", default=None, help="only tags matching this regex")
     test.add_argument("--ignore", action="append", default=[], help="glob of tags to ignore (repeatable)")
     test.add_argument("--platform", action="append", default=[], help="required platform os/arch (repeatable)")
+    test.add_argument(
+        "--platforms-match",
+        choices=["all", "any"],
+        default=None,
+        help="with --platform: a tag must offer all of them (default) or any one of them",
+    )
     test.add_argument("--allow-downgrade", action="store_true")
     test.add_argument("--insecure", action="store_true", help="plain http, no TLS verification (local registries)")
 
@@ -55,6 +64,19 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        code = _dispatch(args)
+        sys.stdout.flush()  # inside the try: a reader that went away fails this write, not the exit's
+    except BrokenPipeError:
+        # Python's recipe (docs: "Note on SIGPIPE"): what is still buffered goes to /dev/null, so the
+        # interpreter's own flush at exit cannot fail again and print a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    return code
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         if args.command == "version":
             print(f"image-updater {__version__}")

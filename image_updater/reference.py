@@ -68,6 +68,11 @@ class ImageReference:
         value = text.strip()
         if not value or value != text:
             raise InvalidReferenceError(f"{text!r} is not an image reference")
+        scheme, sep, without = value.partition("://")
+        if sep:
+            raise InvalidReferenceError(
+                f"{text!r} is not a valid image name: image names have no scheme ({scheme}://); write {without!r}"
+            )
         rest, digest = value, None
         if "@" in rest:
             rest, digest = rest.split("@", 1)
@@ -83,7 +88,7 @@ class ImageReference:
         ref = cls(name=name, tag=tag, digest=digest)
         domain, path = split_name(name)
         if not _DOMAIN_RE.match(domain) or not _PATH_RE.match(path):
-            raise InvalidReferenceError(f"{text!r} is not a valid image name")
+            raise InvalidReferenceError(f"{text!r} is not a valid image name: {_name_problem(domain, path)}")
         return ref
 
     @property
@@ -107,6 +112,19 @@ class ImageReference:
         if self.digest is not None:
             out += f"@{self.digest}"
         return out
+
+
+def _name_problem(domain: str, path: str) -> str:
+    """Why ``domain/path`` is no repository name, in the words of the rule it breaks."""
+    if not _DOMAIN_RE.match(domain):
+        return f"{domain!r} is not a registry host (host[:port])"
+    if any(char.isspace() for char in path):
+        return "it contains white space"
+    if path != path.lower():
+        return f"repository paths are lower case ({path.lower()!r}; only the registry host may have capitals)"
+    if any(not component for component in path.split("/")):
+        return "it has an empty path component (// or a / at an end)"
+    return "path components are lower-case letters and digits, joined by '.', '_', '__' or '-' (not at either end)"
 
 
 def split_name(name: str) -> tuple[str, str]:

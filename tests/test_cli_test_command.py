@@ -43,3 +43,19 @@ def test_invalid_range_is_a_one_line_error(tagged: RegistryServer, capsys: pytes
     assert main(["test", f"{tagged.host}/team/web", "--insecure", "--semver", "latest"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("image-updater: command line") and "latest" in err and err.count("\n") == 1
+
+
+def test_platforms_match_any_on_the_command_line(registry: RegistryServer, capsys: pytest.CaptureFixture[str]) -> None:
+    with registry.pusher() as pusher:
+        pusher.push_index("team/multi", "1.0.0", ["linux/amd64", "linux/arm64"])
+        pusher.push_index("team/multi", "1.1.0", ["linux/arm64"])
+    image = f"{registry.host}/team/multi"
+    common = ["test", image, "--insecure", "--semver", "^1", "--platform", "linux/amd64", "--platform", "linux/arm64"]
+    assert main([*common, "--platforms-match", "any"]) == 0
+    out = capsys.readouterr().out
+    assert "chosen:  1.1.0" in out
+    assert main(common) == 0
+    out = capsys.readouterr().out
+    assert "chosen:  1.0.0" in out and "lacks platform linux/amd64 (platforms_match: all)" in out
+    assert main(["test", image, "--insecure", "--platforms-match", "any"]) == 1
+    assert "platforms_match: any needs platforms" in capsys.readouterr().err

@@ -333,3 +333,117 @@ def test_a_registry_prefix_that_is_no_image_name_is_refused(tmp_path: Path) -> N
     text = MINIMAL + "registries:\n  - {name: r, url: 'https://r.example', prefix: 'Bad Name'}\n"
     message = load_error(tmp_path, text)
     assert "line 4" in message and "registries.0.prefix" in message and "'Bad Name'" in message
+
+
+def test_platforms_match_loads_and_needs_platforms(tmp_path: Path) -> None:
+    image = "images:\n  - name: web\n    image: x/web\n"
+    settings = load_settings(
+        write(tmp_path, MINIMAL + image + "    platforms: [linux/amd64, linux/arm64]\n    platforms_match: any\n"),
+        environ={},
+    )
+    assert (settings.images[0].platforms_match, load_settings(EXAMPLE, environ={}).images[0].platforms_match) == (
+        "any",
+        "all",
+    )
+    message = load_error(tmp_path, MINIMAL + image + "    platforms_match: any\n")
+    assert "line 4, images.0: platforms_match: any needs platforms" in message
+    assert "Input should be 'all' or 'any'" in load_error(tmp_path, MINIMAL + image + "    platforms_match: some\n")
+
+
+# --- errors that say what to write instead -----------------------------------------------------------------
+
+IMAGE = "images:\n  - name: web\n    image: ghcr.io/acme/web\n"
+
+
+@pytest.mark.parametrize("value", ['"^1.0"', "'~2.3'", "1"])
+def test_a_policy_written_as_a_string_shows_the_mapping(tmp_path: Path, value: str) -> None:
+    message = load_error(tmp_path, MINIMAL + IMAGE + f"    policy: {value}\n")
+    shown = value.strip("'\"")
+    assert f"line 6, images.0.policy: policy is a mapping, e.g. policy: {{semver: '{shown}'}}" in message
+
+
+@pytest.mark.parametrize(
+    ("line", "hint"),
+    [
+        ("semver: '^1.0'", "write policy: {semver: '^1.0'}"),
+        ("order: numerical", "write policy: {order: 'numerical'}"),
+        ("filter: '^main-'", "write policy: {filter: '^main-'}"),
+        ("extract: '$ts'", "write policy: {extract: '$ts'}"),
+        ("newest_build: true", "write policy: {newest_build: true}"),
+        ("digest: latest", "write policy: {digest: 'latest'}"),
+        ("lenient: true", "write policy: {lenient: true}"),
+        ("direction: desc", "write policy: {direction: 'desc'}"),
+    ],
+)
+def test_a_policy_key_at_image_level_points_into_policy(tmp_path: Path, line: str, hint: str) -> None:
+    message = load_error(tmp_path, MINIMAL + IMAGE + f"    {line}\n")
+    key = line.split(":")[0]
+    assert f"line 6, images.0.{key}: unknown key here; {key} is a key of policy: {hint}" in message
+
+
+def test_a_key_one_level_too_high_elsewhere_names_its_section(tmp_path: Path) -> None:
+    message = load_error(tmp_path, MINIMAL + "  mode: pull_request\n")
+    assert "line 3, git.mode: unknown key here; mode is a key of write: write write: {mode: 'pull_request'}" in message
+
+
+def test_a_regex_in_double_quotes_hints_single_quotes(tmp_path: Path) -> None:
+    message = load_error(tmp_path, MINIMAL + IMAGE + '    allow: "^v\\d+\\.\\d+"\n')
+    assert message.startswith(f"{tmp_path / 'config.yaml'}:6: not valid YAML: found unknown escape character 'd'")
+    assert "write regular expressions in single quotes (allow: '^v\\d+')" in message
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [('allow: "\\bv1\\b"', "images.0.allow"), ('policy: {filter: "^v\\t", order: numerical}', "images.0.policy")],
+)
+def test_a_regex_whose_backslashes_yaml_ate_is_refused(tmp_path: Path, line: str, key: str) -> None:
+    """``\\b`` and ``\\t`` are YAML escapes in double quotes: the file parses, the regex is not what was written."""
+    message = load_error(tmp_path, MINIMAL + IMAGE + f"    {line}\n")
+    assert f"line 6, {key}: " in message and "holds the control character" in message
+    assert "write regular expressions in single quotes" in message
+    single = line.replace('"', "'")
+    load_settings(write(tmp_path, MINIMAL + IMAGE + f"    {single}\n"), environ={})  # as written, it loads
+
+
+@pytest.mark.parametrize(
+    ("image", "why"),
+    [
+        ("https://ghcr.io/acme/web", "image names have no scheme (https://); write 'ghcr.io/acme/web'"),
+        ("ghcr.io/Acme/Web", "repository paths are lower case ('acme/web'; only the registry host may have capitals)"),
+        ("ghcr.io/acme/web:1.4.0", "give the repository only, without a tag or digest"),
+        ("ghcr.io/acme/web@sha256:" + "a" * 64, "give the repository only, without a tag or digest"),
+        ("ghcr.io/acme//web", "empty path component"),
+    ],
+)
+def test_an_invalid_image_name_says_why(tmp_path: Path, image: str, why: str) -> None:
+    message = load_error(tmp_path, MINIMAL + f"images:\n  - name: web\n    image: '{image}'\n")
+    assert "line 5, images.0.image: " in message and why in message
+
+
+def test_git_url_with_credentials_is_refused_without_showing_them(tmp_path: Path) -> None:
+    for url in ("https://bot:ghp_s3cret@github.com/acme/config.git", "https://ghp_s3cret@github.com/acme/config.git"):
+        message = load_error(tmp_path, f"git:\n  url: {url}\n")
+        assert "line 2, git.url: https://***@github.com/acme/config.git carries credentials" in message
+        assert "git.token_file or git.token_env" in message and "ghp_s3cret" not in message
+    for url in ("ssh://git@github.com/acme/config.git", "git@github.com:acme/config.git"):
+        assert load_settings(write(tmp_path, f"git:\n  url: {url}\n"), environ={}).git.url == url
+
+
+def test_a_token_for_a_plain_http_remote_needs_insecure(tmp_path: Path) -> None:
+    text = "git:\n  url: http://git.internal/config.git\n  token_file: /run/token\n"
+    message = load_error(tmp_path, text)
+    assert "line 1, git: git.url http://git.internal/config.git is plain http" in message
+    assert "the token (git.token_file) would travel in clear text; use https:// or set git.insecure: true" in message
+    assert load_settings(write(tmp_path, text + "  insecure: true\n"), environ={}).git.insecure
+    assert not load_settings(write(tmp_path, "git:\n  url: http://git.internal/config.git\n"), environ={}).git.insecure
+
+
+@pytest.mark.parametrize("path", ["../x", "/etc", "apps/../../x", ".."])
+def test_git_paths_outside_the_repository_are_refused(tmp_path: Path, path: str) -> None:
+    message = load_error(tmp_path, MINIMAL + f"  paths: ['apps', '{path}']\n")
+    assert f"line 3, git.paths: '{path}' is outside the repository" in message
+
+
+def test_git_paths_inside_the_repository_load(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, MINIMAL + "  paths: ['.', 'apps/../infra', './clusters']\n"), environ={})
+    assert settings.git.paths == [".", "apps/../infra", "./clusters"]

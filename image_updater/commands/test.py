@@ -41,6 +41,7 @@ def _image(args: argparse.Namespace) -> ImageSettings:
             ignore=args.ignore,
             platforms=args.platform,
             allow_downgrade=args.allow_downgrade,
+            **({"platforms_match": args.platforms_match} if args.platforms_match else {}),
         )
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]

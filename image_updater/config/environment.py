@@ -89,6 +89,28 @@ def keys_at(model: type[BaseModel], location: Location) -> list[str]:
     return list(annotation.model_fields) if _is_model(annotation) else []
 
 
+def owners_of(model: type[BaseModel], location: Location, key: str) -> list[str]:
+    """The mappings below ``location`` that have ``key``: where a key written one level too high belongs.
+
+    ``images.0`` has no ``semver``, but its ``policy`` does, so ``semver:`` there means ``policy: {semver: …}``.
+    """
+    annotation: Any = model
+    for depth, part in enumerate(location):
+        step = _step(annotation, str(part), location[:depth])
+        if isinstance(step, str):
+            return []
+        annotation = step[1]
+    annotation = _without_none(annotation)
+    if not _is_model(annotation):
+        return []
+    owners = []
+    for name, field in annotation.model_fields.items():
+        below = _without_none(field.annotation)
+        if _is_model(below) and key in below.model_fields:
+            owners.append(name)
+    return owners
+
+
 def _resolve(model: type[BaseModel], variable: str, parts: list[str]) -> tuple[Location, Any]:
     """Walk ``parts`` through the model's fields; the location and the annotation of the key they name."""
     location: list[str | int] = []

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
-from image_updater.config.environment import EnvOverride, env_overrides, keys_at
+from image_updater.config.environment import EnvOverride, env_overrides, keys_at, owners_of
 from image_updater.config.settings import ENVIRON_KEY, Settings
 from image_updater.errors import ConfigError, ImageUpdaterError
 from image_updater.validation import Located
@@ -85,6 +85,9 @@ def _yaml_error(exc: MarkedYAMLError, source: Path) -> ConfigError:
     context = exc.context_mark
     if exc.context and context is not None and mark is not None and context.line != mark.line:
         problem += f" ({exc.context} started on line {context.line + 1})"
+    if "unknown escape character" in problem:
+        # `allow: "^v\d+"`: in double quotes YAML reads backslashes as escapes; in single quotes it keeps them
+        problem += "; write regular expressions in single quotes (allow: '^v\\d+'), where backslashes stay as written"
     return ConfigError(f"not valid YAML: {problem}", source=where)
 
 
@@ -99,9 +102,35 @@ def _origin(loc: tuple[int | str, ...], document: Any, overrides: list[EnvOverri
     return "".join(f"{part}, " for part in parts), line
 
 
-def _message(error: Any) -> str:
+def _value_at(document: Any, loc: tuple[int | str, ...]) -> Any:
+    node = document
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+def _as_yaml(value: Any) -> str:
+    """A scalar as one would write it in the file (strings single-quoted), for "write it like this" hints."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return "…"
+
+
+def _message(error: Any, document: Any) -> str:
     kind, loc, msg = error["type"], tuple(error["loc"]), str(error["msg"])
     if kind == "extra_forbidden":
+        key = str(loc[-1])
+        owners = owners_of(Settings, loc[:-1], key)
+        if owners:
+            shown = _as_yaml(_value_at(document, loc))
+            return f"unknown key here; {key} is a key of {owners[0]}: write {owners[0]}: {{{key}: {shown}}}"
         known = keys_at(Settings, loc[:-1])
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         return "unknown key" + (f" (did you mean {close[0]}?)" if close else "")
@@ -119,6 +148,6 @@ def _config_error(exc: ValidationError, document: Any, source: Path, overrides: 
         loc = tuple(error["loc"]) + (raised.location if isinstance(raised, Located) else ())
         key = ".".join(str(p) for p in loc) or "(top level)"
         where, line = _origin(loc, document, overrides)
-        problems.append((line or 0, f"{where}{key}: {_message(error)}"))
+        problems.append((line or 0, f"{where}{key}: {_message(error, document)}"))
     message = "; ".join(text for _, text in sorted(problems, key=lambda p: p[0]))
     return ConfigError(message, source=str(source))

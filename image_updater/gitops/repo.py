@@ -34,6 +34,40 @@ ChangeT = TypeVar("ChangeT")
 _REJECTED = re.compile(r"\[rejected\]|stale info|fetch first|non-fast-forward|failed to update ref|cannot lock ref")
 
 
+_HTTP_REFUSED = re.compile(
+    r"Authentication failed|HTTP Basic: Access denied|returned error: 40[13]\b|Permission to \S+ denied"
+)
+_HTTP_ASKED = re.compile(r"could not read (?:Username|Password)|terminal prompts disabled")
+_SSH_REFUSED = re.compile(r"Permission denied \(publickey")
+_SSH_UNKNOWN_HOST = re.compile(r"Host key verification failed")
+
+
+def auth_failure(stderr: str, settings: GitSettings) -> str | None:
+    """git's refusal of our credentials as what to change in the settings; None for any other failure.
+
+    GitPython's raw stderr ("fatal: could not read Username for 'https://…': terminal prompts disabled")
+    names neither the key nor the fix.
+    """
+    token_key = "git.token_file" if settings.token_file else "git.token_env" if settings.token_env else None
+    if _HTTP_REFUSED.search(stderr):
+        if token_key is None:
+            return "the server refused the request and no token is configured: set git.token_file or git.token_env"
+        return (
+            f"the server refused the credentials: check the token in {token_key} and git.username "
+            f"({settings.username!r}); the token needs read and write access to the repository"
+        )
+    if _HTTP_ASKED.search(stderr):
+        if token_key is None:
+            return "the server asks for credentials and none are configured: set git.token_file or git.token_env"
+        return f"the server did not take the token in {token_key} with git.username ({settings.username!r})"
+    if _SSH_REFUSED.search(stderr):
+        key = "git.ssh_key_file" if settings.ssh_key_file else "git.ssh_key_file (none is set)"
+        return f"the server refused the SSH key: check {key}; it must be a key with write access to the repository"
+    if _SSH_UNKNOWN_HOST.search(stderr):
+        return "the server's host key is not trusted: add it to git.known_hosts_file"
+    return None
+
+
 #: A file inside ``.git`` of every checkout image-updater clones: only those may be reset and cleaned.
 OWNED_MARKER = "image-updater-checkout"
 
@@ -103,6 +137,7 @@ class ConfigRepo:
                 " ".join(line[1:].split()) for line in str(exc.stdout or "").splitlines() if line.startswith("!")
             ]
             detail = redact_url("; ".join([*refused, str(exc.stderr or exc).strip()]))
+            detail = auth_failure(detail, self.settings) or detail
             if args and args[0] == "push" and _REJECTED.search(detail):
                 raise PushRejectedError(f"push to {redact_url(self.settings.url)} rejected: {detail}") from None
             raise GitError(f"git {args[0]} failed for {redact_url(self.settings.url)}: {detail}") from None
@@ -127,8 +162,9 @@ class ConfigRepo:
             try:
                 self._repo = git.Repo.clone_from(self.settings.url, self.root, env=self._env, no_checkout=True)
             except git.GitCommandError as exc:
+                detail = redact_url(str(exc.stderr).strip())
                 raise GitError(
-                    f"cannot clone {redact_url(self.settings.url)}: {redact_url(str(exc.stderr).strip())}"
+                    f"cannot clone {redact_url(self.settings.url)}: {auth_failure(detail, self.settings) or detail}"
                 ) from None
             (self.root / ".git" / OWNED_MARKER).write_text("created by image-updater; it may reset this checkout\n")
         self._fetch()

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import posixpath
+import re
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from image_updater.secrets import redact_url
 
 
 class Author(BaseModel):
@@ -33,6 +38,9 @@ class CommitSettings(BaseModel):
     signing: SigningSettings | None = None
 
 
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
 class GitSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     url: str
@@ -43,7 +51,46 @@ class GitSettings(BaseModel):
     token_file: str | None = None
     token_env: str | None = None
     username: str = "x-access-token"
+    #: Allow sending the token to a plain ``http://`` remote, where anyone on the path can read it.
+    insecure: bool = False
     ssh_key_file: str | None = None
     known_hosts_file: str | None = None
     commit: CommitSettings = CommitSettings()
     push_attempts: int = Field(default=5, ge=1, le=50)
+
+    @field_validator("url")
+    @classmethod
+    def _no_userinfo(cls, value: str) -> str:
+        """A password in the URL would sit in the settings file, in ``.git/config`` and in every error."""
+        if not _URL_SCHEME.match(value):
+            return value  # scp-like git@host:path or a local path: a user name, never a password
+        parts = urlsplit(value)
+        userinfo, at, _ = parts.netloc.rpartition("@")
+        secret_shaped = ":" in userinfo or parts.scheme in ("http", "https")
+        if at and secret_shaped:
+            raise ValueError(
+                f"{redact_url(value)} carries credentials (user@ or user:password@); remove them and put the token in "
+                "git.token_file or git.token_env (and the user in git.username)"
+            )
+        return value
+
+    @field_validator("paths")
+    @classmethod
+    def _inside_repository(cls, value: list[str]) -> list[str]:
+        for path in value:
+            normal = posixpath.normpath(path) if path else "."
+            if posixpath.isabs(path) or normal == ".." or normal.startswith("../"):
+                raise ValueError(
+                    f"{path!r} is outside the repository; git.paths are relative to its root (e.g. apps/web)"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _token_needs_tls(self) -> GitSettings:
+        key = "token_file" if self.token_file else "token_env" if self.token_env else None
+        if key and urlsplit(self.url).scheme.lower() == "http" and not self.insecure:
+            raise ValueError(
+                f"git.url {redact_url(self.url)} is plain http: the token (git.{key}) would travel in clear text; "
+                "use https:// or set git.insecure: true"
+            )
+        return self

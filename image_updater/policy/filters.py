@@ -30,9 +30,23 @@ def looks_like_commit_hash(text: str) -> bool:
     return bool(_COMMIT_HASH_RE.match(text)) and not text.isdigit()
 
 
+# What YAML makes of \a \b \t \n \v \f \r \e \0 in a double-quoted string: never in a tag, so never meant.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
 @functools.lru_cache(maxsize=256)
 def compile_regex(pattern: str, what: str) -> re.Pattern[str]:
-    """Compile a user regex (RE2 ``(?<name>…)`` accepted) or raise ValueError naming the pattern."""
+    """Compile a user regex (RE2 ``(?<name>…)`` accepted) or raise ValueError naming the pattern.
+
+    A control character means YAML ate a backslash: ``"\\bv1"`` in double quotes is a backspace and ``v1``.
+    """
+    control = _CONTROL_RE.search(pattern)
+    if control is not None:
+        raise ValueError(
+            f"{what}: {pattern!r} holds the control character {control.group()!r}, which YAML makes of a backslash "
+            "escape in double quotes; write regular expressions in single quotes ('\\bv1'), where backslashes "
+            "stay as written"
+        )
     try:
         return re.compile(_GO_NAMED_GROUP_RE.sub("(?P<", pattern))
     except re.error as exc:
@@ -154,3 +168,15 @@ def _platform_offered(wanted: str, offered: frozenset[str]) -> bool:
 
 def missing_platforms(wanted: Sequence[str], offered: frozenset[str]) -> list[str]:
     return [p for p in wanted if not _platform_offered(p, offered)]
+
+
+def platform_rejection(wanted: Sequence[str], offered: frozenset[str], match: str) -> str | None:
+    """Why an image offering ``offered`` fails ``platforms`` under ``platforms_match``, or None when it passes.
+
+    ``all`` (Flux-style strictness, our default): every listed platform must be offered. ``any``
+    (argocd-image-updater's rule): one listed platform is enough.
+    """
+    lacking = missing_platforms(wanted, offered)
+    if match == "any":
+        return f"offers none of {', '.join(wanted)} (platforms_match: any)" if len(lacking) == len(wanted) else None
+    return f"lacks platform {', '.join(lacking)} (platforms_match: all)" if lacking else None

@@ -43,6 +43,15 @@ class PolicySpec(pydantic.BaseModel):
 
     _range: SemverRange | None = pydantic.PrivateAttr(default=None)
 
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _a_mapping(cls, value: object) -> object:
+        """``policy: "^1.0"`` is the commonest slip: say what the mapping looks like, with the value given."""
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            written = str(value).replace("'", "''")
+            raise ValueError(f"policy is a mapping, e.g. policy: {{semver: '{written}'}}")
+        return value
+
     @pydantic.model_validator(mode="after")
     def _check(self) -> PolicySpec:
         chosen = list(dict.fromkeys(kind.key for kind in KINDS.values() if kind.chosen_by(self)))
@@ -101,6 +110,8 @@ class SelectionRules(pydantic.BaseModel):
     allow: str | None = None
     ignore: list[str] = pydantic.Field(default_factory=list)
     platforms: list[str] = pydantic.Field(default_factory=list)
+    #: ``all``: a candidate must offer every listed platform; ``any``: one of them (argocd-image-updater).
+    platforms_match: Literal["all", "any"] = "all"
     allow_downgrade: bool = False
     include_artifacts: bool = False
 
@@ -118,6 +129,12 @@ class SelectionRules(pydantic.BaseModel):
             if not _PLATFORM_RE.match(platform):
                 raise ValueError(f"platforms: {platform!r} is not os/arch or os/arch/variant")
         return value
+
+    @pydantic.model_validator(mode="after")
+    def _platforms_match_needs_platforms(self) -> SelectionRules:
+        if "platforms_match" in self.model_fields_set and self.platforms_match != "all" and not self.platforms:
+            raise ValueError(f"platforms_match: {self.platforms_match} needs platforms (the list it matches)")
+        return self
 
 
 class TagFacts(Protocol):

@@ -15,7 +15,7 @@ from image_updater.policy.filters import (
     compile_regex,
     is_artifact_tag,
     matching_ignore_glob,
-    missing_platforms,
+    platform_rejection,
     suffix_rejection,
 )
 from image_updater.policy.kinds import Kind, Ranked, Rejected
@@ -102,9 +102,9 @@ def _with_metadata(
     if rules.platforms:
         if facts is None:
             return Rejected(tag, "no metadata fetched for this tag (platforms unknown)")
-        lacking = missing_platforms(rules.platforms, facts.platforms)
-        if lacking:
-            return Rejected(tag, "lacks platform " + ", ".join(lacking))
+        refused = platform_rejection(rules.platforms, facts.platforms, rules.platforms_match)
+        if refused is not None:
+            return Rejected(tag, refused)
     if passed.ranked is not None:
         return passed.ranked
     return spec.policy_kind.read(spec, tag, passed.text, facts, for_current=False)

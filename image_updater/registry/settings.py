@@ -37,6 +37,42 @@ def normalise_prefix(prefix: str) -> str:
     return f"{DOCKER_HUB}/{text}"
 
 
+class ProxySettings(BaseModel):
+    """``registries[].proxy``: the HTTP proxy this registry is reached through (Flux's ``proxySecretRef``).
+
+    It is used for every request to the registry (its token service too), whatever ``NO_PROXY`` says:
+    the setting already names the one registry it is for. Registries without it follow
+    ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY``, as git and the forge client do.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    address: str = Field(description="http://host:port of the proxy (https:// for a TLS proxy).")
+    username: str | None = None
+    password_file: Path | None = None
+    password_env: str | None = None
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"proxy address {value!r} must be http://host:port (or https://)")
+        if "@" in parts.netloc:
+            raise ValueError("proxy address must not carry credentials: set username and password_file or password_env")
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValueError(f"proxy address {value!r} must be scheme://host:port only")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _credentials(self) -> ProxySettings:
+        if self.password_file is not None and self.password_env is not None:
+            raise ValueError("proxy: set password_file or password_env, not both")
+        if (self.username is None) != (self.password_file is None and self.password_env is None):
+            raise ValueError("proxy: username needs password_file or password_env, and back")
+        return self
+
+
 class RegistrySettings(BaseModel):
     """One registry: where its API is, which image names it serves, how to authenticate and how politely."""
 
@@ -64,6 +100,7 @@ class RegistrySettings(BaseModel):
     backoff: float = Field(0.5, ge=0, description="First retry delay in seconds; doubles, with jitter.")
     max_retry_wait: float = Field(60.0, ge=0, description="Longest Retry-After honoured before giving up.")
     page_size: int = Field(1000, ge=0, description="Tags asked per page (n=); 0 sends no n.")
+    proxy: ProxySettings | None = Field(None, description="Proxy for this registry, instead of HTTPS_PROXY & co.")
 
     @field_validator("url")
     @classmethod

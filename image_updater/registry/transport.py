@@ -23,6 +23,7 @@ from image_updater.errors import RegistryAuthError, RegistryUnavailableError
 from image_updater.logs import get_logger
 from image_updater.registry.auth import Authenticator
 from image_updater.registry.credentials import CredentialSource
+from image_updater.registry.proxy import ProxyRoute, ProxyRoutes
 from image_updater.registry.settings import RegistrySettings
 from image_updater.tls import verification
 
@@ -76,6 +77,14 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def _login(route: ProxyRoute | None) -> aiohttp.BasicAuth | None:
+    """The proxy login as aiohttp 3 takes it. (Its suggested replacement, ``proxy_headers``, reaches only
+    CONNECT tunnels, not plain-http requests sent to the proxy, so the deprecated ``proxy_auth`` it is.)"""
+    if route is None or route.username is None:
+        return None
+    return aiohttp.BasicAuth(route.username, route.password or "")
+
+
 class _Transient(Exception):
     """One failed attempt worth retrying; ``wait`` is the server's Retry-After when it gave one."""
 
@@ -96,6 +105,7 @@ class RegistryConnection:
         self._slots = asyncio.Semaphore(settings.max_concurrency)
         self._session: aiohttp.ClientSession | None = None
         self.auth = Authenticator(settings.name, credentials, self._fetch_token)
+        self._proxies = ProxyRoutes(settings)
         self.requests = 0  # HTTP attempts made, for benchmarks and tests
 
     def __repr__(self) -> str:
@@ -111,6 +121,7 @@ class RegistryConnection:
             connector = aiohttp.TCPConnector(limit=self.settings.max_concurrency, ssl=tls, ttl_dns_cache=300)
             self._session = aiohttp.ClientSession(
                 connector=connector,
+                trust_env=False,  # proxies come from ProxyRoutes (proxy.py), and ~/.netrc is never read
                 timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
                 headers={"User-Agent": "image-updater"},
                 auto_decompress=True,
@@ -197,11 +208,19 @@ class RegistryConnection:
             started = time.perf_counter()
             status: int | None = None
             self.requests += 1
+            route = self._proxies.for_url(url)
             try:
-                async with self._client().request(method, url, headers=headers) as response:
+                async with self._client().request(
+                    method, url, headers=headers, proxy=route.address if route else None, proxy_auth=_login(route)
+                ) as response:
                     body = await response.read()
                     status = response.status
                     response_headers = response.headers
+            except aiohttp.ClientHttpProxyError as exc:  # the proxy refused the CONNECT tunnel
+                if exc.status == 407 and route is not None:
+                    self._proxies.forget()
+                    raise RegistryAuthError(route.refused(), registry=self.settings.name, image=image) from None
+                raise _Transient(f"proxy {route.address if route else ''} answered HTTP {exc.status}") from None
             except TimeoutError:
                 raise _Transient(f"no answer within {self.settings.timeout:g}s") from None
             except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
@@ -211,10 +230,14 @@ class RegistryConnection:
             except aiohttp.ClientPayloadError as exc:
                 raise _Transient(f"truncated response ({type(exc).__name__})") from None
             except aiohttp.ClientError as exc:
-                raise _Transient(f"connection failed ({type(exc).__name__}: {exc})") from None
+                via = f" via proxy {route.address}" if route is not None else ""
+                raise _Transient(f"connection failed{via} ({type(exc).__name__}: {exc})") from None
             finally:
                 if self._observer is not None:
                     self._observer(self.settings.name, status, time.perf_counter() - started)
+        if status == 407 and route is not None:  # a forward proxy's refusal of a plain-http request
+            self._proxies.forget()
+            raise RegistryAuthError(route.refused(), registry=self.settings.name, image=image)
         if status in _RETRY_AFTER_STATUSES:
             raise _Transient(f"HTTP {status}", retry_after_seconds(response_headers.get("Retry-After")))
         if status in _TRANSIENT_STATUSES:

@@ -52,10 +52,10 @@ def test_platforms_require_every_listed_platform(registry: RegistryServer) -> No
     assert meta["1.3.0"].platforms == {"linux/amd64", "linux/arm64", "linux/arm64/v8", "linux/arm", "linux/arm/v7"}
     decision = select(spec, rules, tags, "1.0.0", meta)
     assert (decision.chosen, decision.changed) == ("1.3.0", True)
-    assert decision.verdict("1.5.0").reason == "lacks platform linux/amd64"
-    assert decision.verdict("1.4.0").reason == "lacks platform linux/arm64"
-    assert decision.verdict("1.2.0").reason == "lacks platform linux/arm64"
-    assert decision.verdict("1.1.0").reason == "lacks platform linux/arm64"
+    assert decision.verdict("1.5.0").reason == "lacks platform linux/amd64 (platforms_match: all)"
+    assert decision.verdict("1.4.0").reason == "lacks platform linux/arm64 (platforms_match: all)"
+    assert decision.verdict("1.2.0").reason == "lacks platform linux/arm64 (platforms_match: all)"
+    assert decision.verdict("1.1.0").reason == "lacks platform linux/arm64 (platforms_match: all)"
 
     # a single-platform manifest qualifies for its own platform; a platform without variant takes any variant
     amd_only = select(
@@ -97,7 +97,7 @@ def test_newest_build_reads_the_configured_platforms_config(registry: RegistrySe
     arm_meta = fetch_metadata(registry, REPO, metadata_needed(spec, arm_rules, tags, "main-ccc"), arm_rules.platforms)
     arm = select(spec, arm_rules, tags, "main-ccc", arm_meta)
     assert arm.chosen == "main-ddd"
-    assert arm.verdict("main-ccc").reason == "lacks platform linux/arm64"
+    assert arm.verdict("main-ccc").reason == "lacks platform linux/arm64 (platforms_match: all)"
 
 
 def test_digest_policy_follows_a_moving_tag(registry: RegistryServer) -> None:
@@ -124,3 +124,31 @@ def test_digest_policy_follows_a_moving_tag(registry: RegistryServer) -> None:
         current_digest=first.digest,
     )
     assert (moved.chosen, moved.digest, moved.changed) == ("latest", second.digest, True)
+
+
+def test_platforms_match_any_takes_an_image_offering_one_listed_platform(registry: RegistryServer) -> None:
+    """argocd-image-updater's rule: an image qualifies when it offers any one of the listed platforms."""
+    with registry.pusher() as pusher:
+        pusher.push_index(REPO, "1.0.0", ["linux/amd64", "linux/arm64"], oci=True)
+        pusher.push_index(REPO, "1.1.0", ["linux/arm64", "linux/arm/v7"], oci=False)  # arm64 only of the two
+        pusher.push_image(REPO, "1.2.0", platform="linux/s390x")  # neither
+        pusher.push_index(REPO, "1.3.0", ["linux/ppc64le", "linux/s390x"], oci=True)  # neither
+    tags = list_tags(registry, REPO)
+    spec = PolicySpec(semver="^1")
+    wanted = ["linux/amd64", "linux/arm64"]
+    meta = fetch_metadata(registry, REPO, tags, wanted)
+
+    any_rules = SelectionRules(platforms=wanted, platforms_match="any")
+    assert metadata_needed(spec, any_rules, tags, "1.0.0") == ["1.3.0", "1.2.0", "1.1.0"]
+    chosen = select(spec, any_rules, tags, "1.0.0", meta)
+    assert (chosen.chosen, chosen.changed) == ("1.1.0", True)
+    assert chosen.verdict("1.3.0").reason == "offers none of linux/amd64, linux/arm64 (platforms_match: any)"
+    assert chosen.verdict("1.2.0").reason == "offers none of linux/amd64, linux/arm64 (platforms_match: any)"
+
+    # the default, all: the same index lacks amd64, so the image stays where it is
+    all_rules = SelectionRules(platforms=wanted)
+    assert all_rules.platforms_match == "all"
+    kept = select(spec, all_rules, tags, "1.0.0", meta)
+    assert (kept.chosen, kept.changed) == ("1.0.0", False)
+    assert kept.verdict("1.1.0").reason == "lacks platform linux/amd64 (platforms_match: all)"
+    assert kept.verdict("1.3.0").reason == "lacks platform linux/amd64, linux/arm64 (platforms_match: all)"

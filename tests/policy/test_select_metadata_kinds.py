@@ -101,7 +101,7 @@ def test_digest_honours_platforms() -> None:
     meta = {"latest": TagMetadata(digest="sha256:" + "c" * 64, platforms=frozenset({"linux/amd64"}))}
     decision = select(spec, rules, ["latest"], "latest", meta)
     assert not decision.changed
-    assert decision.verdict("latest").reason == "lacks platform linux/arm64"
+    assert decision.verdict("latest").reason == "lacks platform linux/arm64 (platforms_match: all)"
 
 
 # --- newest_build (argocd-image-updater) ----------------------------------------------------------------
@@ -161,7 +161,7 @@ def test_platforms_every_listed_platform_is_required() -> None:
     meta = {"1.1.0": built(1, AMD_ARM), "1.2.0": built(2)}
     decision = select(spec, rules, tags, "1.0.0", meta)
     assert decision.chosen == "1.1.0"
-    assert decision.verdict("1.2.0").reason == "lacks platform linux/arm64"
+    assert decision.verdict("1.2.0").reason == "lacks platform linux/arm64 (platforms_match: all)"
 
 
 @pytest.mark.parametrize(
@@ -182,7 +182,7 @@ def test_platform_variants(wanted: str, offered: set[str], ok: bool) -> None:
     )
     assert (decision.chosen == "t") is ok
     if not ok:
-        assert decision.verdict("t").reason == f"lacks platform {wanted}"
+        assert decision.verdict("t").reason == f"lacks platform {wanted} (platforms_match: all)"
 
 
 def test_no_metadata_needed_for_plain_tag_policies() -> None:
