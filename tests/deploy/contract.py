@@ -22,7 +22,7 @@ class RuntimeContract:
     gid: int
     writable: frozenset[str]  # everything else is read-only (readOnlyRootFilesystem)
     port: int
-    git_workdir: str
+    work_root: str  # where checkouts live (the image's WORKDIR, the chart's IMAGE_UPDATER_WORKDIR)
     args: tuple[str, ...]  # what the service runs with (CMD, the chart's args)
     liveness_path: str
 
@@ -41,7 +41,7 @@ def from_dockerfile(dockerfile: Dockerfile) -> RuntimeContract:
     (expose,) = final.of("EXPOSE")
     env = dict(re.findall(r"([A-Za-z_][A-Za-z0-9_]*)=(\S+)", " ".join(e.arguments for e in final.of("ENV"))))
     (workdir,) = final.of("WORKDIR")
-    # The safe.directory git trusts, the WORKDIR and the checkout are one path.
+    # The safe.directory git trusts, the WORKDIR and the root of the checkouts are one path.
     assert env["GIT_CONFIG_KEY_0"] == "safe.directory"
     assert env["GIT_CONFIG_VALUE_0"] == workdir.arguments, "safe.directory differs from WORKDIR"
     (cmd,) = final.of("CMD")
@@ -51,7 +51,7 @@ def from_dockerfile(dockerfile: Dockerfile) -> RuntimeContract:
         gid=int(gid),
         writable=frozenset(volumes),
         port=int(expose.arguments.removesuffix("/tcp")),
-        git_workdir=workdir.arguments,
+        work_root=workdir.arguments,
         args=tuple(cmd.exec_form() or []),
         liveness_path=_health_path(healthcheck.arguments),
     )
@@ -68,7 +68,7 @@ def from_image_config(config: dict[str, Any]) -> RuntimeContract:
         gid=int(gid),
         writable=frozenset(config["Volumes"]),
         port=int(port.removesuffix("/tcp")),
-        git_workdir=config["WorkingDir"],
+        work_root=config["WorkingDir"],
         args=tuple(config["Cmd"]),
         liveness_path=_health_path(" ".join(config["Healthcheck"]["Test"])),
     )
@@ -93,7 +93,7 @@ def from_chart(objects: list[dict[str, Any]]) -> RuntimeContract:
         gid=security["runAsGroup"],
         writable=writable,
         port=port,
-        git_workdir=env["IMAGE_UPDATER_GIT__WORKDIR"],
+        work_root=env["IMAGE_UPDATER_WORKDIR"],
         args=tuple(container["args"]),
         liveness_path=liveness["path"],
     )

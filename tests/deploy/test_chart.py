@@ -340,3 +340,59 @@ def test_getting_started_values_render_and_validate() -> None:
     assert yaml.safe_load(by_kind(objects, "ConfigMap")["data"]["config.yaml"]) == values["config"]
     mounts = {m["mountPath"] for m in main_container(objects)["volumeMounts"]}
     assert {"/var/run/secrets/git-ssh", "/var/run/secrets/webhooks"} <= mounts
+
+
+def test_several_targets_each_with_its_own_secret_load_as_the_service_would_read_them(tmp_path: Path) -> None:
+    """The staging-push / production-PR setup: two targets, one Secret each, and the rendered config.yaml
+    loads with the environment the chart gives the container."""
+    from image_updater.config import load_settings
+
+    targets = [
+        {
+            "name": "staging",
+            "git": {
+                "url": "https://github.com/acme/config.git",
+                "paths": ["envs/staging"],
+                "token_file": "/var/run/secrets/targets/staging/token",
+            },
+        },
+        {
+            "name": "prod",
+            "git": {
+                "url": "https://github.com/acme/config.git",
+                "paths": ["envs/prod"],
+                "token_file": "/var/run/secrets/targets/prod/token",
+                "write": {"mode": "pull_request"},
+                "forge": {"token_file": "/var/run/secrets/targets/prod/token"},
+            },
+            "images": [{"name": "web", "follow": {"target": "staging", "soak": "24h"}}],
+        },
+    ]
+    values = {
+        "config": {"targets": targets, "images": [{"name": "web", "image": "ghcr.io/acme/web"}]},
+        "credentials": {
+            "targets": [
+                {"name": "staging", "existingSecret": "staging-git"},
+                {"name": "prod", "existingSecret": "prod-git"},
+            ]
+        },
+    }
+    objects = render(values)
+    for obj in objects:
+        kubernetes_validate.validate(obj, KUBE_VERSIONS[-1], strict=True)
+    pod = by_kind(objects, "Deployment")["spec"]["template"]["spec"]
+    volumes = {v["name"]: v.get("secret") for v in pod["volumes"]}
+    mounts = {m["name"]: m for m in main_container(objects)["volumeMounts"]}
+    for target in targets:
+        name = str(target["name"])
+        assert volumes[f"target-{name}"]["secretName"] == f"{name}-git"
+        assert mounts[f"target-{name}"]["readOnly"] is True
+        assert target["git"]["token_file"].startswith(mounts[f"target-{name}"]["mountPath"] + "/")  # type: ignore[index]
+    config = tmp_path / "config.yaml"
+    config.write_text(by_kind(objects, "ConfigMap")["data"]["config.yaml"])
+    env = {e["name"]: e["value"] for e in main_container(objects)["env"]}
+    settings = load_settings(config, environ=env)
+    assert [(t.name, t.workdir) for t in settings.cycle_targets] == [
+        ("staging", "/var/lib/image-updater/targets/staging"),
+        ("prod", "/var/lib/image-updater/targets/prod"),
+    ]

@@ -96,7 +96,9 @@ def served(registry: RegistryServer, tmp_path: Path) -> Iterator[tuple[RegistryS
     config_dir = tmp_path / "etc"
     config_dir.mkdir()
     written = write_config(tmp_path, registry, ServedRemote(remote.path, daemon.url(remote.path.name)))
-    written.rename(config_dir / "config.yaml")
+    # as a chart user's config: no git.workdir, so the checkout goes below the chart's IMAGE_UPDATER_WORKDIR
+    text = "".join(line for line in written.read_text().splitlines(keepends=True) if "workdir:" not in line)
+    (config_dir / "config.yaml").write_text(text)
     try:
         yield registry, remote, config_dir, daemon
     finally:
@@ -119,7 +121,7 @@ class ServedRemote(BareRemote):
 def chart_env(port: int = 8080) -> dict[str, str]:
     return {
         "IMAGE_UPDATER_SERVICE__PORT": str(port),
-        "IMAGE_UPDATER_GIT__WORKDIR": "/var/lib/image-updater",
+        "IMAGE_UPDATER_WORKDIR": "/var/lib/image-updater",
         "IMAGE_UPDATER_SERVICE__LISTEN": "127.0.0.1",
     }
 
@@ -215,8 +217,9 @@ def test_run_once_in_the_image_pushes_the_expected_commit(
     )
     assert author.stdout.strip() == "image-updater <bot@example.com>"
     # The checkout went to the work-dir volume, nowhere else.
-    assert (volumes["/var/lib/image-updater"] / ".git").is_dir()
-    assert (volumes["/var/lib/image-updater"] / "deploy" / "web.yaml").read_bytes() == remote.read("deploy/web.yaml")
+    checkout = volumes["/var/lib/image-updater"] / "checkout"
+    assert (checkout / ".git").is_dir()
+    assert (checkout / "deploy" / "web.yaml").read_bytes() == remote.read("deploy/web.yaml")
 
 
 def test_service_answers_healthz_and_exits_0_on_sigterm(
@@ -241,7 +244,7 @@ def test_service_answers_healthz_and_exits_0_on_sigterm(
         wait_until(service, "the first cycle's commit", lambda: remote.log()[0] == "chore(images): update 1 image")
         ready = httpx.get(f"{base}/readyz", timeout=5)
         assert ready.status_code == 200, ready.text
-        assert ready.json()["reason"].startswith("last successful cycle")
+        assert ready.json()["reason"].endswith("without errors")
         exit_status = service.terminate()
     finally:
         service.kill()

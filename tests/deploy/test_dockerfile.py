@@ -149,7 +149,7 @@ def test_dockerfile_and_chart_agree_on_the_runtime_contract(dockerfile: Dockerfi
 
     contract = from_dockerfile(dockerfile)
     assert contract == from_chart(render())
-    assert contract.writable == {WORK_DIR, "/tmp"} and contract.git_workdir == WORK_DIR
+    assert contract.writable == {WORK_DIR, "/tmp"} and contract.work_root == WORK_DIR
     # Guards the comparison: a chart that drifts from the image is noticed.
     assert from_chart(render({"podSecurityContext": {"runAsUser": 1000}})) != contract
     assert from_chart(render({"containerPort": 9090})) != contract
