@@ -309,8 +309,9 @@ def test_settings_shown_in_docs_and_chart_load(tmp_path: Path) -> None:
     assert len(shown) >= 10
     failures = []
     for where, settings in shown:
-        # snippets show one concern; give them the one required key they may leave out
-        settings = {**settings, "git": {"url": "https://github.com/acme/config.git", **settings.get("git", {})}}
+        # snippets show one concern; give them the one required key they may leave out (unless they use targets)
+        if "targets" not in settings or "git" in settings:
+            settings = {**settings, "git": {"url": "https://github.com/acme/config.git", **settings.get("git", {})}}
         path = tmp_path / "shown.yaml"
         path.write_text(json.dumps(settings))
         try:
