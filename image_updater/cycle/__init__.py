@@ -1,7 +1,8 @@
 """One update cycle wiring settings → registry scan → policy → manifest edit → git delivery → forge."""
 
-from image_updater.cycle.edit import CachedFile, ParseCache, RepoIndex, decide, index_repo, plan_edits, write_edits
+from image_updater.cycle.index import CachedFile, ParseCache, RepoIndex, index_repo
 from image_updater.cycle.model import Binding, CyclePlan, FileEdit, ImageScan
+from image_updater.cycle.plan import Decisions, decide, pins_wanted, plan_edits, write_edits
 from image_updater.cycle.promotion import Indexed
 from image_updater.cycle.report import render_report, unified_diff
 from image_updater.cycle.run import CycleReport, Updater
@@ -27,6 +28,7 @@ __all__ = [
     "CycleReport",
     "CycleScanner",
     "CycleSettings",
+    "Decisions",
     "FileEdit",
     "FleetSettings",
     "FollowSettings",
@@ -46,6 +48,7 @@ __all__ = [
     "decide",
     "index_repo",
     "overlap",
+    "pins_wanted",
     "plan_edits",
     "render_report",
     "resolve",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from image_updater.cycle.edit import RepoIndex
+from image_updater.cycle.index import RepoIndex
 from image_updater.cycle.model import ImageScan
 from image_updater.cycle.settings import FollowSettings, ImageSettings
 from image_updater.gitops import ConfigRepo

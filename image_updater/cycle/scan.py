@@ -25,6 +25,7 @@ class CycleScanner:
         self.client = client
         self._tags = TagScanner(client)
         self._metadata: dict[MetadataKey, asyncio.Future[TagMetadata]] = {}
+        self._digests: dict[tuple[str, str, str], asyncio.Future[str]] = {}
 
     async def scan(
         self, images: Sequence[ImageSettings], in_use: Mapping[str, set[tuple[str | None, str | None]]]
@@ -76,6 +77,34 @@ class CycleScanner:
             if isinstance(result, BaseException):
                 raise result
             scan.metadata[tag] = result
+
+    async def digests(
+        self, wanted: Mapping[str, set[str]], scans: Mapping[str, ImageScan]
+    ) -> dict[tuple[str, str], str]:
+        """The digest each (image, tag) points at now, for pinned references: taken from the metadata the
+        scan already read when it has it, else one ``HEAD`` per (repository, tag) this cycle. A tag whose
+        digest cannot be had is left out (the plan withholds that image and says why)."""
+        jobs: dict[tuple[str, str], asyncio.Future[str]] = {}
+        found: dict[tuple[str, str], str] = {}
+        for name, tags in wanted.items():
+            scan = scans[name]
+            for tag in tags:
+                known = scan.metadata.get(tag)
+                if known is not None and known.digest is not None:
+                    found[(name, tag)] = known.digest
+                    continue
+                repo_tag = (*self.client.repository(scan.image.image).key, tag)
+                if repo_tag not in self._digests:
+                    fetch = self.client.resolve_digest(scan.image.image, tag)
+                    self._digests[repo_tag] = asyncio.ensure_future(fetch)
+                jobs[(name, tag)] = self._digests[repo_tag]
+        results = await asyncio.gather(*(asyncio.shield(j) for j in jobs.values()), return_exceptions=True)
+        for wanted_key, result in zip(jobs, results, strict=True):
+            if isinstance(result, str):
+                found[wanted_key] = result
+            elif not isinstance(result, ImageUpdaterError):
+                raise result
+        return found
 
 
 async def scan_images(

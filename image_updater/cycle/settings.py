@@ -49,6 +49,9 @@ class ImageSettings(SelectionRules):
     #: ``repository``: every reference to the image's repository, plus the markers and key paths that
     #: name this entry; ``name``: only those (several policies on one repository, as Flux markers pick).
     bind_by: Literal["repository", "name"] = "repository"
+    #: Write ``tag@digest`` (the digest the registry serves for the tag: an index digest for multi-arch)
+    #: in every reference, not only in those already pinned (Flux digestReflectionPolicy, Renovate pinDigests).
+    pin_digest: bool = False
 
     @field_validator("interval", mode="before")
     @classmethod

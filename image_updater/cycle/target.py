@@ -10,8 +10,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from image_updater.cycle.edit import ParseCache, RepoIndex, index_repo, plan_edits, write_edits
+from image_updater.cycle.index import ParseCache, RepoIndex, index_repo
 from image_updater.cycle.model import CyclePlan, ImageScan
+from image_updater.cycle.plan import Decisions, Digests, pins_wanted, plan_edits, write_edits
 from image_updater.cycle.promotion import Indexed, carried, soaked, unreadable
 from image_updater.cycle.scan import CycleScanner
 from image_updater.cycle.settings import ImageSettings, Target
@@ -50,8 +51,10 @@ class _CycleEdits:
     the remote moved and the edits were decided again on its new head.
     """
 
-    def __init__(self, runner: TargetRunner, head: str, scans: Mapping[str, ImageScan], plan: CyclePlan) -> None:
-        self._runner, self._head, self._scans = runner, head, scans
+    def __init__(
+        self, runner: TargetRunner, head: str, scans: Mapping[str, ImageScan], digests: Digests, plan: CyclePlan
+    ) -> None:
+        self._runner, self._head, self._scans, self._digests = runner, head, scans, digests
         self.latest = plan
 
     @property
@@ -70,7 +73,7 @@ class _CycleEdits:
         plan = self.latest
         if images is not None or head != self._head:
             scans = self._scans if images is None else {n: s for n, s in self._scans.items() if n in images}
-            plan = plan_edits(self._runner.index(root), scans)
+            plan = plan_edits(self._runner.index(root), scans, self._digests)
             if images is None:
                 self.latest = plan
         return Applied(write_edits(root, plan), set(plan.failed_images), list(plan.errors))
@@ -138,8 +141,13 @@ class TargetRunner:
         wanted = self._images_for(only, in_use)
         report.scans = await scanner.scan(wanted, in_use)
         await self._follow(report.scans, peers)
-        report.plan = plan_edits(indexed.index, report.scans)
-        edits = _CycleEdits(self, indexed.head, report.scans, report.plan)
+        decisions = Decisions(report.scans)
+        wanted_pins: dict[str, set[str]] = {}
+        for name, tag in pins_wanted(indexed.index, report.scans, decisions):
+            wanted_pins.setdefault(name, set()).add(tag)
+        digests = await scanner.digests(wanted_pins, report.scans) if wanted_pins else {}
+        report.plan = plan_edits(indexed.index, report.scans, digests, decisions=decisions)
+        edits = _CycleEdits(self, indexed.head, report.scans, digests, report.plan)
         git = self.target.git
         if git.write.mode == "pull_request":
             unscanned = {name for name, scan in report.scans.items() if scan.tags is None}

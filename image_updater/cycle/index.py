@@ -1,33 +1,29 @@
-"""From files and registry answers to new file bytes: pure, so it can be re-run on a moved head.
+"""Reading a checkout: the files the managers name, what they find in them, and which image governs each.
 
-Nothing here talks to a registry or to git. ``index_repo`` reads the work tree once; ``plan_edits``
-decides every reference with the policies and renders the new bytes in memory; ``write_edits`` is the
-only function that touches the disk, and it writes only files whose every edit succeeded.
+Nothing here talks to a registry or to git. ``index_repo`` reads the work tree once (reusing the parse
+of every file whose bytes did not change, ``ParseCache``) and binds each reference to a configured
+image by place and name; ``plan.py`` decides and renders from the index.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from image_updater.cycle.model import Binding, CyclePlan, FileEdit, ImageScan
+from image_updater.cycle.model import Binding
 from image_updater.cycle.settings import ImageSettings, Target
-from image_updater.delivery import Change
 from image_updater.errors import ImageUpdaterError, ManifestError
 from image_updater.manifests import (
     FoundImage,
-    ImageEdit,
     ManagerOptions,
     ManifestFile,
     ManifestSettings,
     could_hold_images,
     file_name_matcher,
 )
-from image_updater.policy import Decision, select
-from image_updater.reference import canonical_name, is_valid_tag
+from image_updater.reference import canonical_name
 
 
 @dataclass
@@ -214,156 +210,3 @@ def index_repo(root: Path, target: Target, manifests: ManifestSettings, cache: P
     if cache is not None:
         cache.options, cache.entries = options, current
     return index
-
-
-def _version(tag: str | None, digest: str | None) -> str:
-    return (tag or "") + (f"@{digest}" if digest else "") or "(none)"
-
-
-def decide(image: ImageSettings, scan: ImageScan, tag: str | None, digest: str | None) -> Decision:
-    """The policy's choice; an image that follows another target says what it waits for when it stays."""
-    decision = select(image.policy, image, scan.tags or [], tag, scan.metadata, current_digest=digest)
-    if scan.waiting and not decision.changed:
-        return replace(decision, reason=f"kept {_version(tag, digest)}: {scan.waiting}")
-    return decision
-
-
-def _name_edit(found: FoundImage, image: ImageSettings) -> str | None:
-    """Flux markers write the policy's repository into whole-reference and ``:name`` fields; elsewhere
-    the repository already is the image's (that is how it was bound) and is never rewritten."""
-    if found.manager != "marker" or found.marker_field not in ("", "name"):
-        return None
-    current = found.reference.name if found.reference else ""
-    if current and canonical_name(current) == canonical_name(image.image):
-        return None
-    return image.image
-
-
-def plan_edits(index: RepoIndex, scans: Mapping[str, ImageScan]) -> CyclePlan:
-    """Decide each bound reference and render every touched file in memory.
-
-    An image with any error this cycle (its policy could not decide, a tag it chose is not valid, an
-    edit of it failed to render) is withheld from every file, so a change is never half-applied.
-    """
-    plan = CyclePlan(bindings=list(index.bindings), skipped=list(index.skipped), errors=list(index.errors))
-    per_file: dict[str, list[tuple[ImageEdit, Change]]] = {}
-    for binding in index.bindings:
-        image, found = binding.image, binding.found
-        scan = scans.get(image.name)
-        if scan is None or scan.tags is None:
-            continue
-        ref = found.reference
-        tag, digest = (ref.tag, ref.digest) if ref else (None, None)
-        name = _name_edit(found, image)
-        if found.marker_field == "name":  # a name field holds no version: only a rename can change it
-            if name is not None:
-                change = Change(
-                    image.name,
-                    ref.name if ref else "(none)",
-                    name,
-                    found.path,
-                    found.line,
-                    image.policy.describe(),
-                    "marker names the policy's repository",
-                )
-                per_file.setdefault(found.path, []).append((ImageEdit(found=found, tag=None, name=name), change))
-            continue
-        key = (image.name, _version(tag, digest))
-        try:
-            decision = plan.decisions.get(key) or decide(image, scan, tag, digest)
-        except ImageUpdaterError as exc:
-            plan.errors.append(f"image {image.name}: {exc}")
-            plan.failed_images.add(image.name)
-            continue
-        plan.decisions[key] = decision
-        if not decision.changed or decision.chosen is None:
-            continue
-        if not is_valid_tag(decision.chosen):
-            plan.errors.append(f"image {image.name}: refusing to write {decision.chosen!r}: not a valid OCI tag")
-            plan.failed_images.add(image.name)
-            continue
-        change = Change(
-            image=image.name,
-            old=_version(tag, digest),
-            new=_version(decision.chosen, decision.digest),
-            path=found.path,
-            line=found.line,
-            policy=image.policy.describe(),
-            reason=decision.reason,
-        )
-        per_file.setdefault(found.path, []).append(
-            (ImageEdit(found=found, tag=decision.chosen, digest=decision.digest, name=name), change)
-        )
-    plan.files = _render_all(index, per_file, plan)
-    return plan
-
-
-def _render_all(
-    index: RepoIndex, per_file: Mapping[str, list[tuple[ImageEdit, Change]]], plan: CyclePlan
-) -> list[FileEdit]:
-    """Render every file; an image whose edit fails anywhere is withheld everywhere.
-
-    A change is all or nothing per image: pushing the files that rendered while another file that
-    holds the same image failed would leave the repo half-updated. Each file's first failure is
-    reported, even when a later pass renders it without the withheld image.
-    """
-    withheld = set(plan.failed_images)
-    first_error: dict[str, str] = {}
-    while True:
-        files: list[FileEdit] = []
-        failed: set[str] = set()
-        for rel, edits in sorted(per_file.items()):
-            kept = [(e, c) for e, c in edits if c.image not in withheld]
-            before = index.files[rel].data  # the bytes it was parsed from: no second read
-            try:
-                after = index.files[rel].render([e for e, _ in kept]) if kept else before
-            except ImageUpdaterError as exc:
-                failed.update(_culprits(index.files[rel], kept))
-                first_error.setdefault(rel, str(exc))
-                files.append(FileEdit(rel, before, None, tuple(c for _, c in kept), error=str(exc)))
-                continue
-            files.append(FileEdit(rel, before, after, tuple(c for _, c in kept)))
-        if not failed - withheld:
-            break
-        withheld |= failed
-    plan.errors.extend(first_error[rel] for rel in sorted(first_error))
-    for image in sorted(withheld - plan.failed_images):
-        plan.errors.append(f"image {image}: not updated anywhere because an edit of it failed (see above)")
-    plan.failed_images |= withheld
-    return files
-
-
-def _culprits(parsed: ManifestFile, kept: Sequence[tuple[ImageEdit, Change]]) -> set[str]:
-    """The images whose own edits fail in this file: one broken reference must not hold back its
-    neighbours. If every image renders alone, the failure is in how their edits meet: all are held."""
-    images = sorted({c.image for _, c in kept})
-    if len(images) > 1:
-        failing = set()
-        for image in images:
-            try:
-                parsed.render([e for e, c in kept if c.image == image])
-            except ImageUpdaterError:
-                failing.add(image)
-        if failing:
-            return failing
-    return set(images)
-
-
-def write_edits(root: Path, plan: CyclePlan) -> list[Change]:
-    """Write each fully rendered file atomically (same mode); return the changes written."""
-    written: list[Change] = []
-    for edit in plan.changed_files:
-        assert edit.after is not None
-        target = root / edit.path
-        mode = target.stat().st_mode
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(edit.after)
-            os.chmod(tmp, mode)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        written.extend(edit.changes)
-    return written

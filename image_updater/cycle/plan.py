@@ -1,0 +1,249 @@
+"""From an index and registry answers to new file bytes: pure, so it can be re-run on a moved head.
+
+``plan_edits`` decides every reference with the policies (each (image, current version) once) and
+renders the new bytes in memory; ``write_edits`` is the only function that touches the disk, and it
+writes only files whose every edit succeeded. A reference pinned by digest (``repo:1.2@sha256:…``) stays
+pinned: ``pins_wanted`` names the (image, tag) digests to fetch first, and the plan writes
+``repo:1.3@sha256:<the digest the registry serves for 1.3>`` (``pin_digest`` adds pins where none are).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from image_updater.cycle.index import RepoIndex
+from image_updater.cycle.model import CyclePlan, FileEdit, ImageScan
+from image_updater.cycle.settings import ImageSettings
+from image_updater.delivery import Change
+from image_updater.errors import ImageUpdaterError
+from image_updater.manifests import FoundImage, ImageEdit, ManifestFile
+from image_updater.policy import Decision, select
+from image_updater.reference import canonical_name, is_valid_tag
+
+#: (image name, tag) → the digest the registry serves for that tag, for references pinned by digest.
+Digests = Mapping[tuple[str, str], str]
+
+
+def _version(tag: str | None, digest: str | None) -> str:
+    return (tag or "") + (f"@{digest}" if digest else "") or "(none)"
+
+
+def decide(image: ImageSettings, scan: ImageScan, tag: str | None, digest: str | None) -> Decision:
+    """The policy's choice; an image that follows another target says what it waits for when it stays."""
+    decision = select(image.policy, image, scan.tags or [], tag, scan.metadata, current_digest=digest)
+    if scan.waiting and not decision.changed:
+        return replace(decision, reason=f"kept {_version(tag, digest)}: {scan.waiting}")
+    return decision
+
+
+def _name_edit(found: FoundImage, image: ImageSettings) -> str | None:
+    """Flux markers write the policy's repository into whole-reference and ``:name`` fields; elsewhere
+    the repository already is the image's (that is how it was bound) and is never rewritten."""
+    if found.manager != "marker" or found.marker_field not in ("", "name"):
+        return None
+    current = found.reference.name if found.reference else ""
+    if current and canonical_name(current) == canonical_name(image.image):
+        return None
+    return image.image
+
+
+class Decisions:
+    """Each (image, current version) decided once per plan, however many references carry it."""
+
+    def __init__(self, scans: Mapping[str, ImageScan]) -> None:
+        self.scans = scans
+        self.memo: dict[tuple[str, str], Decision] = {}
+
+    def get(self, image: ImageSettings, tag: str | None, digest: str | None) -> Decision:
+        """Raises ImageUpdaterError when the policy cannot decide (numerical order over a non-number)."""
+        key = (image.name, _version(tag, digest))
+        known = self.memo.get(key)
+        if known is None:
+            known = self.memo[key] = decide(image, self.scans[image.name], tag, digest)
+        return known
+
+
+def _pinned(found: FoundImage, image: ImageSettings) -> bool:
+    """Whether the value written carries a digest the policy did not choose: the file pins one (and the
+    policy is not itself the digest kind), or the image asks for pins."""
+    if image.policy.policy_kind.writes_digest or found.marker_field in ("tag", "name"):
+        return False
+    return image.pin_digest or (found.reference is not None and found.reference.digest is not None)
+
+
+def pins_wanted(
+    index: RepoIndex, scans: Mapping[str, ImageScan], decisions: Decisions | None = None
+) -> set[tuple[str, str]]:
+    """The (image name, tag) whose digests a plan needs: the tag each pinned reference will carry."""
+    decisions = decisions or Decisions(scans)
+    wanted: set[tuple[str, str]] = set()
+    for binding in index.bindings:
+        image, found = binding.image, binding.found
+        scan = scans.get(image.name)
+        if scan is None or scan.tags is None or found.reference is None or not _pinned(found, image):
+            continue
+        try:
+            decision = decisions.get(image, found.reference.tag, found.reference.digest)
+        except ImageUpdaterError:
+            continue  # plan_edits reports it
+        if decision.chosen is not None:
+            wanted.add((image.name, decision.chosen))
+    return wanted
+
+
+def plan_edits(
+    index: RepoIndex,
+    scans: Mapping[str, ImageScan],
+    digests: Digests | None = None,
+    *,
+    decisions: Decisions | None = None,
+) -> CyclePlan:
+    """Decide each bound reference and render every touched file in memory.
+
+    An image with any error this cycle (its policy could not decide, a tag it chose is not valid, a
+    digest it must pin is unknown, an edit of it failed to render) is withheld from every file, so a
+    change is never half-applied.
+    """
+    decisions = decisions or Decisions(scans)
+    digests = digests or {}
+    plan = CyclePlan(bindings=list(index.bindings), skipped=list(index.skipped), errors=list(index.errors))
+    per_file: dict[str, list[tuple[ImageEdit, Change]]] = {}
+    for binding in index.bindings:
+        image, found = binding.image, binding.found
+        scan = scans.get(image.name)
+        if scan is None or scan.tags is None:
+            continue
+        ref = found.reference
+        tag, digest = (ref.tag, ref.digest) if ref else (None, None)
+        name = _name_edit(found, image)
+        if found.marker_field == "name":  # a name field holds no version: only a rename can change it
+            if name is not None:
+                change = Change(
+                    image.name,
+                    ref.name if ref else "(none)",
+                    name,
+                    found.path,
+                    found.line,
+                    image.policy.describe(),
+                    "marker names the policy's repository",
+                )
+                per_file.setdefault(found.path, []).append((ImageEdit(found=found, tag=None, name=name), change))
+            continue
+        try:
+            decision = decisions.get(image, tag, digest)
+        except ImageUpdaterError as exc:
+            plan.errors.append(f"image {image.name}: {exc}")
+            plan.failed_images.add(image.name)
+            continue
+        plan.decisions[(image.name, _version(tag, digest))] = decision
+        if decision.chosen is None:
+            continue
+        new_digest, reason = decision.digest, decision.reason
+        if _pinned(found, image):
+            new_digest = digests.get((image.name, decision.chosen))
+            if new_digest is None:
+                plan.errors.append(
+                    f"image {image.name}: cannot keep {found.path}:{found.line} pinned: the "
+                    f"registry gave no digest for tag {decision.chosen}"
+                )
+                plan.failed_images.add(image.name)
+                continue
+            if not decision.changed and new_digest != digest:
+                reason = f"{decision.chosen}@{new_digest}: pinned to the digest tag {decision.chosen} serves now" + (
+                    f" (was {digest})" if digest else ""
+                )
+        if (decision.chosen, new_digest) == (tag, digest):
+            continue
+        if not is_valid_tag(decision.chosen):
+            plan.errors.append(f"image {image.name}: refusing to write {decision.chosen!r}: not a valid OCI tag")
+            plan.failed_images.add(image.name)
+            continue
+        change = Change(
+            image=image.name,
+            old=_version(tag, digest),
+            new=_version(decision.chosen, new_digest),
+            path=found.path,
+            line=found.line,
+            policy=image.policy.describe(),
+            reason=reason,
+        )
+        per_file.setdefault(found.path, []).append(
+            (ImageEdit(found=found, tag=decision.chosen, digest=new_digest, name=name), change)
+        )
+    plan.files = _render_all(index, per_file, plan)
+    return plan
+
+
+def _render_all(
+    index: RepoIndex, per_file: Mapping[str, list[tuple[ImageEdit, Change]]], plan: CyclePlan
+) -> list[FileEdit]:
+    """Render every file; an image whose edit fails anywhere is withheld everywhere.
+
+    A change is all or nothing per image: pushing the files that rendered while another file that
+    holds the same image failed would leave the repo half-updated. Each file's first failure is
+    reported, even when a later pass renders it without the withheld image.
+    """
+    withheld = set(plan.failed_images)
+    first_error: dict[str, str] = {}
+    while True:
+        files: list[FileEdit] = []
+        failed: set[str] = set()
+        for rel, edits in sorted(per_file.items()):
+            kept = [(e, c) for e, c in edits if c.image not in withheld]
+            before = index.files[rel].data  # the bytes it was parsed from: no second read
+            try:
+                after = index.files[rel].render([e for e, _ in kept]) if kept else before
+            except ImageUpdaterError as exc:
+                failed.update(_culprits(index.files[rel], kept))
+                first_error.setdefault(rel, str(exc))
+                files.append(FileEdit(rel, before, None, tuple(c for _, c in kept), error=str(exc)))
+                continue
+            files.append(FileEdit(rel, before, after, tuple(c for _, c in kept)))
+        if not failed - withheld:
+            break
+        withheld |= failed
+    plan.errors.extend(first_error[rel] for rel in sorted(first_error))
+    for image in sorted(withheld - plan.failed_images):
+        plan.errors.append(f"image {image}: not updated anywhere because an edit of it failed (see above)")
+    plan.failed_images |= withheld
+    return files
+
+
+def _culprits(parsed: ManifestFile, kept: Sequence[tuple[ImageEdit, Change]]) -> set[str]:
+    """The images whose own edits fail in this file: one broken reference must not hold back its
+    neighbours. If every image renders alone, the failure is in how their edits meet: all are held."""
+    images = sorted({c.image for _, c in kept})
+    if len(images) > 1:
+        failing = set()
+        for image in images:
+            try:
+                parsed.render([e for e, c in kept if c.image == image])
+            except ImageUpdaterError:
+                failing.add(image)
+        if failing:
+            return failing
+    return set(images)
+
+
+def write_edits(root: Path, plan: CyclePlan) -> list[Change]:
+    """Write each fully rendered file atomically (same mode); return the changes written."""
+    written: list[Change] = []
+    for edit in plan.changed_files:
+        assert edit.after is not None
+        target = root / edit.path
+        mode = target.stat().st_mode
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(edit.after)
+            os.chmod(tmp, mode)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        written.extend(edit.changes)
+    return written
