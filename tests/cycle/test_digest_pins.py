@@ -39,11 +39,15 @@ def test_a_pinned_reference_moves_to_the_new_tag_with_its_digest(registry: Regis
         pushed = pusher.push_tags("team/web", ["1.0.0", "1.2.0"])
         multi = pusher.push_index("team/web", "1.3.0", ["linux/amd64", "linux/arm64"])
     old = pushed["1.0.0"].digest
-    remote = make_remote(tmp_path, {
-        "pod.yaml": f"kind: Pod\nspec:\n  containers:\n  - name: web\n    image: {registry.host}/team/web:1.0.0@{old}\n",
-        "kustomization.yaml": f"images:\n- name: {registry.host}/team/web\n  newTag: 1.0.0\n  digest: {old}\n",
-        "plain.yaml": f"kind: Pod\nspec:\n  containers:\n  - name: web\n    image: {registry.host}/team/web:1.0.0\n",
-    })
+    pod = "kind: Pod\nspec:\n  containers:\n  - name: web\n    image: {}\n"
+    remote = make_remote(
+        tmp_path,
+        {
+            "pod.yaml": pod.format(f"{registry.host}/team/web:1.0.0@{old}"),
+            "kustomization.yaml": f"images:\n- name: {registry.host}/team/web\n  newTag: 1.0.0\n  digest: {old}\n",
+            "plain.yaml": f"kind: Pod\nspec:\n  containers:\n  - name: web\n    image: {registry.host}/team/web:1.0.0\n",
+        },
+    )
     assert _cycle(registry, remote, tmp_path) == []
     # the index digest of the multi-arch tag, as the registry serves it for 1.3.0
     assert remote.read("pod.yaml").decode().endswith(f"image: {registry.host}/team/web:1.3.0@{multi.digest}\n")
@@ -54,9 +58,12 @@ def test_a_pinned_reference_moves_to_the_new_tag_with_its_digest(registry: Regis
 def test_pin_digest_adds_pins_where_there_are_none(registry: RegistryServer, tmp_path: Path) -> None:
     with registry.pusher() as pusher:
         pushed = pusher.push_tags("team/web", ["1.0.0"])
-    remote = make_remote(tmp_path, {
-        "plain.yaml": f"kind: Pod\nspec:\n  containers:\n  - name: web\n    image: {registry.host}/team/web:1.0.0\n",
-    })
+    remote = make_remote(
+        tmp_path,
+        {
+            "plain.yaml": f"kind: Pod\nspec:\n  containers:\n  - name: web\n    image: {registry.host}/team/web:1.0.0\n",
+        },
+    )
     assert _cycle(registry, remote, tmp_path, pin_digest=True) == []
     digest = pushed["1.0.0"].digest
     assert remote.read("plain.yaml").decode().endswith(f"team/web:1.0.0@{digest}\n")
@@ -68,8 +75,7 @@ def test_a_pinned_tag_that_was_pushed_again_gets_its_new_digest(registry: Regist
         before = pusher.push_image("team/web", "1.0.0", created="2024-01-01T00:00:00Z").digest
         after = pusher.push_image("team/web", "1.0.0", created="2024-02-01T00:00:00Z").digest
     assert before != after
-    remote = make_remote(tmp_path, {
-        "pod.yaml": f"kind: Pod\nspec:\n  containers:\n  - name: web\n    image: {registry.host}/team/web:1.0.0@{before}\n",
-    })
+    pod = "kind: Pod\nspec:\n  containers:\n  - name: web\n    image: {}\n"
+    remote = make_remote(tmp_path, {"pod.yaml": pod.format(f"{registry.host}/team/web:1.0.0@{before}")})
     assert _cycle(registry, remote, tmp_path) == []
     assert remote.read("pod.yaml").decode().endswith(f"team/web:1.0.0@{after}\n")
