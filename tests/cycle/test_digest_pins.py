@@ -45,7 +45,7 @@ def test_a_pinned_reference_moves_to_the_new_tag_with_its_digest(registry: Regis
         {
             "pod.yaml": pod.format(f"{registry.host}/team/web:1.0.0@{old}"),
             "kustomization.yaml": f"images:\n- name: {registry.host}/team/web\n  newTag: 1.0.0\n  digest: {old}\n",
-            "plain.yaml": f"kind: Pod\nspec:\n  containers:\n  - name: web\n    image: {registry.host}/team/web:1.0.0\n",
+            "plain.yaml": pod.format(f"{registry.host}/team/web:1.0.0"),
         },
     )
     assert _cycle(registry, remote, tmp_path) == []
@@ -58,12 +58,8 @@ def test_a_pinned_reference_moves_to_the_new_tag_with_its_digest(registry: Regis
 def test_pin_digest_adds_pins_where_there_are_none(registry: RegistryServer, tmp_path: Path) -> None:
     with registry.pusher() as pusher:
         pushed = pusher.push_tags("team/web", ["1.0.0"])
-    remote = make_remote(
-        tmp_path,
-        {
-            "plain.yaml": f"kind: Pod\nspec:\n  containers:\n  - name: web\n    image: {registry.host}/team/web:1.0.0\n",
-        },
-    )
+    pod = "kind: Pod\nspec:\n  containers:\n  - name: web\n    image: {}\n"
+    remote = make_remote(tmp_path, {"plain.yaml": pod.format(f"{registry.host}/team/web:1.0.0")})
     assert _cycle(registry, remote, tmp_path, pin_digest=True) == []
     digest = pushed["1.0.0"].digest
     assert remote.read("plain.yaml").decode().endswith(f"team/web:1.0.0@{digest}\n")
