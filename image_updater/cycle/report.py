@@ -52,6 +52,8 @@ def _target_lines(report: TargetReport) -> list[str]:
     for name, scan in report.scans.items():
         image = scan.image
         out.append(f"image {name} ({image.image})")
+        if image.origin:
+            out.append(f"  policy from {image.origin}")
         if scan.error:
             out.append(f"  registry error: {scan.error}")
             continue

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from image_updater.delivery import RepoSettings
 from image_updater.errors import InvalidReferenceError
@@ -52,6 +52,19 @@ class ImageSettings(SelectionRules):
     #: Write ``tag@digest`` (the digest the registry serves for the tag: an index digest for multi-arch)
     #: in every reference, not only in those already pinned (Flux digestReflectionPolicy, Renovate pinDigests).
     pin_digest: bool = False
+
+    #: Where this entry's settings came from, for plan and reports: None for config.yaml; a source says
+    #: e.g. "flux ImagePolicy flux-system/podinfo, clusters/prod/podinfo-policy.yaml:7" (``with_origin``).
+    _origin: str | None = PrivateAttr(default=None)
+
+    @property
+    def origin(self) -> str | None:
+        return self._origin
+
+    def with_origin(self, origin: str) -> ImageSettings:
+        copy = self.model_copy()
+        copy._origin = origin
+        return copy
 
     @field_validator("interval", mode="before")
     @classmethod
