@@ -32,6 +32,13 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--config", default="config.yaml")
     plan.add_argument("--image", action="append", default=None, help="only these configured images")
     plan.add_argument("--target", action="append", default=None, help="only these targets (default: all)")
+    plan.add_argument("-v", "--verbose", action="store_true", help="every tag's verdict under each image")
+    plan.add_argument("--json", action="store_true", help="one JSON document (docs/plan-output.md) instead of text")
+    plan.add_argument(
+        "--exit-code",
+        action="store_true",
+        help="exit 0 when there is nothing to do, 2 when changes are pending, 1 on an error",
+    )
 
     test = sub.add_parser("test", help="evaluate a policy against a live registry")
     test.add_argument("image", help="repository, e.g. ghcr.io/org/app")
@@ -89,11 +96,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         settings = load_settings(args.config)
         if args.command == "plan":
-            from image_updater.commands.once import run_once
+            from image_updater.commands.once import PlanOutput, run_once
 
             only = frozenset(args.image) if args.image else None
             targets = frozenset(args.target) if args.target else None
-            return asyncio.run(run_once(settings, dry_run=True, only=only, targets=targets))
+            output = PlanOutput(verbose=args.verbose, json=args.json, exit_code=args.exit_code)
+            return asyncio.run(run_once(settings, dry_run=True, only=only, targets=targets, output=output))
         if args.once:
             from image_updater.commands.once import run_once
 

@@ -104,11 +104,27 @@ def test_plan_prints_reasons_and_diff_and_writes_nothing(
     head = remote.rev()
     main(["plan", "--config", str(config)])
     out = capsys.readouterr().out
-    assert "1.0.0 → 1.1.0" in out
-    assert "2.0.0" in out and "1.2.0-rc.1" in out  # candidates listed with their reasons
+    summary, delivery, web = out.splitlines()[:3]
+    assert summary == "1 image: 1 to update, 0 current, 0 errors; 1 other error (below)"  # the broken file
+    assert delivery == "delivery [all]: would-push"
+    assert web.split() == [
+        "web",
+        "1.0.0",
+        "→",
+        "1.1.0",
+        "highest",
+        "version",
+        "in",
+        "range",
+        "'^1.0'",
+        "[deploy/web.yaml:10]",
+    ]
+    assert "2.0.0" not in out  # the tag verdicts are for -v
     assert f"+          image: {registry.host}/team/web:1.1.0" in out
+    main(["plan", "-v", "--config", str(config)])
+    verbose = capsys.readouterr().out
+    assert "2.0.0" in verbose and "1.2.0-rc.1" in verbose  # candidates listed with their reasons
     assert remote.rev() == head
-    assert "would-push" in out
     assert not (tmp_path / "checkout").exists()  # plan clones aside, never into the service's work tree
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from image_updater.config import Settings
-from image_updater.cycle import CycleReport, Updater
+from image_updater.cycle import CycleReport, Observers, TargetReport, Updater, image_outcomes
 from image_updater.logs import configure_logging, get_logger
 from image_updater.service import CycleScheduler, Health, Metrics, ServiceServer, create_app, serve
 from image_updater.webhooks import RepositoryEvent
@@ -30,19 +30,44 @@ def images_for_events(settings: Settings, events: Sequence[RepositoryEvent]) -> 
     return {image.name for image in settings.images for event in events if event.matches(image.image)}
 
 
-def record_cycle(report: CycleReport, metrics: Metrics) -> None:
+class CycleRecorder:
     """Metrics per target and one structured log line per image, delivery and error (no tracebacks: these
-    are the failures production has, named by target, image and cause)."""
-    for target, result in report.targets.items():
+    are the failures production has, named by target, image and cause).
+
+    It remembers the last cycle of each target, so an update still waiting for its pull request to merge
+    is counted once (``image_updater_updates_decided_total``), and a finding (an image no file
+    references, a path that matches nothing) is logged once when it appears and once when it is gone,
+    not every cycle.
+    """
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+        self._decided: dict[str, set[tuple[str, str, str]]] = {}
+        self._findings: dict[str, set[tuple[str, str]]] = {}
+
+    def record(self, report: CycleReport) -> None:
+        for target, result in report.targets.items():
+            self._target(target, result)
+        for error in report.errors:
+            log.error("cycle error", error=error)
+
+    def _target(self, target: str, result: TargetReport) -> None:
+        metrics = self.metrics
         metrics.target_cycle(target, ok=not result.all_errors)
-        for name, scan in result.scans.items():
+        outcomes = image_outcomes(result)
+        metrics.images_watched(target, len({b.image.name for b in result.plan.bindings}))
+        for outcome in outcomes:
+            scan = result.scans[outcome.name]
             if scan.tags is not None:
-                metrics.tags_seen(name, len(scan.tags))
-            else:
-                log.warning("scan failed", target=target, image=name, error=scan.error)
+                metrics.tags_seen(outcome.name, len(scan.tags))
+            if outcome.status == "error":
+                metrics.image_error(target, outcome.name, "registry" if scan.error else "edit")
+                log.warning("image failed", target=target, image=outcome.name, error=outcome.error)
+        decided = {(c.image, c.old, c.new) for c in result.plan.changes}
+        for image, _, _ in decided - self._decided.get(target, set()):
+            metrics.update_decided(target, image)
+        self._decided[target] = decided
         for (image, current), decision in result.plan.decisions.items():
-            if decision.changed:
-                metrics.update_decided(target, image)
             log.info(
                 "decision",
                 target=target,
@@ -52,24 +77,37 @@ def record_cycle(report: CycleReport, metrics: Metrics) -> None:
                 changed=decision.changed,
                 reason=decision.reason,
             )
-        for outcome in result.outcomes:
-            if outcome.pushed:
+        for delivered in result.outcomes:
+            if delivered.pushed:
                 metrics.commit_pushed(target)
-            for _ in range(max(0, outcome.attempts - 1)):
+            for _ in range(max(0, delivered.attempts - 1)):
                 metrics.push_retry(target)
             log.info(
                 "delivery",
                 target=target,
-                group=outcome.group,
-                action=outcome.action,
-                commit=outcome.commit,
-                attempts=outcome.attempts,
-                pull_request=outcome.pull_request,
+                group=delivered.group,
+                action=delivered.action,
+                commit=delivered.commit,
+                attempts=delivered.attempts,
+                pull_request=delivered.pull_request,
             )
+        self._note_findings(target, result)
         for error in result.all_errors:
             log.error("target error", target=target, error=error)
-    for error in report.errors:
-        log.error("cycle error", error=error)
+
+    def _note_findings(self, target: str, result: TargetReport) -> None:
+        found = {(f.kind, f"{f.where + ': ' if f.where else ''}{f.message}") for f in result.findings}
+        found |= {("skipped_reference", f"{s.path}:{s.line} ({s.manager}): {s.skipped}") for s in result.plan.skipped}
+        before = self._findings.get(target, set())
+        for kind, message in sorted(found - before):
+            log.warning("no effect", target=target, kind=kind, finding=message)
+        for kind, message in sorted(before - found):
+            log.info("no longer found", target=target, kind=kind, finding=message)
+        self._findings[target] = found
+        counts: dict[str, int] = {}
+        for kind, _ in found:
+            counts[kind] = counts.get(kind, 0) + 1
+        self.metrics.findings(target, counts)
 
 
 class Service:
@@ -79,7 +117,13 @@ class Service:
         self.settings = settings
         self.metrics = metrics or Metrics()
         self.health = Health(settings.service.interval)
-        self.updater = Updater(settings, on_registry_request=self.metrics.registry_request)
+        self.recorder = CycleRecorder(self.metrics)
+        observers = Observers(
+            registry_request=self.metrics.registry_request,
+            git_push=self.metrics.git_push,
+            forge_request=self.metrics.forge_request,
+        )
+        self.updater = Updater(settings, observers=observers)
         intervals = {i.name: i.interval for i in settings.images if i.interval is not None}
         self.scheduler = CycleScheduler(
             self.cycle,
@@ -98,7 +142,7 @@ class Service:
     async def cycle(self, only: frozenset[str] | None) -> int:
         """One cycle over the targets that use ``only``'s images; the number of errors it reported."""
         report = await self.updater.run_cycle(only)
-        record_cycle(report, self.metrics)
+        self.recorder.record(report)
         return len(report.all_errors)
 
     def on_events(self, events: list[RepositoryEvent]) -> None:

@@ -1,10 +1,12 @@
 """One update cycle wiring settings → registry scan → policy → manifest edit → git delivery → forge."""
 
 from image_updater.cycle.index import CachedFile, ParseCache, RepoIndex, index_repo
-from image_updater.cycle.model import Binding, CyclePlan, FileEdit, ImageScan
+from image_updater.cycle.model import Binding, CyclePlan, FileEdit, Finding, ImageScan
+from image_updater.cycle.outcome import Counts, ImageOutcome, image_outcomes
 from image_updater.cycle.plan import Decisions, decide, pins_wanted, plan_edits, write_edits
 from image_updater.cycle.promotion import Indexed
 from image_updater.cycle.report import render_report, unified_diff
+from image_updater.cycle.report_json import SCHEMA_VERSION, exit_code, render_json
 from image_updater.cycle.run import CycleReport, Updater
 from image_updater.cycle.scan import CycleScanner, scan_images
 from image_updater.cycle.settings import (
@@ -17,25 +19,30 @@ from image_updater.cycle.settings import (
     Target,
     TargetSettings,
 )
-from image_updater.cycle.target import TargetReport, TargetRunner
+from image_updater.cycle.target import Observers, TargetReport, TargetRunner
 from image_updater.cycle.targets import DEFAULT_TARGET, conflicts, overlap, resolve, shared_workdirs, targets_of
 
 __all__ = [
     "DEFAULT_TARGET",
+    "SCHEMA_VERSION",
     "Binding",
     "CachedFile",
+    "Counts",
     "CyclePlan",
     "CycleReport",
     "CycleScanner",
     "CycleSettings",
     "Decisions",
     "FileEdit",
+    "Finding",
     "FleetSettings",
     "FollowSettings",
+    "ImageOutcome",
     "ImageOverride",
     "ImageScan",
     "ImageSettings",
     "Indexed",
+    "Observers",
     "ParseCache",
     "RepoIndex",
     "ScheduleSettings",
@@ -46,10 +53,13 @@ __all__ = [
     "Updater",
     "conflicts",
     "decide",
+    "exit_code",
+    "image_outcomes",
     "index_repo",
     "overlap",
     "pins_wanted",
     "plan_edits",
+    "render_json",
     "render_report",
     "resolve",
     "scan_images",

@@ -8,11 +8,12 @@ image by place and name; ``plan.py`` decides and renders from the index.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from image_updater.cycle.model import Binding
+from image_updater.cycle.model import Binding, Finding
 from image_updater.cycle.settings import ImageSettings, Target
 from image_updater.errors import ImageUpdaterError, ManifestError
 from image_updater.manifests import (
@@ -35,6 +36,7 @@ class RepoIndex:
     bindings: list[Binding] = field(default_factory=list)
     skipped: list[FoundImage] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
 
     def images_in_use(self) -> dict[str, set[tuple[str | None, str | None]]]:
         """Configured image name → the (tag, digest) pairs the repo currently holds for it."""
@@ -54,9 +56,17 @@ def manager_options(images: Sequence[ImageSettings], manifests: ManifestSettings
     )
 
 
-def iter_files(root: Path, paths: Sequence[str], options: ManagerOptions) -> Iterator[str]:
+_GLOB = re.compile(r"[*?\[]")
+
+
+def iter_files(
+    root: Path, paths: Sequence[str], options: ManagerOptions, findings: list[Finding] | None = None
+) -> Iterator[str]:
     """Relative paths of the files some enabled manager reads, under the configured paths, sorted, never
-    inside ``.git`` (the managers' file patterns decide, as they decide the prefilter)."""
+    inside ``.git`` (the managers' file patterns decide, as they decide the prefilter).
+
+    A path that holds no such file, or is written as a glob (paths are folders or files, not patterns),
+    is a ``Finding``: it would otherwise have no effect, silently."""
     reads = file_name_matcher(options)
     seen: set[str] = set()
     top = root.resolve()
@@ -67,6 +77,18 @@ def iter_files(root: Path, paths: Sequence[str], options: ManagerOptions) -> Ite
         prefix = start.relative_to(top).parts
         single = start.is_file()
         found = ([prefix] if reads(start.name) else []) if single else sorted(_files(start, prefix, reads))
+        if not found and findings is not None:
+            if _GLOB.search(base):
+                findings.append(
+                    Finding(
+                        "glob_path",
+                        f"git.paths entry {base!r} is a glob: paths are folders or "
+                        "files of the repository, not patterns; list the folders instead",
+                    )
+                )
+            else:
+                what = "does not exist" if not start.exists() else "holds no file a manager reads"
+                findings.append(Finding("empty_path", f"git.paths entry {base!r} {what} in the checkout"))
         for parts in found:
             rel = "/".join(parts)
             if ".git" in parts or rel in seen:
@@ -173,11 +195,24 @@ def _parse(rel: str, data: bytes, options: ManagerOptions) -> CachedFile:
     return CachedFile(data, tuple(parsed.images), parsed)
 
 
-def _bind_all(found: Sequence[FoundImage], binder: Binder) -> list[Binding]:
+def _bind_all(found: Sequence[FoundImage], binder: Binder, findings: list[Finding] | None = None) -> list[Binding]:
+    """The references an image governs; a marker or key path naming no image entry is a finding."""
     bindings = []
     for image_found in found:
-        if not image_found.skipped and (image := binder.bind(image_found)) is not None:
+        if image_found.skipped:
+            continue
+        image = binder.bind(image_found)
+        if image is not None:
             bindings.append(Binding(image_found, image))
+        elif image_found.policy is not None and findings is not None:
+            findings.append(
+                Finding(
+                    "unknown_policy",
+                    f"{image_found.manager} names {image_found.policy!r}, which no image entry of this target is named",
+                    image_found.path,
+                    image_found.line,
+                )
+            )
     return bindings
 
 
@@ -190,12 +225,12 @@ def index_repo(root: Path, target: Target, manifests: ManifestSettings, cache: P
     previous = cache.entries if cache is not None and cache.options == options else {}
     current: dict[str, CachedFile] = {}
     top = str(root)
-    for rel in iter_files(root, target.git.paths, options):
+    for rel in iter_files(root, target.git.paths, options, index.findings):
         data = _read(os.path.join(top, rel))
         entry = previous.get(rel)
         if entry is None or entry.data != data:
             entry = _parse(rel, data, options)
-        bindings = _bind_all(entry.found, binder)
+        bindings = _bind_all(entry.found, binder, index.findings)
         if bindings and entry.manifest is None:  # cached while it held no configured image: other settings
             entry = _parse(rel, data, options)
             bindings = _bind_all(entry.found, binder)
@@ -209,4 +244,5 @@ def index_repo(root: Path, target: Target, manifests: ManifestSettings, cache: P
             index.files[rel] = entry.manifest
     if cache is not None:
         cache.options, cache.entries = options, current
+    index.findings.sort(key=lambda f: (f.path is not None, f.path or "", f.line or 0))  # the paths' own first
     return index

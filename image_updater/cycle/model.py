@@ -19,6 +19,24 @@ class Binding:
     image: ImageSettings
 
 
+@dataclass(frozen=True)
+class Finding:
+    """Something configured or found that has no effect, said out loud instead of skipped in silence.
+
+    ``kind`` is stable (metrics label it): ``unreferenced_image``, ``empty_path``, ``glob_path``,
+    ``unknown_policy``, ``skipped_reference``.
+    """
+
+    kind: str
+    message: str
+    path: str | None = None
+    line: int | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}" if self.path and self.line else self.path or ""
+
+
 @dataclass
 class ImageScan:
     """The registry's answer for one configured image: its tags and whatever metadata policies need."""

@@ -1,4 +1,9 @@
-"""Human-readable account of a cycle: per image what is there, what the registry has, what was chosen and why."""
+"""The plan for people: a summary first, the delivery, one line per image with where it is written,
+then what was skipped or has no effect, the errors and the diffs; ``verbose`` adds every tag's verdict.
+
+Thirty images once printed 479 lines with the delivery line buried in them; now the default is one line
+per image and the reasons behind each choice are one flag away.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,15 @@ import difflib
 from collections.abc import Iterable
 
 from image_updater.cycle.model import FileEdit
+from image_updater.cycle.outcome import Counts, ImageOutcome, image_outcomes
 from image_updater.cycle.run import CycleReport
 from image_updater.cycle.target import TargetReport
 from image_updater.cycle.targets import DEFAULT_TARGET
+from image_updater.delivery import GroupOutcome
 from image_updater.policy import Verdict
 
 MAX_VERDICTS = 15
+_VERBS = {"update": "→", "current": "=", "waiting": "=", "error": "!"}
 
 
 def _verdict_lines(verdicts: Iterable[Verdict]) -> list[str]:
@@ -32,64 +40,69 @@ def unified_diff(edit: FileEdit) -> str:
     return "".join(difflib.unified_diff(before, after, f"a/{edit.path}", f"b/{edit.path}"))
 
 
-def render_report(report: CycleReport) -> str:
-    """The plan as people read it: per target (a header once there is more than the implicit one), per
-    image what is there, what the registry has, what was chosen and why; the delivery; errors; diffs."""
-    named = len(report.targets) > 1 or any(name != DEFAULT_TARGET for name in report.targets)
-    out: list[str] = []
-    for name, target in report.targets.items():
-        if named:
-            out.append(f"== target {name}")
-        out.extend(_target_lines(target))
-        if named:
-            out.append("")
-    out.extend(f"error: {error}" for error in report.errors)
-    return "\n".join(out).rstrip("\n") + "\n"
+def delivery_line(outcome: GroupOutcome) -> str:
+    line = f"delivery [{outcome.group}]: {outcome.action}"
+    if outcome.branch:
+        line += f" branch {outcome.branch}"
+    if outcome.commit:
+        line += f" commit {outcome.commit[:12]}"
+    if outcome.attempts > 1:
+        line += f" after {outcome.attempts} attempts"
+    if outcome.pull_request:
+        line += f" {outcome.pull_request}"
+    if outcome.title:
+        line += f" ({outcome.title})"
+    return line
 
 
-def _target_lines(report: TargetReport) -> list[str]:
-    out: list[str] = []
-    for name, scan in report.scans.items():
-        image = scan.image
-        out.append(f"image {name} ({image.image})")
-        if image.origin:
-            out.append(f"  policy from {image.origin}")
-        if scan.error:
-            out.append(f"  registry error: {scan.error}")
-            continue
-        out.append(f"  registry: {len(scan.tags or [])} tags")
-        for (image_name, current), decision in sorted(report.plan.decisions.items()):
-            if image_name != name:
-                continue
-            target = decision.chosen if decision.chosen is not None else "(none)"
-            if decision.digest:
-                target += f"@{decision.digest}"
-            verb = "→" if decision.changed else "="
-            reason = decision.reason.removeprefix(f"{target}: ")  # the policy's one-liner repeats the tag
-            out.append(f"  {current} {verb} {target}: {reason}")
-            out.extend(_verdict_lines(decision.verdicts))
-    bound = {b.image.name for b in report.plan.bindings}
+def _image_line(outcome: ImageOutcome, width: int) -> str:
+    current = ", ".join(outcome.current) or "(none)"
+    if outcome.status == "error":
+        return f"  {outcome.name:<{width}} {current} ! error: {outcome.error}"
+    where = ", ".join(f"{r.path}:{r.line}" for r in outcome.references)
+    target = outcome.chosen or "(none)"
+    return f"  {outcome.name:<{width}} {current} {_VERBS[outcome.status]} {target}  {outcome.reason}  [{where}]"
+
+
+def _target_lines(report: TargetReport, verbose: bool) -> list[str]:
+    outcomes = image_outcomes(report)
+    out = [Counts.of(outcomes, report).sentence()]
+    out.extend(delivery_line(o) for o in report.outcomes)
+    width = max([len(o.name) for o in outcomes] + [4])
+    for outcome in outcomes:
+        out.append(_image_line(outcome, width))
+        if verbose:
+            if outcome.origin:
+                out.append(f"      policy from {outcome.origin}")
+            out.extend(_verdict_lines(outcome.verdicts))
     for skipped in report.plan.skipped:
         out.append(f"skipped {skipped.path}:{skipped.line} ({skipped.manager}): {skipped.skipped}")
-    if report.scans or bound:
-        out.append("")
-    for outcome in report.outcomes:
-        line = f"delivery [{outcome.group}]: {outcome.action}"
-        if outcome.branch:
-            line += f" branch {outcome.branch}"
-        if outcome.commit:
-            line += f" commit {outcome.commit[:12]}"
-        if outcome.attempts > 1:
-            line += f" after {outcome.attempts} attempts"
-        if outcome.pull_request:
-            line += f" {outcome.pull_request}"
-        if outcome.title:
-            line += f" ({outcome.title})"
-        out.append(line)
-    for error in report.all_errors:
-        out.append(f"error: {error}")
+    for finding in report.findings:
+        out.append(f"note: {finding.where + ': ' if finding.where else ''}{finding.message}")
+    out.extend(f"error: {error}" for error in report.all_errors)
     diffs = [unified_diff(f) for f in report.plan.changed_files]
     if diffs:
         out.append("")
         out.extend(d.rstrip("\n") for d in diffs)
     return out
+
+
+def render_report(report: CycleReport, *, verbose: bool = False) -> str:
+    """Per target (with a header once there is more than the implicit one); a total line first when
+    there are several."""
+    named = len(report.targets) > 1 or any(name != DEFAULT_TARGET for name in report.targets)
+    out: list[str] = []
+    if len(report.targets) > 1:
+        total = sum(
+            (Counts.of(image_outcomes(t), t) for t in report.targets.values()),
+            Counts(0, 0, 0, 0, 0, 0, 0),
+        )
+        out += [f"{len(report.targets)} targets, {total.sentence()}", ""]
+    for name, target in report.targets.items():
+        if named:
+            out.append(f"== target {name}")
+        out.extend(_target_lines(target, verbose))
+        if named:
+            out.append("")
+    out.extend(f"error: {error}" for error in report.errors)
+    return "\n".join(out).rstrip("\n") + "\n"

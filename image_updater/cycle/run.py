@@ -17,7 +17,7 @@ from pathlib import Path
 from image_updater.cycle.promotion import Indexed
 from image_updater.cycle.scan import CycleScanner
 from image_updater.cycle.settings import CycleSettings
-from image_updater.cycle.target import TargetReport, TargetRunner
+from image_updater.cycle.target import Observers, TargetReport, TargetRunner
 from image_updater.cycle.targets import DEFAULT_TARGET
 from image_updater.delivery import GroupOutcome
 from image_updater.errors import ConfigError, ImageUpdaterError
@@ -63,16 +63,20 @@ class Updater:
         settings: CycleSettings,
         *,
         workdir: Path | None = None,
-        on_registry_request: Callable[[str, int | None, float], None] | None = None,
+        observers: Observers | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """``workdir`` puts every target's checkout below one folder (``plan``'s scratch folder)."""
+        """``workdir`` puts every target's checkout below one folder (``plan``'s scratch folder); ``observers``
+        hear of every registry request, git push and forge request (the service's metrics)."""
         self.settings = settings
+        observers = observers or Observers()
         self.client = RegistryClient(
-            settings.registries, docker_config=settings.docker_config, on_request=on_registry_request
+            settings.registries, docker_config=settings.docker_config, on_request=observers.registry_request
         )
         self.runners = {
-            t.name: TargetRunner(t, settings.manifests, workdir / t.name if workdir else Path(t.workdir), clock)
+            t.name: TargetRunner(
+                t, settings.manifests, workdir / t.name if workdir else Path(t.workdir), clock, observers
+            )
             for t in settings.cycle_targets
         }
 

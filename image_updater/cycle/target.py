@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from image_updater.cycle.index import ParseCache, RepoIndex, index_repo
-from image_updater.cycle.model import CyclePlan, ImageScan
+from image_updater.cycle.model import CyclePlan, Finding, ImageScan
 from image_updater.cycle.plan import Decisions, Digests, pins_wanted, plan_edits, write_edits
 from image_updater.cycle.promotion import Indexed, carried, soaked, unreadable
 from image_updater.cycle.scan import CycleScanner
@@ -36,6 +36,7 @@ class TargetReport:
     plan: CyclePlan = field(default_factory=CyclePlan)
     outcomes: list[GroupOutcome] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     duration: float = 0.0
 
     @property
@@ -79,17 +80,34 @@ class _CycleEdits:
         return Applied(write_edits(root, plan), set(plan.failed_images), list(plan.errors))
 
 
+@dataclass(frozen=True)
+class Observers:
+    """Who hears of each request a cycle makes: the service's metrics (``commands/run.py``)."""
+
+    registry_request: Callable[[str, int | None, float], None] | None = None  # registry, status, seconds
+    git_push: Callable[[str, float, bool], None] | None = None  # target, seconds, accepted
+    forge_request: Callable[[str, int | None, float], None] | None = None  # forge, status, seconds
+
+
 class TargetRunner:
     """One target across cycles: its checkout (``workdir``), parse cache and forge client."""
 
     def __init__(
-        self, target: Target, manifests: ManifestSettings, workdir: Path, clock: Callable[[], float] = time.time
+        self,
+        target: Target,
+        manifests: ManifestSettings,
+        workdir: Path,
+        clock: Callable[[], float] = time.time,
+        observers: Observers | None = None,
     ) -> None:
         self.target = target
         self.manifests = manifests
+        self.observers = observers or Observers()
         git = target.git
         token = read_secret(file=git.token_file, env=git.token_env, what="git token")
-        self.repo = ConfigRepo(git, workdir.resolve(), token=token)
+        hook = self.observers.git_push
+        on_push = (lambda seconds, ok: hook(target.name, seconds, ok)) if hook is not None else None
+        self.repo = ConfigRepo(git, workdir.resolve(), token=token, on_push=on_push)
         self.parse_cache = ParseCache()
         self._forge: Forge | None = None
         self._clock = clock
@@ -101,7 +119,8 @@ class TargetRunner:
     @property
     def forge(self) -> Forge:
         if self._forge is None:
-            self._forge = forge_for(self.target.git.url, self.target.git.forge)
+            hook = self.observers.forge_request
+            self._forge = forge_for(self.target.git.url, self.target.git.forge, on_request=hook)
         return self._forge
 
     async def aclose(self) -> None:
@@ -138,6 +157,15 @@ class TargetRunner:
     ) -> None:
         """Scan, decide, edit and deliver on the checkout ``indexed`` left."""
         in_use = indexed.index.images_in_use()
+        report.findings = list(indexed.index.findings) + [
+            Finding(
+                "unreferenced_image",
+                f"image {image.name} ({image.image}) is configured for this target, but no "
+                f"file under {', '.join(self.target.git.paths)} references it",
+            )
+            for image in self.target.images
+            if image.name not in in_use
+        ]
         wanted = self._images_for(only, in_use)
         report.scans = await scanner.scan(wanted, in_use)
         await self._follow(report.scans, peers)

@@ -7,7 +7,8 @@ the forge and nowhere else.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import httpx
@@ -19,6 +20,10 @@ from image_updater.secrets import REDACTOR, read_secret
 from image_updater.tls import verification
 
 log = get_logger(__name__)
+
+
+#: Called after every forge request with (forge, HTTP status or None when there was no answer, seconds).
+RequestObserver = Callable[[str, int | None, float], None]
 
 
 class Credentials(Protocol):
@@ -94,8 +99,10 @@ class ApiClient:
         *,
         headers: dict[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        on_request: RequestObserver | None = None,
     ) -> None:
         self.forge = forge
+        self._on_request = on_request
         self.base_url = base_url.rstrip("/")
         self._credentials = credentials
         self.http = httpx.AsyncClient(
@@ -120,11 +127,16 @@ class ApiClient:
 
         ``doing`` names the operation and its subject, so the error says what failed on what.
         """
+        started, status = time.monotonic(), None
         try:
             auth = await self._credentials.headers(self.http)
             response = await self.http.request(method, path.lstrip("/"), params=params, json=json, headers=auth)
+            status = response.status_code
         except httpx.HTTPError as exc:
             raise self.error(f"{doing}: {type(exc).__name__} talking to {self.base_url}: {exc}") from None
+        finally:
+            if self._on_request is not None:
+                self._on_request(self.forge, status, time.monotonic() - started)
         if response.status_code >= 400:
             raise self.error(f"{doing}: {forge_message(response)}", response.status_code)
         if response.status_code >= 300:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import httpx
 
 from image_updater.errors import ConfigError
-from image_updater.forge.api import ApiClient, Credentials, StaticToken
+from image_updater.forge.api import ApiClient, Credentials, RequestObserver, StaticToken
 from image_updater.forge.gitea import GiteaForge
 from image_updater.forge.github import GitHubForge
 from image_updater.forge.github_app import GitHubAppToken
@@ -67,7 +67,13 @@ def _credentials(cls: type[RestForge], api_url: str, settings: ForgeSettings) ->
     return token
 
 
-def forge_for(remote_url: str, settings: ForgeSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> Forge:
+def forge_for(
+    remote_url: str,
+    settings: ForgeSettings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    on_request: RequestObserver | None = None,
+) -> Forge:
     """The forge client for the config repo's remote; raises ConfigError naming the key to fix."""
     remote = forge_repository(remote_url, settings)
     cls = forge_class(remote, settings)
@@ -79,6 +85,7 @@ def forge_for(remote_url: str, settings: ForgeSettings, *, transport: httpx.Asyn
         settings,
         headers=dict(cls.api_headers),
         transport=transport,
+        on_request=on_request,
     )
     named_by = "git.url" if settings.repository is None else "git.forge.repository"
     return cls.for_remote(api, remote, named_by)

@@ -12,6 +12,7 @@ import shlex
 import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,12 +83,19 @@ class PushResult:
     action: str  # "pushed" | "unchanged" | "branch-updated" | "branch-unchanged"
 
 
+#: Called after every push attempt with (seconds it took, whether the remote accepted it).
+PushObserver = Callable[[float, bool], None]
+
+
 class ConfigRepo:
     """A working copy of the config repo under ``workdir``, driven through git itself (GitPython)."""
 
-    def __init__(self, settings: GitSettings, workdir: Path, *, token: str | None = None) -> None:
+    def __init__(
+        self, settings: GitSettings, workdir: Path, *, token: str | None = None, on_push: PushObserver | None = None
+    ) -> None:
         self.settings = settings
         self.root = workdir
+        self._on_push = on_push
         self._env = self._auth_env(token)
         self._repo: git.Repo | None = None
         # The commit the index and work tree hold exactly, as left by our own checkout or commit; None
@@ -141,6 +149,17 @@ class ConfigRepo:
             if args and args[0] == "push" and _REJECTED.search(detail):
                 raise PushRejectedError(f"push to {redact_url(self.settings.url)} rejected: {detail}") from None
             raise GitError(f"git {args[0]} failed for {redact_url(self.settings.url)}: {detail}") from None
+
+    def _push(self, *args: str) -> str:
+        """``git push``, timed for the push metrics whatever its outcome."""
+        started, accepted = time.monotonic(), False
+        try:
+            out = self._git("push", *args)
+            accepted = True
+            return out
+        finally:
+            if self._on_push is not None:
+                self._on_push(time.monotonic() - started, accepted)
 
     # -- sync ----------------------------------------------------------------------------------------
     def sync(self, branch: str | None = None, *, fallback: str | None = None) -> str:
@@ -319,7 +338,7 @@ class ConfigRepo:
             if sha is None:
                 return PushResult(None, tuple(changes), attempt, "unchanged")
             try:
-                self._git("push", "--porcelain", "origin", f"HEAD:refs/heads/{target}")
+                self._push("--porcelain", "origin", f"HEAD:refs/heads/{target}")
             except PushRejectedError as exc:
                 log.warning("push rejected, re-applying on the new head", attempt=attempt, detail=str(exc))
                 if attempt == attempts:
@@ -352,7 +371,7 @@ class ConfigRepo:
         if expected is not None and self._same_update(expected, sha):
             return PushResult(expected, tuple(changes), 1, "branch-unchanged")
         lease = f"--force-with-lease=refs/heads/{branch}:{expected or ''}"
-        self._git("push", "--porcelain", lease, "origin", f"HEAD:refs/heads/{branch}")
+        self._push("--porcelain", lease, "origin", f"HEAD:refs/heads/{branch}")
         return PushResult(sha, tuple(changes), 1, "branch-updated")
 
     def _refuse_foreign_tip(self, branch: str, tip: str) -> None:
@@ -397,12 +416,8 @@ class ConfigRepo:
             return False
         self._refuse_foreign_tip(branch, expected)
         try:
-            self._git(
-                "push",
-                "--porcelain",
-                f"--force-with-lease=refs/heads/{branch}:{expected}",
-                "origin",
-                f":refs/heads/{branch}",
+            self._push(
+                "--porcelain", f"--force-with-lease=refs/heads/{branch}:{expected}", "origin", f":refs/heads/{branch}"
             )
         except PushRejectedError:
             if not self._git("ls-remote", "--heads", "origin", f"refs/heads/{branch}").strip():

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from image_updater.manifests import helm
 from image_updater.manifests.locate import FileContext, Parts, full_reference, split_reference
 from image_updater.manifests.model import FoundImage
-from image_updater.manifests.tree import Node, SeqNode, deref, get, string_value
+from image_updater.manifests.tree import Node, Scalar, SeqNode, deref, get, string_value
 
 NAME = "argocd"
 FILE_PATTERNS = ("*.yaml", "*.yml")
@@ -85,6 +85,17 @@ def find(ctx: FileContext) -> Iterator[FoundImage]:
         for source in sources(document):
             helm_section = get(source, "helm")
             yield from helm_parameters(ctx, get(helm_section, "parameters"))
+            values_text = deref(get(helm_section, "values"))
+            if isinstance(values_text, Scalar) and values_text.is_string and "image" in values_text.value:
+                yield FoundImage(
+                    ctx.path,
+                    values_text.line,
+                    NAME,
+                    None,
+                    None,
+                    "helm.values is a string: images inside it cannot be edited in place; "
+                    "move them to helm.valuesObject or helm.parameters",
+                )
             values_object = get(helm_section, "valuesObject")
             if values_object is not None:
                 yield from helm.find_in(ctx, NAME, [values_object])

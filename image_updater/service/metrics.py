@@ -17,8 +17,12 @@ from prometheus_client import (
     generate_latest,
 )
 
+from image_updater import __version__
+
 _DURATION_BUCKETS = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
 _REQUEST_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+_FINDING_KINDS = ("unreferenced_image", "empty_path", "glob_path", "unknown_policy", "skipped_reference")
 
 WEBHOOK_RESULTS = ("accepted", "ignored", "unauthorized", "too_large", "malformed", "unknown_receiver", "error")
 """The ``result`` label of ``image_updater_webhook_events_total``."""
@@ -70,6 +74,53 @@ class Metrics:
         self._push_retries = Counter(
             "image_updater_push_retries", "Pushes retried after the remote moved, by target.", ["target"], registry=r
         )
+        self._image_errors = Counter(
+            "image_updater_image_errors",
+            "Images that failed in a cycle, by target, image and stage (registry: listing or metadata; "
+            "edit: the policy or the file edit).",
+            ["target", "image", "stage"],
+            registry=r,
+        )
+        self._images_watched = Gauge(
+            "image_updater_images_watched", "Configured images a target's files reference.", ["target"], registry=r
+        )
+        self._findings = Gauge(
+            "image_updater_findings",
+            "Things with no effect in a target's last cycle (unreferenced images, empty paths, unknown "
+            "policies, skipped references), by kind.",
+            ["target", "kind"],
+            registry=r,
+        )
+        self._git_pushes = Counter(
+            "image_updater_git_pushes",
+            "git push attempts, by target and result (accepted, refused).",
+            ["target", "result"],
+            registry=r,
+        )
+        self._git_push_seconds = Histogram(
+            "image_updater_git_push_duration_seconds",
+            "Duration of git pushes.",
+            ["target"],
+            buckets=_REQUEST_BUCKETS,
+            registry=r,
+        )
+        self._forge_requests = Counter(
+            "image_updater_forge_requests",
+            "Forge API requests, by forge and status code (error: no answer).",
+            ["forge", "status"],
+            registry=r,
+        )
+        self._forge_seconds = Histogram(
+            "image_updater_forge_request_duration_seconds",
+            "Duration of forge API requests.",
+            ["forge"],
+            buckets=_REQUEST_BUCKETS,
+            registry=r,
+        )
+        self._build_info = Gauge(
+            "image_updater_build_info", "Always 1; the version running is its label.", ["version"], registry=r
+        )
+        self._build_info.labels(version=__version__).set(1)
         self._target_cycles = Counter(
             "image_updater_target_cycles",
             "Cycles of each target, by result (ok: no error in that target; error: see its logs).",
@@ -115,6 +166,25 @@ class Metrics:
 
     def push_retry(self, target: str) -> None:
         self._push_retries.labels(target=target).inc()
+
+    def image_error(self, target: str, image: str, stage: str) -> None:
+        self._image_errors.labels(target=target, image=image, stage=stage).inc()
+
+    def images_watched(self, target: str, count: int) -> None:
+        self._images_watched.labels(target=target).set(count)
+
+    def findings(self, target: str, counts: dict[str, int]) -> None:
+        """The target's findings by kind; a kind no longer found is set back to 0."""
+        for kind in _FINDING_KINDS:
+            self._findings.labels(target=target, kind=kind).set(counts.get(kind, 0))
+
+    def git_push(self, target: str, seconds: float, accepted: bool) -> None:
+        self._git_pushes.labels(target=target, result="accepted" if accepted else "refused").inc()
+        self._git_push_seconds.labels(target=target).observe(seconds)
+
+    def forge_request(self, forge: str, status: int | None, seconds: float) -> None:
+        self._forge_requests.labels(forge=forge, status="error" if status is None else str(status)).inc()
+        self._forge_seconds.labels(forge=forge).observe(seconds)
 
     def target_cycle(self, target: str, ok: bool) -> None:
         self._target_cycles.labels(target=target, result="ok" if ok else "error").inc()
