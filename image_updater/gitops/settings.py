@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Author(BaseModel):
@@ -46,4 +47,26 @@ class GitSettings(BaseModel):
     ssh_key_file: str | None = None
     known_hosts_file: str | None = None
     commit: CommitSettings = CommitSettings()
-    push_attempts: int = Field(default=5, ge=1, le=50)
+    #: Enough for 20 writers racing on one branch (tests/gitops/test_concurrent_writers.py) to all land.
+    push_attempts: int = Field(default=10, ge=1, le=50)
+    push_backoff: float = Field(
+        default=0.25, ge=0, le=60, description="Seconds before the first re-push; doubles (at most 8 s), with jitter"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _no_inline_credentials(cls, value: str) -> str:
+        """A token in the URL would be written to ``.git/config`` and shown by every git error."""
+        if "://" not in value:
+            return value  # scp-like ``git@host:path`` names a user, never a secret
+        try:
+            parts = urlsplit(value)
+            password, username = parts.password, parts.username
+        except ValueError:
+            raise ValueError("git.url is not a valid URL") from None
+        if password is not None or (username is not None and parts.scheme.lower() in ("http", "https")):
+            raise ValueError(
+                "git.url carries credentials (user:token@host): remove them and give the token with "
+                "token_file or token_env (and username), so it is never written to .git/config"
+            )
+        return value

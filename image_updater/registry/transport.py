@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
-import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from image_updater.logs import get_logger
 from image_updater.registry.auth import Authenticator
 from image_updater.registry.credentials import CredentialSource
 from image_updater.registry.settings import RegistrySettings
+from image_updater.retry import backoff_delay
 from image_updater.tls import verification
 
 log = get_logger("image_updater.registry")
@@ -170,8 +170,7 @@ class RegistryConnection:
                 )
             if attempt == settings.retries:
                 break
-            # exponential backoff with "equal jitter": half fixed, half random, so retries spread out
-            backoff = min(settings.backoff * 2**attempt, _MAX_BACKOFF) * (0.5 + random.random() / 2)
+            backoff = backoff_delay(attempt, settings.backoff, _MAX_BACKOFF)
             wait = server_wait if server_wait is not None else backoff
             log.info(
                 "registry request retried",

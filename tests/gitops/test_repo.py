@@ -322,24 +322,6 @@ def test_deleting_a_branch_someone_already_deleted_is_not_an_error(remote: BareR
     assert repo.delete_branch("image-updater/web") is False
 
 
-def test_askpass_hands_git_the_token_byte_for_byte(remote: BareRemote, tmp_path: Path) -> None:
-    repo = ConfigRepo(settings(remote.url), tmp_path / "work", token="-n")
-    env = repo._env  # the environment git is started with
-    for token in ("-n", "abc\\cdef", "-e x"):
-        out = subprocess.run(
-            [env["GIT_ASKPASS"], "Password for 'https://host': "],
-            capture_output=True,
-            text=True,
-            env={**env, "IU_GIT_TOKEN": token},
-            check=True,
-        ).stdout
-        assert out == f"{token}\n"
-    user = subprocess.run(
-        [env["GIT_ASKPASS"], "Username for 'https://host': "], capture_output=True, text=True, env=env, check=True
-    ).stdout
-    assert user == "x-access-token\n"
-
-
 def test_a_branch_carrying_someone_elses_commit_is_never_deleted(remote: BareRemote, tmp_path: Path) -> None:
     repo = ConfigRepo(settings(remote.url), tmp_path / "work")
     repo.deliver_branch("image-updater/web", replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
