@@ -41,7 +41,7 @@ _REJECTED = re.compile(
     r"|is at [0-9a-f]+ but expected|unable to create '[^']*\.lock'|incorrect old value|failed to lock",
     re.IGNORECASE,
 )
-_MAX_PUSH_BACKOFF = 8.0
+_MAX_PUSH_BACKOFF = 10.0
 # The credential helper of the machine (store, cache, a keychain) must neither see nor keep the token:
 # the first ``credential.helper=`` empties the helper list, and with a token the only helper left answers
 # ``get`` from the environment git is started with (nothing on disk, nothing in .git/config).

@@ -48,9 +48,9 @@ class GitSettings(BaseModel):
     known_hosts_file: str | None = None
     commit: CommitSettings = CommitSettings()
     #: Enough for 20 writers racing on one branch (tests/gitops/test_concurrent_writers.py) to all land.
-    push_attempts: int = Field(default=10, ge=1, le=50)
+    push_attempts: int = Field(default=12, ge=1, le=50)
     push_backoff: float = Field(
-        default=0.25, ge=0, le=60, description="Seconds before the first re-push; doubles (at most 8 s), with jitter"
+        default=0.25, ge=0, le=60, description="Seconds before the first re-push; doubles (at most 10 s), with jitter"
     )
 
     @field_validator("url")
