@@ -54,6 +54,8 @@ def manager_options(settings: CycleSettings) -> ManagerOptions:
         key_paths=tuple((image.name, kp) for image in settings.images for kp in image.key_paths),
         custom_resources=tuple(settings.manifests.custom_resources),
         managers=frozenset(managers) if managers is not None else None,
+        max_nodes=settings.manifests.max_nodes,
+        parse_timeout=settings.manifests.parse_timeout,
     )
 
 
