@@ -90,7 +90,7 @@ class ManifestSettings(BaseModel):
 
     @field_validator("parse_timeout", mode="before")
     @classmethod
-    def _duration(cls, value: Any) -> Any:
+    def _parse_timeout_duration(cls, value: Any) -> Any:
         return parse_duration(value) if isinstance(value, str) else value
 
     @field_validator("managers")

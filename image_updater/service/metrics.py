@@ -20,7 +20,17 @@ from prometheus_client import (
 _DURATION_BUCKETS = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
 _REQUEST_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
-WEBHOOK_RESULTS = ("accepted", "ignored", "unauthorized", "too_large", "malformed", "unknown_receiver", "error")
+WEBHOOK_RESULTS = (
+    "accepted",
+    "ignored",
+    "unauthorized",
+    "too_large",
+    "timeout",
+    "busy",
+    "malformed",
+    "unknown_receiver",
+    "error",
+)
 """The ``result`` label of ``image_updater_webhook_events_total``."""
 
 
