@@ -189,6 +189,7 @@ class ConfigRepo:
         """Make the checkout usable after whatever the last process left: stale locks, half a clone."""
         dot_git = self.root / ".git"
         if not dot_git.exists():
+            self._repo, self._tree_is = None, None  # gone (or never there): clone
             return
         if not (dot_git / OWNED_MARKER).is_file():
             # Every sync runs checkout --force and clean -fdx: never on a repository someone else made.
@@ -215,8 +216,8 @@ class ConfigRepo:
             repo = git.Repo(self.root)
             origin = repo.remote("origin")
             origin_url = origin.url
-            repo.head.commit  # noqa: B018 - HEAD resolves to a commit (a killed clone has none)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError, OSError) as exc:
+            repo.head.commit.tree  # noqa: B018 - HEAD resolves to a commit that is there (a killed clone has none)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitError, ValueError, OSError) as exc:
             self._repo = None
             return f"{type(exc).__name__}: {exc}"
         if self._repo is None or self._repo.working_dir != repo.working_dir:
