@@ -189,7 +189,8 @@ class ConfigRepo:
         """Make the checkout usable after whatever the last process left: stale locks, half a clone."""
         dot_git = self.root / ".git"
         if not dot_git.exists():
-            self._repo, self._tree_is = None, None  # gone (or never there): clone
+            self._repo, self._tree_is = None, None  # gone (or never there): clone, healthy by construction
+            self._checked = True
             return
         if not (dot_git / OWNED_MARKER).is_file():
             # Every sync runs checkout --force and clean -fdx: never on a repository someone else made.
