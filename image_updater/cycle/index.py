@@ -53,6 +53,8 @@ def manager_options(images: Sequence[ImageSettings], manifests: ManifestSettings
         key_paths=tuple((image.name, kp) for image in images for kp in image.key_paths),
         custom_resources=tuple(manifests.custom_resources),
         managers=frozenset(managers) if managers is not None else None,
+        max_nodes=manifests.max_nodes,
+        parse_timeout=manifests.parse_timeout,
     )
 
 

@@ -7,13 +7,14 @@ only refs we rewrite, and only with ``--force-with-lease`` on the value we last 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import re
 import shlex
 import shutil
-import stat
-import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,16 +24,24 @@ import git
 from image_updater.errors import GitError, PushRejectedError
 from image_updater.gitops.settings import GitSettings
 from image_updater.logs import get_logger
+from image_updater.retry import backoff_delay
 from image_updater.secrets import redact_url
 
 log = get_logger(__name__)
 
 ChangeT = TypeVar("ChangeT")
-# Only "the ref moved under us" is worth a fetch and another try: a lost race is "[rejected]", "stale info",
-# "fetch first" or, when another push updated the ref while ours was checked, "failed to update ref" /
-# "cannot lock ref". A server that refuses the push ("[remote rejected] (pre-receive hook declined)", a
-# protected branch) refuses it every time.
-_REJECTED = re.compile(r"\[rejected\]|stale info|fetch first|non-fast-forward|failed to update ref|cannot lock ref")
+# Only "the ref moved under us" is worth a fetch and another try: the remote's branch was ahead
+# ("[rejected] (fetch first)", "non-fast-forward", a lease: "stale info"), or it moved while our push
+# was being applied and the remote lost the race to lock or update the ref ("[remote rejected] …
+# (failed to update ref)", "cannot lock ref 'refs/heads/main': is at X but expected Y", "Unable to
+# create '…/main.lock': File exists", "incorrect old value provided"). A server that refuses the push
+# ("[remote rejected] (pre-receive hook declined)", a protected branch) refuses it every time.
+_REJECTED = re.compile(
+    r"\[rejected\]|stale info|fetch first|non-fast-forward|failed to update ref|cannot lock ref"
+    r"|is at [0-9a-f]+ but expected|unable to create '[^']*\.lock'|incorrect old value|failed to lock",
+    re.IGNORECASE,
+)
+_MAX_PUSH_BACKOFF = 10.0
 
 
 _HTTP_REFUSED = re.compile(
@@ -69,8 +78,23 @@ def auth_failure(stderr: str, settings: GitSettings) -> str | None:
     return None
 
 
+# The credential helper of the machine (store, cache, a keychain) must neither see nor keep the token:
+# the first ``credential.helper=`` empties the helper list, and with a token the only helper left answers
+# ``get`` from the environment git is started with (nothing on disk, nothing in .git/config).
+_NO_HELPERS = "credential.helper="
+_TOKEN_HELPER = (
+    'credential.helper=!f() { cat >/dev/null; test "$1" = get || exit 0; '
+    'printf \'username=%s\\npassword=%s\\n\' "$IU_GIT_USERNAME" "$IU_GIT_TOKEN"; }; f'
+)
+#: How long a sync waits for another image-updater process working in the same checkout.
+WORKDIR_WAIT = 600.0
+
+
 #: A file inside ``.git`` of every checkout image-updater clones: only those may be reset and cleaned.
+#: It is written before anything else, so a clone killed half-way is still known to be ours.
 OWNED_MARKER = "image-updater-checkout"
+# Loose-object folders (``objects/ab``) hold no lock files and can number 256: not walked for stale locks.
+_LOOSE_OBJECTS = re.compile(r"^[0-9a-f]{2}$")
 
 
 @dataclass(frozen=True)
@@ -88,7 +112,14 @@ PushObserver = Callable[[float, bool], None]
 
 
 class ConfigRepo:
-    """A working copy of the config repo under ``workdir``, driven through git itself (GitPython)."""
+    """A working copy of the config repo under ``workdir``, driven through git itself (GitPython).
+
+    Every public operation holds an exclusive ``flock`` on the work dir (shared with the git processes
+    it starts, so a git left running by a killed image-updater still holds it), so two processes
+    sharing one checkout (``run --once`` beside the service) take turns, and a ``*.lock`` file found
+    while holding it was left by a process that died: it is removed. A checkout that fails its health
+    check (HEAD resolves, the remote is ours) is discarded and cloned afresh.
+    """
 
     def __init__(
         self, settings: GitSettings, workdir: Path, *, token: str | None = None, on_push: PushObserver | None = None
@@ -97,24 +128,21 @@ class ConfigRepo:
         self.root = workdir
         self._on_push = on_push
         self._env = self._auth_env(token)
+        self._config = [_NO_HELPERS, _TOKEN_HELPER] if token else [_NO_HELPERS]
         self._repo: git.Repo | None = None
         # The commit the index and work tree hold exactly, as left by our own checkout or commit; None
         # once we hand the work tree to an ``apply`` (it may write anything) until we commit or re-sync.
         self._tree_is: str | None = None
+        self._lock_fd: int | None = None
+        self._depth = 0
+        self._checked = False  # the health check passed in this process, and nothing failed since
 
     # -- environment -------------------------------------------------------------------------------
     def _auth_env(self, token: str | None) -> dict[str, str]:
         env = {"GIT_TERMINAL_PROMPT": "0"}
         if token:
-            # A private folder under $TMPDIR: the work dir's parent may be read-only (a container's root).
-            askpass = Path(tempfile.mkdtemp(prefix="image-updater-git-")) / "askpass.sh"
-            # The script prints the token from the environment it is started with, so it never sits on disk.
-            askpass.write_text(
-                '#!/bin/sh\ncase "$1" in\n  Username*) printf \'%s\\n\' "$IU_GIT_USERNAME" ;;\n'
-                "  *) printf '%s\\n' \"$IU_GIT_TOKEN\" ;;\nesac\n"
-            )
-            askpass.chmod(stat.S_IRWXU)
-            env.update(GIT_ASKPASS=str(askpass), IU_GIT_TOKEN=token, IU_GIT_USERNAME=self.settings.username)
+            # Read by the credential helper in ``_TOKEN_HELPER``: the token never sits on disk.
+            env.update(IU_GIT_TOKEN=token, IU_GIT_USERNAME=self.settings.username)
         if self.settings.ssh_key_file:
             parts = ["ssh", "-i", self.settings.ssh_key_file, "-o", "IdentitiesOnly=yes"]
             if self.settings.known_hosts_file:
@@ -133,22 +161,28 @@ class ConfigRepo:
             raise GitError("the config repo has not been synced yet")
         return self._repo
 
-    def _git(self, *args: str, config: Sequence[str] = ()) -> str:
-        """Run ``git [-c key=value …] args``; errors name the subcommand (``args[0]``) and the remote."""
-        options = [item for setting in config for item in ("-c", setting)]
+    def _run(self, args: Sequence[str], *, cwd: Path, config: Sequence[str] = ()) -> str:
+        """Run ``git -c … args`` in ``cwd``; errors name the subcommand (``args[0]``) and the remote."""
+        options = [item for setting in (*self._config, *config) for item in ("-c", setting)]
+        runner = self._repo.git if self._repo is not None and cwd == self.root else git.Git(str(cwd))
+        keep = (self._lock_fd,) if self._lock_fd is not None else ()
         try:
-            with self.repo.git.custom_environment(**self._env):
-                return str(self.repo.git.execute(["git", *options, *args]))
+            with runner.custom_environment(**self._env):
+                return str(runner.execute(["git", *options, *args], pass_fds=keep))
         except git.GitCommandError as exc:
             # push --porcelain gives the reason per ref on stdout ("!  ref  [rejected] (stale info)").
             refused = [
                 " ".join(line[1:].split()) for line in str(exc.stdout or "").splitlines() if line.startswith("!")
             ]
             detail = redact_url("; ".join([*refused, str(exc.stderr or exc).strip()]))
-            detail = auth_failure(detail, self.settings) or detail
             if args and args[0] == "push" and _REJECTED.search(detail):
                 raise PushRejectedError(f"push to {redact_url(self.settings.url)} rejected: {detail}") from None
+            detail = auth_failure(detail, self.settings) or detail
             raise GitError(f"git {args[0]} failed for {redact_url(self.settings.url)}: {detail}") from None
+
+    def _git(self, *args: str, config: Sequence[str] = ()) -> str:
+        self.repo  # noqa: B018 - raises when nothing was synced yet
+        return self._run(args, cwd=self.root, config=config)
 
     def _push(self, *args: str) -> str:
         """``git push``, timed for the push metrics whatever its outcome."""
@@ -160,6 +194,121 @@ class ConfigRepo:
         finally:
             if self._on_push is not None:
                 self._on_push(time.monotonic() - started, accepted)
+
+    # -- one process at a time, and recovery from the ones that died -----------------------------
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Hold the work dir's lock for one public operation (re-entrant); on first entry, recover."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            self._wait_for_lock(fd)
+            self._lock_fd, self._depth = fd, 1
+            try:
+                self._recover()
+                yield
+            except BaseException:
+                self._checked = False  # look at the checkout again before trusting it next time
+                raise
+            finally:
+                self._lock_fd, self._depth = None, 0
+        finally:
+            os.close(fd)  # releases the lock (git processes that inherited it have exited)
+
+    def _wait_for_lock(self, fd: int) -> None:
+        deadline = time.monotonic() + WORKDIR_WAIT
+        waiting = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise GitError(
+                        f"git.workdir {self.root} is in use by another image-updater process "
+                        f"(waited {WORKDIR_WAIT:g}s); give each process its own git.workdir"
+                    ) from None
+                if not waiting:
+                    log.info("waiting for another process working in the checkout", workdir=str(self.root))
+                    waiting = True
+                time.sleep(0.05)
+
+    def _recover(self) -> None:
+        """Make the checkout usable after whatever the last process left: stale locks, half a clone."""
+        dot_git = self.root / ".git"
+        if not dot_git.exists():
+            self._repo, self._tree_is = None, None  # gone (or never there): clone, healthy by construction
+            self._checked = True
+            return
+        if not (dot_git / OWNED_MARKER).is_file():
+            # Every sync runs checkout --force and clean -fdx: never on a repository someone else made.
+            raise GitError(
+                f"git.workdir {self.root} holds a Git repository image-updater did not clone; "
+                "point git.workdir at an empty or new folder"
+            )
+        for stale in _lock_files(dot_git):
+            # We hold the work dir's lock, which every image-updater process and its git children
+            # take: whoever made this lock file is gone, and git refuses to run while it exists.
+            log.warning("removing a lock file left by a process that died", file=str(stale))
+            stale.unlink(missing_ok=True)
+        if self._checked and self._repo is not None:
+            return
+        problem = self._health_problem()
+        if problem is not None:
+            log.warning("discarding a broken checkout and cloning afresh", workdir=str(self.root), reason=problem)
+            self._discard()
+        self._checked = True
+
+    def _health_problem(self) -> str | None:
+        """Why the checkout in ``root`` cannot be used as it is (None: it can), fixing the remote URL."""
+        try:
+            repo = git.Repo(self.root)
+            origin = repo.remote("origin")
+            origin_url = origin.url
+            repo.head.commit.tree  # noqa: B018 - HEAD resolves to a commit that is there (a killed clone has none)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitError, ValueError, OSError) as exc:
+            self._repo = None
+            return f"{type(exc).__name__}: {exc}"
+        if self._repo is None or self._repo.working_dir != repo.working_dir:
+            self._repo = repo
+            self._tree_is = None
+        if origin_url != self.settings.url:
+            # After ``git.url`` changes (a restart with a kept volume) the old checkout would otherwise
+            # keep pushing to the old remote.
+            self._git("remote", "set-url", "origin", self.settings.url)
+            self._tree_is = None
+        return None
+
+    def _discard(self) -> None:
+        """Empty the work dir (ours: it holds the marker), keeping the folder itself (it may be a mount point)."""
+        self._repo, self._tree_is = None, None
+        for entry in os.scandir(self.root):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
+
+    def _clone(self) -> None:
+        """``git clone --no-checkout`` in steps, the ownership marker first: a kill at any point leaves a
+        checkout known to be ours, which the next run's health check discards."""
+        if any(os.scandir(self.root)):
+            raise GitError(
+                f"git.workdir {self.root} holds files but no Git repository; "
+                "point git.workdir at an empty or new folder"
+            )
+        dot_git = self.root / ".git"
+        dot_git.mkdir()
+        (dot_git / OWNED_MARKER).write_text("created by image-updater; it may reset this checkout\n")
+        self._run(["init", "--quiet", str(self.root)], cwd=self.root)
+        self._repo = git.Repo(self.root)
+        self._git("remote", "add", "origin", self.settings.url)
 
     # -- sync ----------------------------------------------------------------------------------------
     def sync(self, branch: str | None = None, *, fallback: str | None = None) -> str:
@@ -173,19 +322,12 @@ class ConfigRepo:
         our own checkout or commit left in the work tree and nothing has been handed the tree to
         write since.
         """
-        branch = branch or self.settings.branch
-        if self._repo is None and (self.root / ".git").exists():
-            self._reopen()
+        with self._exclusive():
+            return self._sync(branch or self.settings.branch, fallback)
+
+    def _sync(self, branch: str, fallback: str | None = None) -> str:
         if self._repo is None:
-            self.root.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                self._repo = git.Repo.clone_from(self.settings.url, self.root, env=self._env, no_checkout=True)
-            except git.GitCommandError as exc:
-                detail = redact_url(str(exc.stderr).strip())
-                raise GitError(
-                    f"cannot clone {redact_url(self.settings.url)}: {auth_failure(detail, self.settings) or detail}"
-                ) from None
-            (self.root / ".git" / OWNED_MARKER).write_text("created by image-updater; it may reset this checkout\n")
+            self._clone()
         self._fetch()
         start = branch if fallback is None or self.remote_sha(branch) is not None else fallback
         remote_ref = f"refs/remotes/origin/{start}"
@@ -199,29 +341,6 @@ class ConfigRepo:
         self._git("clean", "-fdx")
         self._tree_is = self.head()
         return self._tree_is
-
-    def _reopen(self) -> None:
-        """Adopt a checkout left by an earlier run, pointed at the configured remote.
-
-        After ``git.url`` changes (a restart with a kept volume) the old checkout would otherwise keep
-        pushing to the old remote; a folder that is no repository at all is cloned afresh.
-        """
-        if not (self.root / ".git" / OWNED_MARKER).is_file():
-            # Every sync runs checkout --force and clean -fdx: never on a repository someone else made.
-            raise GitError(
-                f"git.workdir {self.root} holds a Git repository image-updater did not clone; "
-                "point git.workdir at an empty or new folder"
-            )
-        try:
-            self._repo = git.Repo(self.root)
-            origin = self._repo.remote("origin")
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
-            self._repo = None
-            shutil.rmtree(self.root, ignore_errors=True)  # our own clone, broken: clone it again
-            return
-        if origin.url != self.settings.url:
-            self._git("remote", "set-url", "origin", self.settings.url)
-            self._tree_is = None
 
     def _untouched(self) -> bool:
         """Nothing but our own commit is in the work tree: no file written, staged or dropped there since.
@@ -328,7 +447,15 @@ class ConfigRepo:
         ``branch`` other than ``git.branch`` is created from ``git.branch`` when missing and from then on
         built on its own tip: a commit someone else put there is built on, never overwritten.
         """
-        target = branch or self.settings.branch
+        with self._exclusive():
+            return self._deliver(apply, message, branch or self.settings.branch)
+
+    def _deliver(
+        self,
+        apply: Callable[[Path], Sequence[ChangeT]],
+        message: Callable[[Sequence[ChangeT]], str],
+        target: str,
+    ) -> PushResult:
         fallback = self.settings.branch if target != self.settings.branch else None
         attempts = self.settings.push_attempts
         for attempt in range(1, attempts + 1):
@@ -340,9 +467,18 @@ class ConfigRepo:
             try:
                 self._push("--porcelain", "origin", f"HEAD:refs/heads/{target}")
             except PushRejectedError as exc:
-                log.warning("push rejected, re-applying on the new head", attempt=attempt, detail=str(exc))
                 if attempt == attempts:
                     raise
+                # Writers that lost together would collide again at once: wait, longer each time, at random.
+                wait = backoff_delay(attempt - 1, self.settings.push_backoff, _MAX_PUSH_BACKOFF)
+                log.warning(
+                    "push rejected, re-applying on the new head",
+                    attempt=attempt,
+                    attempts=attempts,
+                    wait=round(wait, 2),
+                    detail=str(exc),
+                )
+                time.sleep(wait)
                 continue
             return PushResult(sha, tuple(changes), attempt, "pushed")
         raise AssertionError("unreachable")  # pragma: no cover
@@ -360,6 +496,15 @@ class ConfigRepo:
         (a fix-up, a merge of the base) is left alone for the same reason. The base branch is
         never written.
         """
+        with self._exclusive():
+            return self._deliver_branch(branch, apply, message)
+
+    def _deliver_branch(
+        self,
+        branch: str,
+        apply: Callable[[Path], Sequence[ChangeT]],
+        message: Callable[[Sequence[ChangeT]], str],
+    ) -> PushResult:
         self.sync()
         expected = self.remote_sha(branch)
         if expected is not None:
@@ -411,6 +556,10 @@ class ConfigRepo:
 
         A branch whose last commit someone else made is kept (``GitError``), like a rebuild would be.
         """
+        with self._exclusive():
+            return self._delete_branch(branch)
+
+    def _delete_branch(self, branch: str) -> bool:
         expected = self.remote_sha(branch)
         if expected is None:
             return False
@@ -424,3 +573,13 @@ class ConfigRepo:
                 return False  # someone deleted it first: what we wanted
             raise
         return True
+
+
+def _lock_files(dot_git: Path) -> Iterator[Path]:
+    """Every ``*.lock`` file in a ``.git`` folder (index, HEAD, refs, packed-refs, config, shallow …)."""
+    for folder, subfolders, files in os.walk(dot_git):
+        if Path(folder) == dot_git / "objects":
+            subfolders[:] = [name for name in subfolders if not _LOOSE_OBJECTS.match(name)]
+        for name in files:
+            if name.endswith(".lock"):
+                yield Path(folder, name)

@@ -56,7 +56,11 @@ class GitSettings(BaseModel):
     ssh_key_file: str | None = None
     known_hosts_file: str | None = None
     commit: CommitSettings = CommitSettings()
-    push_attempts: int = Field(default=5, ge=1, le=50)
+    #: Enough for 20 writers racing on one branch (tests/gitops/test_concurrent_writers.py) to all land.
+    push_attempts: int = Field(default=12, ge=1, le=50)
+    push_backoff: float = Field(
+        default=0.25, ge=0, le=60, description="Seconds before the first re-push; doubles (at most 10 s), with jitter"
+    )
 
     @field_validator("url")
     @classmethod

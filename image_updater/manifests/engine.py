@@ -11,16 +11,17 @@ import bisect
 import codecs
 import itertools
 import posixpath
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from image_updater.errors import InvalidReferenceError, ManifestEditError, ManifestParseError
 from image_updater.manifests.locate import FileContext
-from image_updater.manifests.managers import for_file
+from image_updater.manifests.managers import Manager, for_file
 from image_updater.manifests.model import FoundImage, ImageEdit, Slot
 from image_updater.manifests.scalars import render_scalar
 from image_updater.manifests.settings import ManagerOptions
-from image_updater.manifests.tree import ComposedText, Scalar, YamlSyntaxError
+from image_updater.manifests.tree import UNLIMITED, Budget, ComposedText, Scalar, YamlSyntaxError
 from image_updater.manifests.tree import compose as compose_text
 from image_updater.reference import ImageReference, validate_digest, validate_tag
 
@@ -53,9 +54,10 @@ def _compose(
     error: type[ManifestParseError] | type[ManifestEditError],
     prefix: str = "",
     nodes: bool = True,
+    budget: Budget = UNLIMITED,
 ) -> ComposedText:
     try:
-        return compose_text(text, nodes=nodes)
+        return compose_text(text, nodes=nodes, budget=budget)
     except YamlSyntaxError as exc:
         raise error(f"{prefix}{exc}", path=path, line=exc.line) from exc
 
@@ -83,10 +85,19 @@ class ManifestFile:
 
     @classmethod
     def parse(cls, path: str, data: bytes, options: ManagerOptions = DEFAULT_OPTIONS) -> ManifestFile:
+        """Parse and locate every image; a file over its budget (``options.max_nodes``, ``parse_timeout``)
+        or nested too deeply is a ``ManifestParseError`` naming it, never a stall or a traceback."""
+        deadline = time.monotonic() + options.parse_timeout
         text, bom = decode(path, data)
-        ctx = FileContext(path, text, _compose(path, text, ManifestParseError), options)
-        managers = for_file(posixpath.basename(path), options)
-        images = _deduplicate(found for manager in managers for found in manager.find(ctx))
+        budget = Budget(nodes=options.max_nodes, seconds=options.parse_timeout)
+        try:
+            ctx = FileContext(path, text, _compose(path, text, ManifestParseError, budget=budget), options)
+            managers = for_file(posixpath.basename(path), options)
+            images = _deduplicate(_within(deadline, options, path, managers, ctx))
+        except RecursionError:
+            raise ManifestParseError(
+                "nested too deeply to read (RecursionError); not read further", path=path
+            ) from None
         return cls(path, data, text, bom, ctx.composed, ctx.image_aliases, images)
 
     def render(self, edits: Sequence[ImageEdit]) -> bytes:
@@ -249,6 +260,22 @@ class ManifestFile:
                     line, f"edit did not read back: expected {want[2]!r} ({want[3]}), read {got[2]!r} ({got[3]})"
                 )
         raise self._error(changes[0].line, "edit changed the structure of the file")
+
+
+def _within(
+    deadline: float, options: ManagerOptions, path: str, managers: Sequence[Manager], ctx: FileContext
+) -> Iterator[FoundImage]:
+    """What the managers find, as long as the file's time budget lasts (looked at after each finding)."""
+    for manager in managers:
+        for found in manager.find(ctx):
+            if time.monotonic() > deadline:
+                raise ManifestParseError(
+                    f"reading this file took longer than {options.parse_timeout:g}s (manifests.parse_timeout); "
+                    "not read further",
+                    path=path,
+                    line=found.line,
+                )
+            yield found
 
 
 def _bare_name(text: str) -> str:

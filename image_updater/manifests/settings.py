@@ -8,10 +8,15 @@ path is a configuration error naming its key, and no second model or converter s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from image_updater.manifests.paths import Step, parse_path
+from image_updater.validation import parse_duration
+
+DEFAULT_MAX_NODES = 1_000_000
+DEFAULT_PARSE_TIMEOUT = 10.0
 
 
 def _valid_path(value: str | None) -> str | None:
@@ -74,6 +79,19 @@ class ManifestSettings(BaseModel):
 
     custom_resources: list[CustomResourceSettings] = Field(default_factory=list)
     managers: list[str] | None = None
+    max_nodes: int = Field(
+        DEFAULT_MAX_NODES,
+        ge=1000,
+        description="Nodes one file may hold once its aliases and merge keys are expanded; a file over it is skipped.",
+    )
+    parse_timeout: float = Field(
+        DEFAULT_PARSE_TIMEOUT, gt=0, description="Seconds one file may take to read; a file over it is skipped."
+    )
+
+    @field_validator("parse_timeout", mode="before")
+    @classmethod
+    def _parse_timeout_duration(cls, value: Any) -> Any:
+        return parse_duration(value) if isinstance(value, str) else value
 
     @field_validator("managers")
     @classmethod
@@ -96,3 +114,5 @@ class ManagerOptions:
     key_paths: tuple[tuple[str, KeyPathSettings], ...] = ()
     custom_resources: tuple[CustomResourceSettings, ...] = ()
     managers: frozenset[str] | None = None
+    max_nodes: int = DEFAULT_MAX_NODES
+    parse_timeout: float = DEFAULT_PARSE_TIMEOUT

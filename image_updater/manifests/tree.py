@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,15 +108,37 @@ def deref(node: Node | None) -> Node | None:
     return node.target if isinstance(node, Alias) else node
 
 
-def compose(text: str, *, nodes: bool = True) -> ComposedText:
+class BudgetExceeded(YamlSyntaxError):
+    """The file would cost more than its budget to read (nodes once aliases and merge keys are expanded, or
+    time): it is reported and skipped, never expanded."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What reading one file may cost: ``nodes`` counted as if every alias were expanded (Go's yaml.v3 and
+    PyYAML do expand them), and ``seconds`` of composing. ``None``: unlimited."""
+
+    nodes: int | None = None
+    seconds: float | None = None
+    nodes_key: str = "manifests.max_nodes"
+    seconds_key: str = "manifests.parse_timeout"
+
+
+UNLIMITED = Budget()
+_CLOCK_EVERY = 4096  # events between two looks at the clock
+
+
+def compose(text: str, *, nodes: bool = True, budget: Budget = UNLIMITED) -> ComposedText:
     """Compose every document; duplicate keys are a syntax error, as for strict Kubernetes parsers.
 
     ``nodes=False`` records only the flat event list (what ``render`` compares), twice as fast.
+    With nodes, an alias inside the collection it names (``a: &a {<<: *a}``) is an error, as is a file
+    over ``budget`` (``BudgetExceeded``): a merge-key or alias bomb is refused before anything walks it.
     """
     out = ComposedText(documents=[])
     loader = _LOADER(text)
     try:
-        _Composer(out, text, nodes).run(loader.get_event)
+        _Composer(out, text, nodes, budget).run(loader.get_event)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise YamlSyntaxError(f"not valid YAML: {exc.problem or exc.context}", mark.line + 1 if mark else None) from exc
@@ -127,33 +150,46 @@ def compose(text: str, *, nodes: bool = True) -> ComposedText:
 
 
 class _Frame:
-    """An open collection while composing: where the next node goes, and a mapping's keys so far."""
+    """An open collection while composing: where the next node goes, a mapping's keys so far, and the
+    expanded-node count when it started (its own expanded size is the count at its end minus that)."""
 
-    __slots__ = ("key", "node", "seen")
+    __slots__ = ("key", "node", "seen", "start")
 
-    def __init__(self, node: MapNode | SeqNode) -> None:
+    def __init__(self, node: MapNode | SeqNode, start: int) -> None:
         self.node = node
         self.key: Node | None = None
         self.seen: dict[str, int] = {}
+        self.start = start
 
 
 class _Composer:
     """Iterative (no recursion limit, no generator per level): the 1.9 MB file has 80 000 events."""
 
-    def __init__(self, out: ComposedText, text: str, nodes: bool) -> None:
+    def __init__(self, out: ComposedText, text: str, nodes: bool, budget: Budget) -> None:
         self.out = out
         self.text = text
         self.nodes = nodes
+        self.budget = budget
         self.anchors: dict[str, Node] = {}
         self.stack: list[_Frame] = []
+        self.open: set[int] = set()  # ids of the collections being composed: an alias to one is a cycle
+        self.expanded = 0  # nodes so far, each alias counted as the nodes it stands for
+        self.sizes: dict[int, int] = {}  # id(anchored node) -> its expanded size
+        self.deadline = time.monotonic() + budget.seconds if budget.seconds is not None else None
 
     def run(self, get_event: Any) -> None:
         events, stack, nodes = self.out.events, self.stack, self.nodes
+        countdown = _CLOCK_EVERY
         while True:
             event = get_event()
             cls = type(event)
             if event is None or cls is yaml.StreamEndEvent:
+                self.check_nodes(None)
                 return
+            countdown -= 1
+            if not countdown:
+                countdown = _CLOCK_EVERY
+                self.check_clock(event)
             if cls is yaml.ScalarEvent:
                 start = event.start_mark.index
                 if event.anchor or (event.tag and not event.implicit[0] and not event.implicit[1]):
@@ -189,9 +225,14 @@ class _Composer:
                     events.append(("[", start, "", ""))
                     collection = SeqNode([], start, start, line, flow, event.anchor)
                 self.attach(collection, event.anchor)
-                stack.append(_Frame(collection))
+                stack.append(_Frame(collection, self.expanded - 1))
+                self.open.add(id(collection))
             elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
-                stack.pop().node.end = event.end_mark.index
+                frame = stack.pop()
+                frame.node.end = event.end_mark.index
+                self.open.discard(id(frame.node))
+                if frame.node.anchor:
+                    self.sizes[id(frame.node)] = self.expanded - frame.start
             elif cls is yaml.AliasEvent:
                 self.alias(event)
             elif cls is yaml.DocumentStartEvent:
@@ -203,12 +244,37 @@ class _Composer:
         target = self.anchors.get(name)
         if target is None:
             raise YamlSyntaxError(f"alias *{name} names no anchor", line)
+        if id(target) in self.open:
+            raise YamlSyntaxError(
+                f"alias *{name} is inside the collection it names (&{name}, line {target.line}): "
+                "a recursive structure, which Kubernetes tools refuse",
+                line,
+            )
         alias = Alias(target, event.start_mark.index, event.end_mark.index, line, name)
         self.out.aliases.setdefault(id(target), []).append(alias)
         self.out.events.append(("*", alias.start, name, ""))
-        self.attach(alias, None)
+        self.attach(alias, None, self.sizes.get(id(target), 1))
+        self.check_nodes(line)
 
-    def attach(self, node: Node, anchor: str | None) -> None:
+    def check_nodes(self, line: int | None) -> None:
+        limit = self.budget.nodes
+        if limit is not None and self.expanded > limit:
+            raise BudgetExceeded(
+                f"aliases and merge keys expand this file to more than {limit} nodes ({self.budget.nodes_key}); "
+                "not read further",
+                line,
+            )
+
+    def check_clock(self, event: Any) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise BudgetExceeded(
+                f"reading this file took longer than {self.budget.seconds:g}s ({self.budget.seconds_key}); "
+                "not read further",
+                event.start_mark.line + 1,
+            )
+
+    def attach(self, node: Node, anchor: str | None, size: int = 1) -> None:
+        self.expanded += size
         if anchor:
             self.anchors[anchor] = node
         if not self.stack:
@@ -239,26 +305,41 @@ def get(mapping: Node | None, key: str) -> Node | None:
 
 
 def items(mapping: Node | None) -> Iterator[tuple[str, Node]]:
-    """(key, value) pairs with string keys; merged keys come after own keys and never override them."""
-    node = deref(mapping)
-    if not isinstance(node, MapNode):
+    """(key, value) pairs with string keys; merged keys come after own keys and never override them.
+
+    Merge sources are expanded depth-first in order (YAML 1.1's rule: the first occurrence wins), each
+    source once, without recursion: a long chain of merges cannot exhaust the stack.
+    """
+    root = deref(mapping)
+    if not isinstance(root, MapNode):
         return
     seen: set[str] = set()
-    merges: list[Node] = []
-    for key, value in node.pairs:
-        if isinstance(key, Scalar):
-            if key.value == "<<" and key.style == "":
-                merges.append(value)
-                continue
-            seen.add(key.value)
-            yield key.value, value
-    for merge in merges:
-        sources = deref(merge)
-        for source in sources.items if isinstance(sources, SeqNode) else [merge]:
-            for key_text, value in items(source):
-                if key_text not in seen:
-                    seen.add(key_text)
-                    yield key_text, value
+    expanded: set[int] = set()
+    pending: list[Iterator[Node]] = [iter((root,))]
+    while pending:
+        source = deref(next(pending[-1], None))
+        if source is None:
+            pending.pop()
+            continue
+        if not isinstance(source, MapNode) or id(source) in expanded:
+            continue
+        expanded.add(id(source))
+        merges: list[Node] = []
+        for key, value in source.pairs:
+            if isinstance(key, Scalar):
+                if key.value == "<<" and key.style == "":
+                    merges.append(value)
+                elif key.value not in seen:
+                    seen.add(key.value)
+                    yield key.value, value
+        if merges:
+            pending.append(iter([item for merge in merges for item in _merge_sources(merge)]))
+
+
+def _merge_sources(merge: Node) -> list[Node]:
+    """``<<: *a`` merges one mapping, ``<<: [*a, *b]`` several, in order."""
+    target = deref(merge)
+    return list(target.items) if isinstance(target, SeqNode) else [merge]
 
 
 def string_value(node: Node | None) -> str | None:

@@ -16,7 +16,8 @@ from urllib.parse import urlencode
 
 from image_updater.errors import RegistryAuthError
 from image_updater.registry.credentials import Credentials, CredentialSource
-from image_updater.secrets import register_secret
+from image_updater.registry.origins import origin
+from image_updater.secrets import redact_url, register_secret
 
 _ITEM_RE = re.compile(r"([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*(=)?\s*")
 _VALUE_RE = re.compile(r'"((?:[^"\\]|\\.)*)"|([^\s,]*)')
@@ -62,8 +63,11 @@ def parse_challenges(header: str) -> list[Challenge]:
 class Authenticator:
     """Per-registry auth state: the scheme learnt from challenges and the bearer tokens per scope."""
 
-    def __init__(self, registry: str, credentials: CredentialSource | None, fetch_token: TokenFetcher) -> None:
+    def __init__(
+        self, registry: str, credentials: CredentialSource | None, fetch_token: TokenFetcher, registry_url: str
+    ) -> None:
         self._registry = registry
+        self._registry_url = registry_url
         self._credentials = credentials
         self._fetch_token = fetch_token
         self._basic: str | None = None  # the Authorization value once the registry asked for Basic
@@ -133,6 +137,16 @@ class Authenticator:
         if not realm or not realm.startswith(("http://", "https://")):
             raise RegistryAuthError(
                 f"bearer challenge without an http(s) realm ({realm!r})", registry=self._registry, image=image
+            )
+        home = origin(self._registry_url)
+        if origin(realm)[0] != "https" and origin(realm) != home and home[0] == "https":
+            # The credentials (and the token) would cross the network in clear text to whoever the
+            # challenge names: an https registry's token server is https too, or it is not trusted.
+            raise RegistryAuthError(
+                f"bearer realm {redact_url(realm)} is plain http under an https registry; "
+                "refusing the downgrade (no credentials or token requests are sent there)",
+                registry=self._registry,
+                image=image,
             )
         query = {
             k: v

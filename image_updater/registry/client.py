@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from image_updater.errors import (
     RegistryAuthError,
@@ -34,8 +34,9 @@ from image_updater.registry import oci
 from image_updater.registry.cache import BoundedCache
 from image_updater.registry.credentials import credential_source
 from image_updater.registry.metadata import TagMetadata
+from image_updater.registry.origins import describe, origin
 from image_updater.registry.settings import RegistrySettings
-from image_updater.registry.transport import RegistryConnection, Reply, RequestObserver
+from image_updater.registry.transport import Kind, RegistryConnection, Reply, RequestObserver
 
 _LINK_RE = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]*)*)")
 _REL_NEXT_RE = re.compile(r';\s*rel\s*=\s*"?([^";]*)"?')
@@ -75,20 +76,6 @@ def next_link(header: str | None, current_url: str) -> str | None:
         if "next" in rels:
             return urljoin(current_url, str(target).strip())
     return None
-
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def origin(url: str) -> tuple[str, str, int | None]:
-    """Scheme, host and port of ``url``, the default port made explicit, for same-origin checks."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = -1  # an unparseable port matches no registry
-    return scheme, (parts.hostname or "").lower(), port if port is not None else _DEFAULT_PORTS.get(scheme)
 
 
 class RegistryClient:
@@ -179,9 +166,10 @@ class RegistryClient:
         method: str = "GET",
         parse_json: bool = False,
         what: str,
+        kind: Kind,
     ) -> Reply:
         reply = await self._connection(repo.registry).send(
-            method, url, scope=repo.scope, image=repo.image, headers=headers, parse_json=parse_json
+            method, url, scope=repo.scope, image=repo.image, headers=headers, parse_json=parse_json, kind=kind
         )
         if reply.status in (200, 304):
             return reply
@@ -201,7 +189,9 @@ class RegistryClient:
         url = repo.url("tags/list")
         if repo.registry.page_size and repo.registry.name not in self._without_page_size:
             url = f"{url}?n={repo.registry.page_size}"
+        registry = repo.registry
         page = await self._tag_page(repo, url, first=True)
+        self._check_tag_count(repo, len(page.tags))
         if page.next_url is None:
             return list(page.tags)  # the common case: one page, nothing to merge
         tags = list(page.tags)
@@ -210,19 +200,35 @@ class RegistryClient:
         while next_url is not None:
             if next_url in seen_urls:
                 raise RegistryProtocolError(
-                    f"tag pages loop back to {next_url}", registry=repo.registry.name, image=repo.image
+                    f"tag pages loop back to {next_url}", registry=registry.name, image=repo.image
+                )
+            if len(seen_urls) >= registry.max_pages:
+                raise RegistryProtocolError(
+                    f"tag list goes on past {registry.max_pages} pages (max_pages); not followed further",
+                    registry=registry.name,
+                    image=repo.image,
                 )
             seen_urls.add(next_url)
             page = await self._tag_page(repo, next_url, first=False)
             tags.extend(page.tags)
+            self._check_tag_count(repo, len(tags))
             next_url = page.next_url
         return list(dict.fromkeys(tags))  # pages of a moving listing may overlap
+
+    @staticmethod
+    def _check_tag_count(repo: Repository, count: int) -> None:
+        if count > repo.registry.max_tags:
+            raise RegistryProtocolError(
+                f"tag list holds more than {repo.registry.max_tags} tags (max_tags); not read further",
+                registry=repo.registry.name,
+                image=repo.image,
+            )
 
     async def _tag_page(self, repo: Repository, url: str, *, first: bool) -> _Page:
         cached = self._pages.get(url)
         headers = {"If-None-Match": cached.etag} if cached is not None else None
         try:
-            reply = await self._get(repo, url, headers=headers, parse_json=True, what="tag list")
+            reply = await self._get(repo, url, headers=headers, parse_json=True, what="tag list", kind="tags")
         except RegistryProtocolError:
             if first and "?n=" in url and repo.registry.name not in self._without_page_size:
                 # a registry that rejects our page size: ask with its default from now on
@@ -246,9 +252,8 @@ class RegistryClient:
         next_url = next_link(reply.headers.get("Link"), url)
         if next_url is not None and origin(next_url) != origin(repo.registry.url):
             # the next request would carry this registry's Authorization header to whoever the link names
-            scheme, host, port = origin(next_url)
             raise RegistryProtocolError(
-                f"tag list links to another origin ({scheme}://{host}:{port}); not followed",
+                f"tag list links to another origin ({describe(origin(next_url))}); not followed",
                 registry=repo.registry.name,
                 image=repo.image,
             )
@@ -261,11 +266,12 @@ class RegistryClient:
         """The digest of what ``tag`` points to now (an index digest for multi-arch images)."""
         repo = self.repository(image)
         url = repo.url(f"manifests/{validate_tag(tag)}")
-        reply = await self._get(repo, url, method="HEAD", headers={"Accept": oci.MANIFEST_ACCEPT}, what=f"tag {tag}")
+        accept = {"Accept": oci.MANIFEST_ACCEPT}
+        reply = await self._get(repo, url, method="HEAD", headers=accept, what=f"tag {tag}", kind="manifest")
         digest = reply.headers.get("Docker-Content-Digest")
         if digest:
             return digest
-        reply = await self._get(repo, url, headers={"Accept": oci.MANIFEST_ACCEPT}, what=f"tag {tag}")
+        reply = await self._get(repo, url, headers=accept, what=f"tag {tag}", kind="manifest")
         return oci.sha256_digest(reply.body)
 
     async def _document(self, repo: Repository, kind: str, digest: str) -> dict[str, Any]:
@@ -275,7 +281,13 @@ class RegistryClient:
         if cached is not None:
             return cached
         headers = {"Accept": oci.MANIFEST_ACCEPT} if kind == "manifests" else None
-        reply = await self._get(repo, repo.url(f"{kind}/{digest}"), headers=headers, what=f"{kind[:-1]} {digest}")
+        reply = await self._get(
+            repo,
+            repo.url(f"{kind}/{digest}"),
+            headers=headers,
+            what=f"{kind[:-1]} {digest}",
+            kind="manifest" if kind == "manifests" else "config",
+        )
         where = {"registry": repo.registry.name, "image": repo.image}
         if digest.startswith("sha256:") and oci.sha256_digest(reply.body) != digest:
             raise RegistryProtocolError(f"{kind[:-1]} {digest} does not match its content", **where)

@@ -101,6 +101,18 @@ class RegistrySettings(BaseModel):
     max_retry_wait: float = Field(60.0, ge=0, description="Longest Retry-After honoured before giving up.")
     page_size: int = Field(1000, ge=0, description="Tags asked per page (n=); 0 sends no n.")
     proxy: ProxySettings | None = Field(None, description="Proxy for this registry, instead of HTTPS_PROXY & co.")
+    # Limits on what a registry can make us do or hold: reaching one is an error naming the registry.
+    max_pages: int = Field(1000, ge=1, description="Pages one tag listing may take (Link: rel=next).")
+    max_tags: int = Field(100_000, ge=1, description="Tags one listing may hold.")
+    max_tag_list_bytes: int = Field(16 << 20, ge=1024, description="Bytes of one tag-list page, decompressed.")
+    max_manifest_bytes: int = Field(4 << 20, ge=1024, description="Bytes of one manifest or index, decompressed.")
+    max_config_bytes: int = Field(8 << 20, ge=1024, description="Bytes of one image config blob, decompressed.")
+    max_token_bytes: int = Field(1 << 20, ge=1024, description="Bytes of one token-server answer, decompressed.")
+    mirrors: list[str] = Field(
+        default_factory=list,
+        description="Other origins (https://host[:port]) tag-list and manifest redirects may lead to, e.g. a "
+        "pull-through mirror; followed without this registry's credentials.",
+    )
 
     @field_validator("url")
     @classmethod
@@ -111,6 +123,15 @@ class RegistrySettings(BaseModel):
         if parts.query or parts.fragment:
             raise ValueError(f"{value!r} must not carry a query or fragment")
         return value.rstrip("/")
+
+    @field_validator("mirrors")
+    @classmethod
+    def _mirrors_are_origins(cls, value: list[str]) -> list[str]:
+        for mirror in value:
+            parts = urlsplit(mirror)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/"):
+                raise ValueError(f"mirror {mirror!r} must be an origin: http(s)://host[:port], no path")
+        return [mirror.rstrip("/") for mirror in value]
 
     @field_validator("credentials_ttl", mode="before")
     @classmethod
@@ -144,6 +165,9 @@ class RegistrySettings(BaseModel):
     def _consistent(self) -> RegistrySettings:
         if urlsplit(self.url).scheme == "http" and not self.insecure:
             raise ValueError(f"registry {self.name}: {self.url} is plain http; set insecure: true to allow")
+        for mirror in self.mirrors:
+            if urlsplit(mirror).scheme == "http" and not self.insecure:
+                raise ValueError(f"registry {self.name}: mirror {mirror} is plain http; set insecure: true to allow")
         if self.password_file is not None and self.password_env is not None:
             raise ValueError(f"registry {self.name}: set password_file or password_env, not both")
         has_password = self.password_file is not None or self.password_env is not None

@@ -10,21 +10,24 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
-import random
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urljoin
 
 import aiohttp
 from multidict import CIMultiDictProxy
 
-from image_updater.errors import RegistryAuthError, RegistryUnavailableError
+from image_updater.errors import RegistryAuthError, RegistryProtocolError, RegistryUnavailableError
 from image_updater.logs import get_logger
 from image_updater.registry.auth import Authenticator
 from image_updater.registry.credentials import CredentialSource
+from image_updater.registry.origins import describe, origin
 from image_updater.registry.proxy import ProxyRoute, ProxyRoutes
 from image_updater.registry.settings import RegistrySettings
+from image_updater.retry import backoff_delay
 from image_updater.tls import verification
 
 log = get_logger("image_updater.registry")
@@ -33,6 +36,18 @@ RequestObserver = Callable[[str, "int | None", float], None]
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
 _TRANSIENT_STATUSES = frozenset({408, 500, 502, 504})
 _MAX_BACKOFF = 30.0
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 5
+_CHUNK = 1 << 16
+
+#: What a request fetches decides how much of its body is read and where a redirect may lead.
+Kind = Literal["tags", "manifest", "config", "token"]
+_KINDS: dict[str, tuple[str, str]] = {  # kind → (what it is called in errors, the setting that caps its body)
+    "tags": ("tag list", "max_tag_list_bytes"),
+    "manifest": ("manifest", "max_manifest_bytes"),
+    "config": ("config blob", "max_config_bytes"),
+    "token": ("token server answer", "max_token_bytes"),
+}
 
 
 @dataclass(frozen=True)
@@ -104,7 +119,7 @@ class RegistryConnection:
         self._limiter = RateLimiter(settings.rate_limit) if settings.rate_limit > 0 else None
         self._slots = asyncio.Semaphore(settings.max_concurrency)
         self._session: aiohttp.ClientSession | None = None
-        self.auth = Authenticator(settings.name, credentials, self._fetch_token)
+        self.auth = Authenticator(settings.name, credentials, self._fetch_token, settings.url)
         self._proxies = ProxyRoutes(settings)
         self.requests = 0  # HTTP attempts made, for benchmarks and tests
 
@@ -123,8 +138,9 @@ class RegistryConnection:
                 connector=connector,
                 trust_env=False,  # proxies come from ProxyRoutes (proxy.py), and ~/.netrc is never read
                 timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
-                headers={"User-Agent": "image-updater"},
-                auto_decompress=True,
+                # Bodies are decompressed here, as they are read, so a size cap holds for compressed ones too.
+                headers={"User-Agent": "image-updater", "Accept-Encoding": "gzip, deflate"},
+                auto_decompress=False,
             )
         return self._session
 
@@ -142,6 +158,7 @@ class RegistryConnection:
         image: str | None,
         headers: Mapping[str, str] | None = None,
         parse_json: bool = False,
+        kind: Kind,
     ) -> Reply:
         """Send with retries; on 401 answer the challenge and send once more; a second 401 is fatal."""
         sent = self.auth.header(scope)
@@ -150,7 +167,7 @@ class RegistryConnection:
             if sent is not None:
                 request_headers = request_headers or {}
                 request_headers["Authorization"] = sent
-            reply = await self._send_with_retries(method, url, request_headers, image, parse_json)
+            reply = await self._send_with_retries(method, url, request_headers, image, parse_json, kind)
             if reply.status != 401:
                 return reply
             if attempt == 1:
@@ -161,16 +178,16 @@ class RegistryConnection:
         )
 
     async def _fetch_token(self, url: str, headers: dict[str, str]) -> tuple[int, Any]:
-        reply = await self._send_with_retries("GET", url, headers, None, True)
+        reply = await self._send_with_retries("GET", url, headers, None, True, "token")
         return reply.status, reply.data
 
     async def _send_with_retries(
-        self, method: str, url: str, headers: dict[str, str] | None, image: str | None, parse_json: bool
+        self, method: str, url: str, headers: dict[str, str] | None, image: str | None, parse_json: bool, kind: Kind
     ) -> Reply:
         settings = self.settings
         for attempt in range(settings.retries + 1):
             try:
-                return await self._attempt(method, url, headers, parse_json, image)
+                return await self._attempt(method, url, headers, parse_json, image, kind)
             except _Transient as failure:
                 reason, server_wait = str(failure), failure.wait
             if server_wait is not None and server_wait > settings.max_retry_wait:
@@ -181,8 +198,7 @@ class RegistryConnection:
                 )
             if attempt == settings.retries:
                 break
-            # exponential backoff with "equal jitter": half fixed, half random, so retries spread out
-            backoff = min(settings.backoff * 2**attempt, _MAX_BACKOFF) * (0.5 + random.random() / 2)
+            backoff = backoff_delay(attempt, settings.backoff, _MAX_BACKOFF)
             wait = server_wait if server_wait is not None else backoff
             log.info(
                 "registry request retried",
@@ -200,22 +216,43 @@ class RegistryConnection:
         )
 
     async def _attempt(
-        self, method: str, url: str, headers: dict[str, str] | None, parse_json: bool, image: str | None
+        self, method: str, url: str, headers: dict[str, str] | None, parse_json: bool, image: str | None, kind: Kind
     ) -> Reply:
         async with self._slots:
             if self._limiter is not None:
                 await self._limiter.wait()
             started = time.perf_counter()
             status: int | None = None
-            self.requests += 1
             route = self._proxies.for_url(url)
             try:
-                async with self._client().request(
-                    method, url, headers=headers, proxy=route.address if route else None, proxy_auth=_login(route)
-                ) as response:
-                    body = await response.read()
-                    status = response.status
-                    response_headers = response.headers
+                target, hop_headers = url, headers
+                for _ in range(_MAX_REDIRECTS + 1):
+                    self.requests += 1
+                    async with self._client().request(
+                        method,
+                        target,
+                        headers=hop_headers,
+                        allow_redirects=False,
+                        proxy=route.address if route else None,
+                        proxy_auth=_login(route),
+                    ) as response:
+                        location = response.headers.get("Location")
+                        if response.status in _REDIRECT_STATUSES and location:
+                            target = self._redirect(url, target, location, kind, image)
+                            if hop_headers and origin(target) != origin(url):
+                                # the credentials are for the registry (or realm) asked, no one else
+                                hop_headers = {k: v for k, v in hop_headers.items() if k.lower() != "authorization"}
+                            route = self._proxies.for_url(target)
+                            continue
+                        body = await self._read_body(response, kind, image)
+                        status, response_headers = response.status, response.headers  # a complete answer
+                        break
+                else:
+                    raise RegistryProtocolError(
+                        f"{_KINDS[kind][0]}: more than {_MAX_REDIRECTS} redirects",
+                        registry=self.settings.name,
+                        image=image,
+                    )
             except aiohttp.ClientHttpProxyError as exc:  # the proxy refused the CONNECT tunnel
                 if exc.status == 407 and route is not None:
                     self._proxies.forget()
@@ -249,3 +286,81 @@ class RegistryConnection:
             except ValueError:
                 raise _Transient("truncated or invalid JSON body") from None
         return Reply(status, response_headers, body, url, data)
+
+    def _redirect(self, asked: str, current: str, location: str, kind: Kind, image: str | None) -> str:
+        """Where a redirect may lead: tag lists and manifests stay on the registry's origin (or a configured
+        mirror), as the tags and digests they name are trusted; config blobs are checked against their digest,
+        so any origin serves, but never a downgrade to plain http; a token server stays on its own origin."""
+        settings = self.settings
+        target = urljoin(current, location)
+        where = origin(target)
+        if kind == "token":
+            allowed = where == origin(asked)
+        elif kind == "config":
+            allowed = where[0] == "https" or settings.insecure
+        else:
+            allowed = where in {origin(settings.url), *(origin(m) for m in settings.mirrors)}
+        if not allowed:
+            raise RegistryProtocolError(
+                f"{_KINDS[kind][0]} redirected to another origin ({describe(where)}); not followed"
+                + (" (add it to mirrors to allow it)" if kind in ("tags", "manifest") else ""),
+                registry=settings.name,
+                image=image,
+            )
+        return target
+
+    async def _read_body(self, response: aiohttp.ClientResponse, kind: Kind, image: str | None) -> bytes:
+        """The body, decompressed as it arrives, refused as soon as it passes the kind's cap (an endless or
+        inflating body costs at most the cap in memory)."""
+        label, setting = _KINDS[kind]
+        cap: int = getattr(self.settings, setting)
+        encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            decoder: Any = zlib.decompressobj(wbits=47)  # 32 + 15: a gzip or zlib header, detected
+        elif encoding in ("", "identity"):
+            decoder = None
+        else:
+            raise RegistryProtocolError(
+                f"{label} came with Content-Encoding {encoding[:40]!r}, which was not asked for",
+                registry=self.settings.name,
+                image=image,
+            )
+        chunks: list[bytes] = []
+        size = raw_size = 0
+
+        def too_large() -> RegistryProtocolError:
+            response.close()  # never drain the rest: it may not end
+            return RegistryProtocolError(
+                f"{label} is larger than {cap} bytes ({setting}); not read further",
+                registry=self.settings.name,
+                image=image,
+            )
+
+        try:
+            async for raw in response.content.iter_chunked(_CHUNK):
+                if decoder is None:
+                    size += len(raw)
+                    if size > cap:
+                        raise too_large()
+                    chunks.append(raw)
+                    continue
+                raw_size += len(raw)
+                if raw_size > cap:
+                    raise too_large()
+                pending = raw
+                while pending:
+                    data = decoder.decompress(pending, cap + 1 - size)  # never more than one byte past the cap
+                    size += len(data)
+                    if size > cap:
+                        raise too_large()
+                    chunks.append(data)
+                    pending = decoder.unconsumed_tail
+            if decoder is not None:
+                rest = decoder.flush()
+                size += len(rest)
+                if size > cap:
+                    raise too_large()
+                chunks.append(rest)
+        except zlib.error as exc:
+            raise _Transient(f"corrupt {encoding} body ({exc})") from None
+        return b"".join(chunks)

@@ -6,6 +6,7 @@ later, in the scheduler, so a slow registry never makes a sender time out and re
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -65,8 +66,12 @@ def create_app(
     table = {r.name: r for r in (receivers if receivers is not None else [Receiver(s) for s in settings.webhooks])}
     register_secret(*(r.secret for r in table.values()))
     limit = settings.max_body_bytes
+    # Bodies a signature receiver must read before it knows who sent them: at most this many at once, each
+    # for at most body_timeout, so slow or idle senders cannot hold the memory of max_body_bytes each.
+    reading_unauthenticated = 0
 
     async def webhook(request: Request) -> Response:
+        nonlocal reading_unauthenticated
         started = time.monotonic()
         name = request.path_params["receiver"]
         path_token = request.path_params.get("token")
@@ -91,12 +96,23 @@ def create_app(
             return refuse(401, "unauthorized", "unauthorized")
         if receiver.signs_body and path_token is not None:
             return refuse(401, "unauthorized", "this receiver authenticates by signature, not by URL")
+        unauthenticated = receiver.signs_body
+        if unauthenticated:
+            if reading_unauthenticated >= settings.max_unauthenticated_bodies:
+                return refuse(503, "busy", "too many unauthenticated requests at once; retry later")
+            reading_unauthenticated += 1
         try:
-            body = await _read_limited(request, limit)
+            async with asyncio.timeout(settings.body_timeout):
+                body = await _read_limited(request, limit)
         except _BodyTooLarge:
             return refuse(413, "too_large", f"body larger than {limit} bytes")
+        except TimeoutError:
+            return refuse(408, "timeout", f"body not received within {settings.body_timeout:g}s")
         except ClientDisconnect:
             return refuse(400, "malformed", "client disconnected")
+        finally:
+            if unauthenticated:
+                reading_unauthenticated -= 1
         if receiver.signs_body and not receiver.signature_valid(request.headers, body):
             return refuse(401, "unauthorized", "unauthorized")
         try:
@@ -104,7 +120,7 @@ def create_app(
         except WebhookPayloadError as exc:
             metrics.webhook_event(name, "malformed")
             log.warning("webhook payload rejected", receiver=name, error=str(exc))
-            return _answer(400, "malformed payload")
+            return _answer(400, "malformed payload", reason=str(exc))  # the sender is authenticated
         if not events:
             metrics.webhook_event(name, "ignored")
             log.debug("webhook ignored", receiver=name)

@@ -24,7 +24,17 @@ _REQUEST_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 _FINDING_KINDS = ("unreferenced_image", "empty_path", "glob_path", "unknown_policy", "skipped_reference")
 
-WEBHOOK_RESULTS = ("accepted", "ignored", "unauthorized", "too_large", "malformed", "unknown_receiver", "error")
+WEBHOOK_RESULTS = (
+    "accepted",
+    "ignored",
+    "unauthorized",
+    "too_large",
+    "timeout",
+    "busy",
+    "malformed",
+    "unknown_receiver",
+    "error",
+)
 """The ``result`` label of ``image_updater_webhook_events_total``."""
 
 

@@ -49,4 +49,8 @@ class Receiver:
             events = self.spec.parser(payload, headers, self.name)
         except WebhookPayloadError as exc:
             raise WebhookPayloadError(f"webhook receiver {self.name}: {exc}") from None
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+            # A shape the parser did not foresee is still the sender's malformed payload (400), not our 500.
+            reason = f"{type(exc).__name__}: {str(exc)[:200]}"
+            raise WebhookPayloadError(f"webhook receiver {self.name}: payload not understood ({reason})") from None
         return list(dict.fromkeys(events))  # one sender request may repeat a repository

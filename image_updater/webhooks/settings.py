@@ -7,13 +7,13 @@ environment variable and the value is read at start-up (:func:`load_receiver_sec
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from image_updater.errors import ConfigError
 from image_updater.secrets import read_secret
-from image_updater.validation import unique_names
+from image_updater.validation import parse_duration, unique_names
 from image_updater.webhooks.senders import SENDERS
 
 if TYPE_CHECKING:
@@ -74,6 +74,15 @@ class EndpointSettings(BaseModel):
     port: int = Field(default=8080, ge=0, le=65535)
     webhooks: list[WebhookReceiverSettings] = Field(default_factory=list)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    body_timeout: float = Field(default=10.0, gt=0, description="Seconds a sender may take to send a body.")
+    max_unauthenticated_bodies: int = Field(
+        default=32, ge=1, description="Bodies read at once before their signature is checked; more get 503."
+    )
+
+    @field_validator("body_timeout", mode="before")
+    @classmethod
+    def _body_timeout_duration(cls, value: Any) -> Any:
+        return parse_duration(value) if isinstance(value, str) else value
 
     @field_validator("webhooks")
     @classmethod

@@ -31,7 +31,7 @@ def server(tmp_path: Path) -> Iterator[GitHttpServer]:
 def settings(server: GitHttpServer, tmp_path: Path, **extra: object) -> GitSettings:
     token_file = tmp_path / "token"
     token_file.write_text("unused: ConfigRepo is handed the token\n")
-    values = {"url": f"{server.url}/config.git", "insecure": True, "token_file": str(token_file), **extra}
+    values = {"url": server.url("config.git"), "insecure": True, "token_file": str(token_file), **extra}
     return GitSettings.model_validate({"author": {"name": "bot", "email": "bot@example.com"}, **values})
 
 
@@ -70,5 +70,5 @@ def test_a_token_revoked_after_the_clone_is_named_on_fetch_and_push(server: GitH
     with pytest.raises(GitError) as caught:
         repo.deliver(replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
     text = str(caught.value)
-    assert text.startswith(f"git ls-remote failed for {server.url}/config.git: the server refused the credentials")
+    assert text.startswith(f"git ls-remote failed for {server.url('config.git')}: the server refused the credentials")
     assert "git.token_file and git.username ('bot')" in text and TOKEN not in text

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import logging
+import os
 import subprocess
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -11,7 +16,7 @@ from pydantic import ValidationError
 
 from image_updater.delivery import Change, RepoSettings, commit_message
 from image_updater.errors import GitError, PushRejectedError
-from image_updater.gitops import ConfigRepo, GitSettings
+from image_updater.gitops import OWNED_MARKER, ConfigRepo, GitSettings
 from tests.support.gitrepo import BareRemote, GitDaemon, git, make_remote, start_git_daemon
 
 
@@ -322,24 +327,6 @@ def test_deleting_a_branch_someone_already_deleted_is_not_an_error(remote: BareR
     assert repo.delete_branch("image-updater/web") is False
 
 
-def test_askpass_hands_git_the_token_byte_for_byte(remote: BareRemote, tmp_path: Path) -> None:
-    repo = ConfigRepo(settings(remote.url), tmp_path / "work", token="-n")
-    env = repo._env  # the environment git is started with
-    for token in ("-n", "abc\\cdef", "-e x"):
-        out = subprocess.run(
-            [env["GIT_ASKPASS"], "Password for 'https://host': "],
-            capture_output=True,
-            text=True,
-            env={**env, "IU_GIT_TOKEN": token},
-            check=True,
-        ).stdout
-        assert out == f"{token}\n"
-    user = subprocess.run(
-        [env["GIT_ASKPASS"], "Username for 'https://host': "], capture_output=True, text=True, env=env, check=True
-    ).stdout
-    assert user == "x-access-token\n"
-
-
 def test_a_branch_carrying_someone_elses_commit_is_never_deleted(remote: BareRemote, tmp_path: Path) -> None:
     repo = ConfigRepo(settings(remote.url), tmp_path / "work")
     repo.deliver_branch("image-updater/web", replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message)
@@ -356,3 +343,44 @@ def test_a_workdir_holding_someone_elses_repository_is_never_reset(remote: BareR
     with pytest.raises(GitError, match="did not clone"):
         ConfigRepo(settings(remote.url), theirs).sync()
     assert (theirs / "unsaved.txt").read_text() == "a person's work in progress\n"
+
+
+def test_two_processes_sharing_a_checkout_take_turns_and_a_lock_is_removed_only_once_its_holder_is_gone(
+    remote: BareRemote, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    work = tmp_path / "work"
+    ConfigRepo(settings(remote.url), work).sync()
+    # another image-updater process works in the checkout: it holds the work dir, its git holds index.lock
+    holder = os.open(work, os.O_RDONLY)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    index_lock = work / ".git" / "index.lock"
+    index_lock.write_text("")
+    moved = remote.commit_as_human(tmp_path, {"README": "moved\n"}, "human edit")
+    result: dict[str, str] = {}
+    waiter = threading.Thread(target=lambda: result.update(head=ConfigRepo(settings(remote.url), work).sync()))
+    with caplog.at_level(logging.INFO, logger="image_updater.gitops.repo"):
+        waiter.start()
+        deadline = time.monotonic() + 30
+        while "waiting for another process" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert "waiting for another process" in caplog.text
+        assert index_lock.exists() and waiter.is_alive()  # a live holder's lock is left alone
+        os.close(holder)  # the holder dies: its lock file is stale now
+        waiter.join(30)
+    assert result == {"head": moved}
+    assert not index_lock.exists()
+    assert "removing a lock file left by a process that died" in caplog.text
+
+
+def test_a_checkout_whose_head_commit_is_missing_is_discarded_and_cloned_afresh(
+    remote: BareRemote, tmp_path: Path
+) -> None:
+    work = tmp_path / "work"
+    ConfigRepo(settings(remote.url), work).sync()
+    for pack in (work / ".git" / "objects" / "pack").iterdir():
+        pack.unlink()  # refs name commits that are gone: git cannot check anything out any more
+    (work / "stray.txt").write_text("left behind\n")
+    repo = ConfigRepo(settings(remote.url), work)
+    assert repo.sync() == remote.rev()
+    assert (work / "app/deploy.yaml").read_text() == "image: web:1.0.0\n" and not (work / "stray.txt").exists()
+    assert (work / ".git" / OWNED_MARKER).is_file()

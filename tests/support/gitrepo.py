@@ -52,6 +52,28 @@ class BareRemote:
     def rev(self, ref: str = "main") -> str:
         return git(self.path, "rev-parse", ref)
 
+    def keep_reflog(self) -> None:
+        """Record every update of every ref (bare repositories do not by default), for ``ref_updates``."""
+        git(self.path, "config", "core.logAllRefUpdates", "always")
+
+    def ref_updates(self, ref: str = "refs/heads/main") -> list[tuple[str, str]]:
+        """(old, new) of every update of ``ref`` since ``keep_reflog``, oldest first."""
+        log = self.path / "logs" / ref
+        if not log.exists():
+            return []
+        return [tuple(line.split()[:2]) for line in log.read_text().splitlines() if line]  # type: ignore[misc]
+
+    def forced_updates(self, ref: str = "refs/heads/main") -> list[tuple[str, str]]:
+        """The updates of ``ref`` that were not fast-forwards (a force-push), or that skipped one."""
+        updates = self.ref_updates(ref)
+        bad = []
+        for index, (old, new) in enumerate(updates):
+            follows = index == 0 or updates[index - 1][1] == old
+            out = subprocess.run(["git", "merge-base", "--is-ancestor", old, new], cwd=self.path)
+            if not follows or out.returncode != 0:
+                bad.append((old, new))
+        return bad
+
     def branches(self) -> list[str]:
         return git(self.path, "for-each-ref", "--format=%(refname:short)", "refs/heads").splitlines()
 

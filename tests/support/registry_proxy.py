@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import hashlib
 import json
 import re
 import ssl
+import struct
+import time
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -48,6 +52,33 @@ class ProxyBehaviour:
     strip_digest: bool = False  # drop Docker-Content-Digest, as some registries and mirrors do
     reject_page_size: bool = False  # tags/list with ``n`` answers 400, as some registries do above a maximum
     link_origin: str | None = None  # every next link is an absolute URL on this origin (a hostile registry)
+    # A hostile registry, per repository's tag list:
+    endless_pages: set[str] = field(default_factory=set)  # one tag per page, each page links to a new URL
+    gzip_bomb: set[str] = field(default_factory=set)  # 1 MB of gzip that inflates to 1 GiB
+    endless_body: set[str] = field(default_factory=set)  # a body that does not end (bounded: ENDLESS_*)
+    redirect_to: dict[str, str] = field(default_factory=dict)  # repository → origin the tag list redirects to
+    challenge: str | None = None  # answer 401 with this WWW-Authenticate to every request without credentials
+
+
+ENDLESS_BYTES = 8 << 30  # what an "endless" body sends at most, and for how long: every loop is bounded
+ENDLESS_SECONDS = 120.0
+
+
+@functools.cache
+def gzip_bomb() -> bytes:
+    """``{"tags": ["1.0.0"   …1 GiB of spaces…]}`` as 1 MB of gzip (each MiB flushed alike, so it is built fast)."""
+    head, tail, chunk = b'{"tags": ["1.0.0"', b"]}", b" " * (1 << 20)
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = deflate.compress(head) + deflate.flush(zlib.Z_FULL_FLUSH)
+    block = deflate.compress(chunk) + deflate.flush(zlib.Z_FULL_FLUSH)
+    last = deflate.compress(tail) + deflate.flush()
+    crc = zlib.crc32(head)
+    for _ in range(1024):
+        crc = zlib.crc32(chunk, crc)
+    crc = zlib.crc32(tail, crc)
+    size = len(head) + 1024 * len(chunk) + len(tail)
+    trailer = struct.pack("<II", crc & 0xFFFFFFFF, size & 0xFFFFFFFF)
+    return b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" + first + block * 1024 + last + trailer
 
 
 class RegistryProxy:
@@ -67,6 +98,7 @@ class RegistryProxy:
         self._session: aiohttp.ClientSession | None = None
         self.in_flight = 0
         self.max_in_flight = 0  # the most requests the proxy was serving at once
+        self.endless_sent = 0  # bytes of the last endless body written before the client hung up
         self.app = ThreadedApp(self._make_app, port, ssl_context)
 
     @property
@@ -145,6 +177,12 @@ class RegistryProxy:
             return web.Response(status=500)  # never reaches the client
         if fault == "slow":
             await asyncio.sleep(behaviour.slow_seconds)
+        if behaviour.challenge and not request.headers.get("Authorization"):
+            return web.Response(status=401, headers={"WWW-Authenticate": behaviour.challenge})
+        if request.method == "GET" and request.path.endswith("/tags/list"):
+            hostile = await self._hostile_tags(request, repository)
+            if hostile is not None:
+                return hostile
         authorization = request.headers.get("Authorization") or ""
         bearer = authorization.startswith("Bearer ")
         if authorization in behaviour.revoked or (behaviour.revoke_bearer and bearer):
@@ -166,6 +204,32 @@ class RegistryProxy:
         if fault in ("truncated", "badjson"):
             return await self._broken_body(request, status, headers, body, fault)
         return web.Response(status=status, headers=headers, body=body)
+
+    async def _hostile_tags(self, request: web.Request, repository: str) -> web.StreamResponse | None:
+        behaviour = self.behaviour
+        if repository in behaviour.endless_pages:
+            number = int(request.query.get("page", "1"))
+            link = f'</v2/{repository}/tags/list?n=1&last=0.0.{number}&page={number + 1}>; rel="next"'
+            return web.json_response({"name": repository, "tags": [f"0.0.{number}"]}, headers={"Link": link})
+        if repository in behaviour.gzip_bomb:
+            headers = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+            return web.Response(body=gzip_bomb(), headers=headers)
+        if repository in behaviour.endless_body:
+            response = web.StreamResponse(headers={"Content-Type": "application/json"})
+            await response.prepare(request)
+            await response.write(b'{"tags": ["1.0.0"')
+            chunk, sent, until = b" " * (1 << 16), 0, time.monotonic() + ENDLESS_SECONDS
+            try:
+                while sent < ENDLESS_BYTES and time.monotonic() < until:
+                    await response.write(chunk)
+                    sent += len(chunk)
+            except (ConnectionError, RuntimeError):
+                pass  # the client stopped reading: what it should do
+            self.endless_sent = sent
+            return response
+        if repository in behaviour.redirect_to:
+            return web.Response(status=307, headers={"Location": behaviour.redirect_to[repository] + request.path_qs})
+        return None
 
     async def _broken_body(
         self, request: web.Request, status: int, headers: dict[str, str], body: bytes, fault: str
@@ -208,6 +272,38 @@ class RegistryProxy:
                 target = self.behaviour.link_origin + forms[0]
             headers["Link"] = f'<{target}>; rel="next"'
         return 200, headers, json.dumps({"name": repository, "tags": page}).encode()
+
+
+class Bystander:
+    """Another origin a hostile registry points at: forged tags for any tag list, a token for any request;
+    it records every request and its Authorization header, so a test can show none reached it."""
+
+    def __init__(self, tags: list[str]) -> None:
+        self.tags = tags
+        self.requests: list[tuple[str, str | None]] = []  # (path?query, Authorization)
+        self.app = ThreadedApp(self._make_app)
+
+    @property
+    def url(self) -> str:
+        return self.app.url
+
+    def start(self) -> Bystander:
+        self.app.start()
+        return self
+
+    def stop(self) -> None:
+        self.app.stop()
+
+    def _make_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        return app
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self.requests.append((request.path_qs, request.headers.get("Authorization")))
+        if request.path.endswith("/tags/list"):
+            return web.json_response({"name": "forged", "tags": self.tags})
+        return web.json_response({"token": "forged-token-0123456789", "expires_in": 300})
 
 
 def main() -> None:

@@ -48,7 +48,12 @@ class RunningApp:
 
 @contextlib.asynccontextmanager
 async def running_app(
-    secret_dir: Path, *, receivers: dict[str, str] | None = None, max_body_bytes: int = 4096, interval: float = 60.0
+    secret_dir: Path,
+    *,
+    receivers: dict[str, str] | None = None,
+    max_body_bytes: int = 4096,
+    interval: float = 60.0,
+    **endpoint: float,
 ) -> AsyncIterator[RunningApp]:
     """Serve the app with ``receivers`` (name -> type; default: one per type, named after it).
 
@@ -61,7 +66,7 @@ async def running_app(
         path.write_text(secret_for(name) + "\n")
         webhooks.append(WebhookReceiverSettings(name=name, type=kind, secret_file=str(path)))
     settings = ServiceSettings(
-        listen="127.0.0.1", port=0, interval=interval, webhooks=webhooks, max_body_bytes=max_body_bytes
+        listen="127.0.0.1", port=0, interval=interval, webhooks=webhooks, max_body_bytes=max_body_bytes, **endpoint
     )
     metrics = Metrics()
     health = Health(settings.interval)

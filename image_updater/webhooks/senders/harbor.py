@@ -7,6 +7,7 @@ from typing import Any
 from image_updater.webhooks.events import RepositoryEvent
 from image_updater.webhooks.payload import (
     Headers,
+    WebhookPayloadError,
     host_of,
     list_at,
     object_at,
@@ -20,7 +21,10 @@ _HARBOR_PUSH_TYPES = frozenset({"PUSH_ARTIFACT", "pushImage", "harbor.artifact.p
 def parse(payload: Any, headers: Headers, receiver: str) -> list[RepositoryEvent]:
     """Harbor's default format (``event_data``) and its CloudEvents format (``data``)."""
     body = object_at(payload, "body")
-    if body.get("type") not in _HARBOR_PUSH_TYPES:
+    kind = body.get("type")
+    if kind is not None and not isinstance(kind, str):
+        raise WebhookPayloadError("type: expected a string")
+    if kind not in _HARBOR_PUSH_TYPES:
         return []
     data_key = "data" if "specversion" in body else "event_data"
     data = object_at(body.get(data_key), data_key)
