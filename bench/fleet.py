@@ -101,6 +101,7 @@ class Fleet:
     tags: int = 50
     refs: int | None = None  # references to configured images; default 2 per file
     seed: int = 14
+    settled: bool = False  # every reference already at the tag its policy chooses: the same files otherwise
 
     @property
     def ref_count(self) -> int:
@@ -134,13 +135,15 @@ class Generated:
 class _Refs:
     """Hands out references: every configured image about equally often, tags spread over the allowed ones."""
 
-    def __init__(self, rng: random.Random, host: str, count: int, tags: list[str], pols: list[Policy]) -> None:
+    def __init__(self, rng: random.Random, host: str, count: int, tags: list[str], pols: list[Policy],
+                 settled: bool = False) -> None:
         repos = repositories(len(pols))
         order = [i % len(repos) for i in range(count)]
         rng.shuffle(order)
         self._queue = order
         self._rng, self._host, self._repos, self._tags, self._pols = rng, host, repos, tags, pols
         self._currents = [p.currents(tags) for p in pols]
+        self._settled = settled
         self.handed: list[tuple[str, str]] = []
 
     def left(self) -> int:
@@ -153,6 +156,8 @@ class _Refs:
         # about one reference in six is already where the policy wants it
         tag = (self._pols[i].choose(self._tags, currents[0]) if self._rng.random() < 0.16
                else self._rng.choice(currents))
+        if self._settled:  # the same random draws, so the same files, but with nothing left to update
+            tag = self._pols[i].choose(self._tags, tag)
         self.handed.append((self._repos[i], tag))
         return self._host, self._repos[i], tag
 
@@ -394,7 +399,7 @@ def generate(host: str, fleet: Fleet) -> Generated:
     rng = random.Random(fleet.seed)
     tags = tag_list(fleet.tags)
     pols = policies(fleet.images, tags)
-    refs = _Refs(rng, host, fleet.ref_count, tags, pols)
+    refs = _Refs(rng, host, fleet.ref_count, tags, pols, fleet.settled)
     files: dict[str, str] = {}
     kinds: dict[str, int] = {}
     unconfigured = 0
