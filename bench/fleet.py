@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -547,6 +548,32 @@ def seed_registry(repos: list[str], tags: list[str], root: Path) -> RegistryServ
         (base / repo).parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["cp", "-a", str(base / repos[0]), str(base / repo)], check=True)
     return server
+
+
+# ---------------------------------------------------------------------------------------------- the remote
+
+def make_remote(base: Path, files: dict[str, str], name: str = "config.git") -> Path:
+    """A bare remote on local disk whose ``main`` holds ``files`` in one commit.
+
+    Like ``tests.support.gitrepo.make_remote``, but with automatic ``gc`` off in the seeding clone: a commit
+    of thousands of files otherwise starts a detached ``gc --auto`` that keeps running, taking CPU from the
+    first measurement and racing the removal of the clone.
+    """
+    from tests.support.gitrepo import git
+
+    bare, seed = base / name, base / f"{name}-seed"
+    git(base, "init", "-q", "--bare", "--initial-branch=main", str(bare))
+    git(base, "init", "-q", "--initial-branch=main", str(seed))
+    for rel, text in files.items():
+        target = seed / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    quiet = ["-c", "gc.auto=0", "-c", "maintenance.auto=false"]
+    git(seed, *quiet, "add", "-A")
+    git(seed, *quiet, "commit", "-q", "-m", "initial config")
+    git(seed, *quiet, "push", "-q", str(bare), "main")
+    shutil.rmtree(seed)
+    return bare
 
 
 # ---------------------------------------------------------------------------------------------- settings

@@ -214,8 +214,6 @@ def main() -> int:
     if ROOT in args.scratch.resolve().parents or args.scratch.resolve() == ROOT:
         parser.error("--scratch must be outside the repository")
 
-    from tests.support.gitrepo import make_remote
-
     node, renovate = ensure_renovate(args.scratch)
     print(versions(node, renovate))
     base = Path(tempfile.mkdtemp(prefix="bench-renovate-"))
@@ -230,13 +228,13 @@ def main() -> int:
         tags = fleet.tag_list(spec.tags)
         server = fleet.seed_registry(fleet.repositories(spec.images), tags, storage)
         gen = fleet.generate(server.host, spec)
-        remote = make_remote(base, gen.files)
+        remote = fleet.make_remote(base, gen.files)
         print(f"registry {server.url}; repository: {fleet.describe(gen)}")
         expected = gen.expected(server.host)
-        config = fleet.write_config(base / "config.yaml", server.host, f"file://{remote.path}", gen.policies,
+        config = fleet.write_config(base / "config.yaml", server.host, f"file://{remote}", gen.policies,
                                     base / "unused-checkout")
         repo = base / "renovate-checkout"  # Renovate's local platform works on the current directory
-        subprocess.run(["git", "clone", "-q", remote.url, str(repo)], check=True)
+        subprocess.run(["git", "clone", "-q", f"file://{remote}", str(repo)], check=True)
         print(f"load average at start: {loadavg()}\n")
 
         rows: list[dict[str, Any]] = []

@@ -265,8 +265,6 @@ def compare(label: str, got: set[tuple[str, str, str]], want: set[tuple[str, str
 
 def build(base: Path, args: argparse.Namespace) -> tuple[Any, Path, fleet.Generated, Path]:
     """Seed the registry, generate the repository for its host, and make a bare remote holding it."""
-    from tests.support.gitrepo import make_remote
-
     spec = fleet.Fleet(files=args.files, images=args.images, tags=args.tags, refs=args.refs)
     tags = fleet.tag_list(spec.tags)
     started = time.perf_counter()
@@ -276,10 +274,10 @@ def build(base: Path, args: argparse.Namespace) -> tuple[Any, Path, fleet.Genera
     seeded = time.perf_counter() - started
     started = time.perf_counter()
     gen = fleet.generate(server.host, spec)
-    remote = make_remote(base, gen.files)
+    remote = fleet.make_remote(base, gen.files)
     print(f"registry: {spec.images} repositories × {len(tags)} tags at {server.url}, seeded in {seeded:.1f}s; "
           f"repository generated and committed in {time.perf_counter() - started:.1f}s:\n  {fleet.describe(gen)}")
-    return server, storage, gen, remote.path
+    return server, storage, gen, remote
 
 
 def main() -> int:
@@ -317,7 +315,6 @@ def main() -> int:
         print(f"{args.generate_only}: {fleet.describe(gen)}")
         return 0
 
-    from tests.support.gitrepo import make_remote
     from tests.support.registry import free_port
 
     wall_started = time.perf_counter()
@@ -376,7 +373,7 @@ def main() -> int:
                 settled = fleet.generate(host, fleet.Fleet(args.files, args.images, args.tags, args.refs,
                                                            settled=True))
                 assert not settled.expected(host)
-                make_remote(base, settled.files, name="service.git")
+                fleet.make_remote(base, settled.files, name="service.git")
             port = free_port()
             service_config = fleet.write_config(base / "service.yaml", host, f"file://{service_remote}",
                                                 gen.policies, base / "service-checkout", port=port,
