@@ -8,7 +8,13 @@ when the remote's ``refs/heads/main`` changes, read from the ref file every ``--
 next tag is pushed only after the service reports the cycle finished, so pushes never queue.
 
     /work/venv/bin/python bench/webhook_latency.py [--pushes 50] [--files 1000] [--profile out.prof]
-                                                   [--git-trace trace.json]
+                                                   [--git-trace trace.json] [--no-baseline]
+
+The baseline, measured in the same run and interleaved (after each push's cycle finished): the same change
+(the tracked image's tag moved in ``apps/web/deployment.yaml``) made in a plain clone of the same remote and
+delivered with a bare ``git commit -qam … && git push -q`` (one ``sh -c``), to a ref outside ``refs/heads``
+(``refs/bench/baseline``) so the service, which looks only at branches, never sees it. ``--no-baseline``
+skips it.
 
 ``--profile`` runs the service under cProfile and writes its stats file on exit (SIGTERM).
 ``--git-trace`` sets ``GIT_TRACE2_EVENT`` for the service only and prints, per ``git`` subcommand the
@@ -36,7 +42,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.gitrepo import BareRemote, make_remote  # noqa: E402
+from tests.support.gitrepo import GIT_ENV, BareRemote, git, make_remote  # noqa: E402
 from tests.support.registry import MT_DOCKER_CONFIG, MT_DOCKER_LAYER, MT_DOCKER_MANIFEST, ImagePusher  # noqa: E402
 from tests.support.webhook_service import (  # noqa: E402
     config_repo_files,
@@ -144,11 +150,40 @@ def wait_for_cycles(url: str, count: int, what: str, deadline: float = 30.0) -> 
     wait_for(lambda: cycles_finished(url) >= count, what, deadline=deadline)
 
 
+BASELINE_REF = "refs/bench/baseline"
+TRACKED_FILE = "apps/web/deployment.yaml"
+
+
+class BareGit:
+    """The baseline: a plain clone of the same remote making the same edit, then ``git commit && git push``."""
+
+    def __init__(self, remote: BareRemote, work: Path) -> None:
+        self.work = remote.clone(work)
+        self.env = {**os.environ, **GIT_ENV}
+        git(self.work, "push", "-q", "origin", f"HEAD:{BASELINE_REF}")  # the ref exists before the first timing
+
+    def deliver(self, old_tag: str, new_tag: str) -> float:
+        """Move the tag in the tracked file (not timed), then time one ``git commit && git push``."""
+        path = self.work / TRACKED_FILE
+        text = path.read_text()
+        old, new = f"{REPOSITORY}:{old_tag}", f"{REPOSITORY}:{new_tag}"
+        if old not in text:
+            raise SystemExit(f"baseline: {old} not in {TRACKED_FILE}")
+        path.write_text(text.replace(old, new))
+        command = (f"git commit -q -a -m 'chore(images): update 1 image' && "
+                   f"git push -q origin HEAD:{BASELINE_REF}")
+        started = time.perf_counter()
+        subprocess.run(["sh", "-c", command], cwd=self.work, env=self.env, check=True)
+        return time.perf_counter() - started
+
+
 def measure(registry_url: str, remote: BareRemote, service_url: str, pushes: int, poll: float,
-            log_path: Path) -> tuple[list[float], list[float]]:
-    """Seconds from each manifest PUT's start to its commit on the remote, and each PUT's wall-clock start."""
+            log_path: Path, baseline: BareGit | None = None) -> tuple[list[float], list[float], list[float]]:
+    """Seconds from each manifest PUT's start to its commit on the remote, each PUT's wall-clock start, and
+    (with ``baseline``) the seconds of the bare ``git commit && git push`` of the same change after each."""
     latencies: list[float] = []
     put_started: list[float] = []  # wall clock, to line up with the service's log
+    bare: list[float] = []
     with ImagePusher(registry_url) as pusher:
         for n in range(1, pushes + 1):
             tag = f"1.0.{n}"
@@ -164,11 +199,13 @@ def measure(registry_url: str, remote: BareRemote, service_url: str, pushes: int
                 time.sleep(poll)
             latencies.append(time.perf_counter() - started)
             wait_for_cycles(service_url, n + 1, f"the cycle for {tag} to finish")
-    return latencies, put_started
+            if baseline is not None:  # interleaved: the service is idle now, waiting for the next push
+                bare.append(baseline.deliver(f"1.0.{n - 1}", tag))
+    return latencies, put_started, bare
 
 
 def run(pushes: int, files: int, poll: float, profile: Path | None, keep: bool, service_root: Path,
-        git_trace: Path | None) -> int:
+        git_trace: Path | None, with_baseline: bool = True) -> int:
     base = Path(tempfile.mkdtemp(prefix="bench-webhook-"))
     app_port = free_port()
     registry = notifying_registry(base / "storage", app_port, {REPOSITORY: ["1.0.0"]})
@@ -191,7 +228,8 @@ def run(pushes: int, files: int, poll: float, profile: Path | None, keep: bool, 
         url = f"http://127.0.0.1:{app_port}"
         wait_for_cycles(url, 1, "the start-up cycle", deadline=120)
         per_read = poll_cost(remote)
-        latencies, put_started = measure(registry.url, remote, url, pushes, poll, log_path)
+        baseline = BareGit(remote, base / "baseline-clone") if with_baseline else None
+        latencies, put_started, bare = measure(registry.url, remote, url, pushes, poll, log_path, baseline)
         if f"{REPOSITORY}:1.0.{pushes}".encode() not in remote.read("apps/web/deployment.yaml"):
             raise SystemExit("the last commit does not hold the last tag")
         process.send_signal(signal.SIGTERM)
@@ -210,6 +248,13 @@ def run(pushes: int, files: int, poll: float, profile: Path | None, keep: bool, 
           f"exit code {code}")
     print(f"  manifest PUT start -> commit on remote (ms): min {min(ms):.1f}  p50 {percentile(ms, 50):.1f}  "
           f"p95 {percentile(ms, 95):.1f}  p99 {percentile(ms, 99):.1f}  max {max(ms):.1f}")
+    if bare:
+        bare_ms = [x * 1000 for x in bare]
+        print(f"  baseline, bare `git commit && git push` of the same change, same remote, interleaved (ms): "
+              f"min {min(bare_ms):.1f}  p50 {percentile(bare_ms, 50):.1f}  p95 {percentile(bare_ms, 95):.1f}  "
+              f"p99 {percentile(bare_ms, 99):.1f}  max {max(bare_ms):.1f}")
+        print(f"  ratio service / bare git: p50 {percentile(ms, 50) / percentile(bare_ms, 50):.2f}  "
+              f"p99 {percentile(ms, 99) / percentile(bare_ms, 99):.2f}  (target p50 ≤ 2)")
     print("  where the time goes, from the service's log (ms; log times have 1 ms resolution):")
     for stage, values in stages.items():
         print(f"    {stage:<44} p50 {percentile(values, 50):7.1f}  p95 {percentile(values, 95):7.1f}")
@@ -237,13 +282,15 @@ def main() -> int:
     parser.add_argument("--git-trace", type=Path, default=None,
                         help="trace2 event file for the service's git processes; prints time per subcommand")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (repo, logs)")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip the interleaved bare `git commit && git push` baseline")
     parser.add_argument("--service-root", type=Path, default=ROOT,
                         help="source tree the service runs from (e.g. `git archive` of another commit, for A/B)")
     args = parser.parse_args()
     if args.pushes < 2 or args.files < 1:
         parser.error("--pushes must be at least 2 and --files at least 1")
     return run(args.pushes, args.files, args.poll, args.profile, args.keep, args.service_root.resolve(),
-               args.git_trace)
+               args.git_trace, with_baseline=not args.no_baseline)
 
 
 if __name__ == "__main__":
