@@ -33,11 +33,17 @@ BIG_FILES = (  # name, size in KB, holds references
     ("platform/monitoring/dashboards.yaml", 400, False),
     ("platform/rbac/cluster-roles.yaml", 200, False),
 )
-UNCONFIGURED = ("docker.io/library/busybox:1.36.1", "docker.io/library/nginx:1.25.3", "ghcr.io/acme/log-shipper:v2.4.0",
-                "quay.io/prometheus/node-exporter:v1.7.0", "registry.k8s.io/pause:3.9")
+UNCONFIGURED = (
+    "docker.io/library/busybox:1.36.1",
+    "docker.io/library/nginx:1.25.3",
+    "ghcr.io/acme/log-shipper:v2.4.0",
+    "quay.io/prometheus/node-exporter:v1.7.0",
+    "registry.k8s.io/pause:3.9",
+)
 
 
 # ---------------------------------------------------------------------------------------------- tags and policies
+
 
 def tag_list(count: int) -> list[str]:
     """``count`` tags: mostly stable 1.x.y, a few 2.0.z (a major the policies exclude), pre-releases of 1.9.0
@@ -46,7 +52,7 @@ def tag_list(count: int) -> list[str]:
     pre = [f"1.9.0-rc.{i + 1}" for i in range(count // 16)]
     major2 = [f"2.0.{i}" for i in range(count // 10)]
     n_stable = max(1, count - len(other) - len(pre) - len(major2))
-    return ([f"1.{i // 10}.{i % 10}" for i in range(n_stable)] + major2 + pre + other)[:max(1, count)]
+    return ([f"1.{i // 10}.{i % 10}" for i in range(n_stable)] + major2 + pre + other)[: max(1, count)]
 
 
 def _key(tag: str) -> tuple[int, ...]:
@@ -95,6 +101,7 @@ def repositories(images: int) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------- the repository
 
+
 @dataclass
 class Fleet:
     files: int = 10_000
@@ -136,8 +143,9 @@ class Generated:
 class _Refs:
     """Hands out references: every configured image about equally often, tags spread over the allowed ones."""
 
-    def __init__(self, rng: random.Random, host: str, count: int, tags: list[str], pols: list[Policy],
-                 settled: bool = False) -> None:
+    def __init__(
+        self, rng: random.Random, host: str, count: int, tags: list[str], pols: list[Policy], settled: bool = False
+    ) -> None:
         repos = repositories(len(pols))
         order = [i % len(repos) for i in range(count)]
         rng.shuffle(order)
@@ -155,8 +163,7 @@ class _Refs:
         i = self._queue.pop()
         currents = self._currents[i]
         # about one reference in six is already where the policy wants it
-        tag = (self._pols[i].choose(self._tags, currents[0]) if self._rng.random() < 0.16
-               else self._rng.choice(currents))
+        tag = self._pols[i].choose(self._tags, currents[0]) if self._rng.random() < 0.16 else self._rng.choice(currents)
         if self._settled:  # the same random draws, so the same files, but with nothing left to update
             tag = self._pols[i].choose(self._tags, tag)
         self.handed.append((self._repos[i], tag))
@@ -168,42 +175,68 @@ class _Refs:
 
 
 def _env(rng: random.Random, count: int) -> str:
-    keys = ["LOG_LEVEL", "LOG_FORMAT", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_SERVICE_NAME", "HTTP_PORT", "GRPC_PORT",
-            "DB_HOST", "DB_PORT", "DB_NAME", "CACHE_TTL", "FEATURE_FLAGS", "REGION", "TZ", "GOMAXPROCS",
-            "JAVA_OPTS", "MAX_CONNECTIONS", "REQUEST_TIMEOUT", "RETRY_BACKOFF", "SENTRY_ENVIRONMENT", "QUEUE_URL"]
+    keys = [
+        "LOG_LEVEL",
+        "LOG_FORMAT",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_SERVICE_NAME",
+        "HTTP_PORT",
+        "GRPC_PORT",
+        "DB_HOST",
+        "DB_PORT",
+        "DB_NAME",
+        "CACHE_TTL",
+        "FEATURE_FLAGS",
+        "REGION",
+        "TZ",
+        "GOMAXPROCS",
+        "JAVA_OPTS",
+        "MAX_CONNECTIONS",
+        "REQUEST_TIMEOUT",
+        "RETRY_BACKOFF",
+        "SENTRY_ENVIRONMENT",
+        "QUEUE_URL",
+    ]
     values = ["info", "8080", "true", "30s", "eu-west-1", "json", "4", "db.internal.example.com"]
-    text = "".join(f"    - name: {key}\n      value: \"{rng.choice(values)}\"\n"
-                   for key in rng.sample(keys, min(count, len(keys))))
-    return (text + "    - name: POD_NAME\n      valueFrom:\n        fieldRef: {fieldPath: metadata.name}\n"
-            "    - name: DB_PASSWORD\n      valueFrom:\n        secretKeyRef: {name: db, key: password}\n")
+    text = "".join(
+        f'    - name: {key}\n      value: "{rng.choice(values)}"\n' for key in rng.sample(keys, min(count, len(keys)))
+    )
+    return (
+        text + "    - name: POD_NAME\n      valueFrom:\n        fieldRef: {fieldPath: metadata.name}\n"
+        "    - name: DB_PASSWORD\n      valueFrom:\n        secretKeyRef: {name: db, key: password}\n"
+    )
 
 
 def _container(rng: random.Random, name: str, image: str, *, indent: str = "        ", full: bool = True) -> str:
     """One container list item, indented to ``indent``; ``image`` written plain, quoted or with a comment."""
-    quote = rng.choice(["", "", "\"", "'"])
+    quote = rng.choice(["", "", '"', "'"])
     comment = rng.choice(["", "", "", "  # managed by image-updater"])
     text = f"- name: {name}\n  image: {quote}{image}{quote}{comment}\n  imagePullPolicy: IfNotPresent\n"
     if full:
         port = 8000 + rng.randrange(1000)
-        text += (f"  ports:\n    - name: http\n      containerPort: {port}\n      protocol: TCP\n"
-                 f"  env:\n{_env(rng, rng.randrange(3, 12))}"
-                 "  resources:\n"
-                 f"    requests: {{cpu: {rng.choice([50, 100, 250, 500])}m, memory: {rng.choice([64, 128, 256])}Mi}}\n"
-                 f"    limits: {{memory: {rng.choice([256, 512, 1024])}Mi}}\n"
-                 f"  readinessProbe:\n    httpGet: {{path: /healthz, port: {port}}}\n    periodSeconds: 10\n"
-                 f"  livenessProbe:\n    httpGet: {{path: /livez, port: {port}}}\n    initialDelaySeconds: 15\n"
-                 "  securityContext:\n    runAsNonRoot: true\n    readOnlyRootFilesystem: true\n"
-                 "    allowPrivilegeEscalation: false\n    capabilities: {drop: [ALL]}\n"
-                 "  volumeMounts:\n    - {name: config, mountPath: /etc/app}\n    - {name: tmp, mountPath: /tmp}\n")
+        text += (
+            f"  ports:\n    - name: http\n      containerPort: {port}\n      protocol: TCP\n"
+            f"  env:\n{_env(rng, rng.randrange(3, 12))}"
+            "  resources:\n"
+            f"    requests: {{cpu: {rng.choice([50, 100, 250, 500])}m, memory: {rng.choice([64, 128, 256])}Mi}}\n"
+            f"    limits: {{memory: {rng.choice([256, 512, 1024])}Mi}}\n"
+            f"  readinessProbe:\n    httpGet: {{path: /healthz, port: {port}}}\n    periodSeconds: 10\n"
+            f"  livenessProbe:\n    httpGet: {{path: /livez, port: {port}}}\n    initialDelaySeconds: 15\n"
+            "  securityContext:\n    runAsNonRoot: true\n    readOnlyRootFilesystem: true\n"
+            "    allowPrivilegeEscalation: false\n    capabilities: {drop: [ALL]}\n"
+            "  volumeMounts:\n    - {name: config, mountPath: /etc/app}\n    - {name: tmp, mountPath: /tmp}\n"
+        )
     return "".join(indent + line + "\n" for line in text.splitlines())
 
 
 def _metadata(rng: random.Random, name: str, namespace: str, team: str) -> str:
-    return (f"metadata:\n  name: {name}\n  namespace: {namespace}\n"
-            f"  labels:\n    app.kubernetes.io/name: {name}\n    app.kubernetes.io/part-of: {team}\n"
-            f"    app.kubernetes.io/managed-by: argocd\n    team: {team}\n"
-            f"  annotations:\n    owner: \"{team}@example.com\"\n"
-            f"    runbook: https://runbooks.example.com/{team}/{name}\n")
+    return (
+        f"metadata:\n  name: {name}\n  namespace: {namespace}\n"
+        f"  labels:\n    app.kubernetes.io/name: {name}\n    app.kubernetes.io/part-of: {team}\n"
+        f"    app.kubernetes.io/managed-by: argocd\n    team: {team}\n"
+        f'  annotations:\n    owner: "{team}@example.com"\n'
+        f"    runbook: https://runbooks.example.com/{team}/{name}\n"
+    )
 
 
 def _pod_spec(rng: random.Random, name: str, images: list[str], extra: list[str], indent: str) -> str:
@@ -218,107 +251,143 @@ def _pod_spec(rng: random.Random, name: str, images: list[str], extra: list[str]
         text += _container(rng, name if n == 0 else f"sidecar-{n}", image, indent=inner)
     for n, image in enumerate(extra):
         text += _container(rng, f"helper-{n}", image, indent=inner, full=False)
-    text += (f"{indent}volumes:\n{inner}- name: config\n{inner}  configMap: {{name: {name}-config}}\n"
-             f"{inner}- name: tmp\n{inner}  emptyDir: {{}}\n"
-             f"{indent}affinity:\n{inner}podAntiAffinity:\n{inner}  preferredDuringSchedulingIgnoredDuringExecution:\n"
-             f"{inner}    - weight: 100\n{inner}      podAffinityTerm:\n"
-             f"{inner}        labelSelector: {{matchLabels: {{app.kubernetes.io/name: {name}}}}}\n"
-             f"{inner}        topologyKey: kubernetes.io/hostname\n")
+    text += (
+        f"{indent}volumes:\n{inner}- name: config\n{inner}  configMap: {{name: {name}-config}}\n"
+        f"{inner}- name: tmp\n{inner}  emptyDir: {{}}\n"
+        f"{indent}affinity:\n{inner}podAntiAffinity:\n{inner}  preferredDuringSchedulingIgnoredDuringExecution:\n"
+        f"{inner}    - weight: 100\n{inner}      podAffinityTerm:\n"
+        f"{inner}        labelSelector: {{matchLabels: {{app.kubernetes.io/name: {name}}}}}\n"
+        f"{inner}        topologyKey: kubernetes.io/hostname\n"
+    )
     return text
 
 
-def deployment(rng: random.Random, name: str, ns: str, team: str, images: list[str], extra: list[str],
-               kind: str = "Deployment") -> str:
+def deployment(
+    rng: random.Random, name: str, ns: str, team: str, images: list[str], extra: list[str], kind: str = "Deployment"
+) -> str:
     head = f"apiVersion: apps/v1\nkind: {kind}\n" + _metadata(rng, name, ns, team)
-    spec = (f"spec:\n  replicas: {rng.randrange(1, 6)}\n  revisionHistoryLimit: 5\n"
-            f"  selector:\n    matchLabels:\n      app.kubernetes.io/name: {name}\n")
+    spec = (
+        f"spec:\n  replicas: {rng.randrange(1, 6)}\n  revisionHistoryLimit: 5\n"
+        f"  selector:\n    matchLabels:\n      app.kubernetes.io/name: {name}\n"
+    )
     if kind == "StatefulSet":
         spec += f"  serviceName: {name}\n  podManagementPolicy: Parallel\n"
     else:
         spec += "  strategy:\n    type: RollingUpdate\n    rollingUpdate: {maxSurge: 25%, maxUnavailable: 0}\n"
-    spec += (f"  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: {name}\n"
-             f"      annotations:\n        prometheus.io/scrape: \"true\"\n        prometheus.io/port: \"9090\"\n"
-             f"    spec:\n" + _pod_spec(rng, name, images, extra, "      "))
+    spec += (
+        f"  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: {name}\n"
+        f'      annotations:\n        prometheus.io/scrape: "true"\n        prometheus.io/port: "9090"\n'
+        f"    spec:\n" + _pod_spec(rng, name, images, extra, "      ")
+    )
     if kind == "StatefulSet":
-        spec += ("  volumeClaimTemplates:\n    - metadata:\n        name: data\n      spec:\n"
-                 "        accessModes: [ReadWriteOnce]\n        storageClassName: fast-ssd\n"
-                 f"        resources:\n          requests: {{storage: {rng.choice([10, 20, 50, 100])}Gi}}\n")
+        spec += (
+            "  volumeClaimTemplates:\n    - metadata:\n        name: data\n      spec:\n"
+            "        accessModes: [ReadWriteOnce]\n        storageClassName: fast-ssd\n"
+            f"        resources:\n          requests: {{storage: {rng.choice([10, 20, 50, 100])}Gi}}\n"
+        )
     return head + spec
 
 
 def cronjob(rng: random.Random, name: str, ns: str, team: str, images: list[str], extra: list[str]) -> str:
     minute = rng.randrange(60)
-    return ("apiVersion: batch/v1\nkind: CronJob\n" + _metadata(rng, name, ns, team)
-            + f"spec:\n  schedule: \"{minute} */{rng.choice([1, 2, 4, 6, 12])} * * *\"\n"
-            "  concurrencyPolicy: Forbid\n  successfulJobsHistoryLimit: 3\n  failedJobsHistoryLimit: 1\n"
-            "  jobTemplate:\n    spec:\n      backoffLimit: 2\n      activeDeadlineSeconds: 3600\n"
-            "      template:\n        spec:\n          restartPolicy: OnFailure\n"
-            + _pod_spec(rng, name, images, extra, "          "))
+    return (
+        "apiVersion: batch/v1\nkind: CronJob\n"
+        + _metadata(rng, name, ns, team)
+        + f'spec:\n  schedule: "{minute} */{rng.choice([1, 2, 4, 6, 12])} * * *"\n'
+        "  concurrencyPolicy: Forbid\n  successfulJobsHistoryLimit: 3\n  failedJobsHistoryLimit: 1\n"
+        "  jobTemplate:\n    spec:\n      backoffLimit: 2\n      activeDeadlineSeconds: 3600\n"
+        "      template:\n        spec:\n          restartPolicy: OnFailure\n"
+        + _pod_spec(rng, name, images, extra, "          ")
+    )
 
 
 def service(rng: random.Random, name: str, ns: str, team: str) -> str:
-    return ("apiVersion: v1\nkind: Service\n" + _metadata(rng, name, ns, team)
-            + f"spec:\n  type: ClusterIP\n  selector:\n    app.kubernetes.io/name: {name}\n"
-            f"  ports:\n    - {{name: http, port: 80, targetPort: {8000 + rng.randrange(1000)}}}\n"
-            "    - {name: metrics, port: 9090, targetPort: 9090}\n")
+    return (
+        "apiVersion: v1\nkind: Service\n"
+        + _metadata(rng, name, ns, team)
+        + f"spec:\n  type: ClusterIP\n  selector:\n    app.kubernetes.io/name: {name}\n"
+        f"  ports:\n    - {{name: http, port: 80, targetPort: {8000 + rng.randrange(1000)}}}\n"
+        "    - {name: metrics, port: 9090, targetPort: 9090}\n"
+    )
 
 
 def configmap(rng: random.Random, name: str, ns: str, team: str, lines: int = 20) -> str:
-    body = "".join(f"    {k}_{n} = {rng.choice(['true', 'false', '30', 'info', 'https://api.example.com'])}\n"
-                   for n, k in enumerate(rng.choices(["timeout", "retries", "feature", "endpoint", "level"], k=lines)))
+    body = "".join(
+        f"    {k}_{n} = {rng.choice(['true', 'false', '30', 'info', 'https://api.example.com'])}\n"
+        for n, k in enumerate(rng.choices(["timeout", "retries", "feature", "endpoint", "level"], k=lines))
+    )
     word = "    image_cache_size = 512\n" if rng.random() < 0.2 else ""  # the word alone holds no image
-    return ("apiVersion: v1\nkind: ConfigMap\n" + _metadata(rng, f"{name}-config", ns, team)
-            + f"data:\n  app.properties: |\n{body}{word}  LOG_LEVEL: info\n")
+    return (
+        "apiVersion: v1\nkind: ConfigMap\n"
+        + _metadata(rng, f"{name}-config", ns, team)
+        + f"data:\n  app.properties: |\n{body}{word}  LOG_LEVEL: info\n"
+    )
 
 
 def network_policy(rng: random.Random, name: str, ns: str, team: str) -> str:
-    return ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n" + _metadata(rng, f"{name}-ingress", ns, team)
-            + f"spec:\n  podSelector:\n    matchLabels:\n      app.kubernetes.io/name: {name}\n"
-            "  policyTypes: [Ingress, Egress]\n  ingress:\n    - from:\n"
-            "        - namespaceSelector:\n            matchLabels: {kubernetes.io/metadata.name: ingress-nginx}\n"
-            "      ports:\n        - {protocol: TCP, port: 8080}\n  egress:\n    - to:\n"
-            "        - namespaceSelector: {}\n      ports:\n        - {protocol: UDP, port: 53}\n")
+    return (
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        + _metadata(rng, f"{name}-ingress", ns, team)
+        + f"spec:\n  podSelector:\n    matchLabels:\n      app.kubernetes.io/name: {name}\n"
+        "  policyTypes: [Ingress, Egress]\n  ingress:\n    - from:\n"
+        "        - namespaceSelector:\n            matchLabels: {kubernetes.io/metadata.name: ingress-nginx}\n"
+        "      ports:\n        - {protocol: TCP, port: 8080}\n  egress:\n    - to:\n"
+        "        - namespaceSelector: {}\n      ports:\n        - {protocol: UDP, port: 53}\n"
+    )
 
 
 def rbac(rng: random.Random, name: str, ns: str, team: str) -> str:
-    return ("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\n" + _metadata(rng, name, ns, team)
-            + "rules:\n  - apiGroups: [\"\"]\n    resources: [configmaps, secrets]\n    verbs: [get, list, watch]\n"
-            "  - apiGroups: [apps]\n    resources: [deployments]\n    verbs: [get]\n---\n"
-            "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\n" + _metadata(rng, name, ns, team)
-            + f"roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: {name}}}\n"
-            f"subjects:\n  - {{kind: ServiceAccount, name: {name}, namespace: {ns}}}\n")
+    return (
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\n"
+        + _metadata(rng, name, ns, team)
+        + 'rules:\n  - apiGroups: [""]\n    resources: [configmaps, secrets]\n    verbs: [get, list, watch]\n'
+        "  - apiGroups: [apps]\n    resources: [deployments]\n    verbs: [get]\n---\n"
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\n"
+        + _metadata(rng, name, ns, team)
+        + f"roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: {name}}}\n"
+        f"subjects:\n  - {{kind: ServiceAccount, name: {name}, namespace: {ns}}}\n"
+    )
 
 
 def namespace(rng: random.Random, team: str) -> str:
-    return (f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {team}\n  labels:\n    team: {team}\n"
-            "    pod-security.kubernetes.io/enforce: restricted\n  annotations:\n"
-            "    scheduler.alpha.kubernetes.io/node-selector: pool=general\n")
+    return (
+        f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {team}\n  labels:\n    team: {team}\n"
+        "    pod-security.kubernetes.io/enforce: restricted\n  annotations:\n"
+        "    scheduler.alpha.kubernetes.io/node-selector: pool=general\n"
+    )
 
 
 def bundle(rng: random.Random, name: str, ns: str, team: str, images: list[str], extra: list[str]) -> str:
-    docs = [f"apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {name}\n  namespace: {ns}\n",
-            configmap(rng, name, ns, team, 8), service(rng, name, ns, team),
-            deployment(rng, name, ns, team, images, extra),
-            "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\n" + _metadata(rng, name, ns, team)
-            + f"spec:\n  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: {name}}}\n"
-            "  minReplicas: 2\n  maxReplicas: 10\n  metrics:\n    - type: Resource\n"
-            "      resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}\n",
-            "apiVersion: policy/v1\nkind: PodDisruptionBudget\n" + _metadata(rng, name, ns, team)
-            + f"spec:\n  minAvailable: 1\n  selector:\n    matchLabels: {{app.kubernetes.io/name: {name}}}\n"]
+    docs = [
+        f"apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {name}\n  namespace: {ns}\n",
+        configmap(rng, name, ns, team, 8),
+        service(rng, name, ns, team),
+        deployment(rng, name, ns, team, images, extra),
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\n"
+        + _metadata(rng, name, ns, team)
+        + f"spec:\n  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: {name}}}\n"
+        "  minReplicas: 2\n  maxReplicas: 10\n  metrics:\n    - type: Resource\n"
+        "      resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}\n",
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\n"
+        + _metadata(rng, name, ns, team)
+        + f"spec:\n  minAvailable: 1\n  selector:\n    matchLabels: {{app.kubernetes.io/name: {name}}}\n",
+    ]
     return "---\n" + "---\n".join(docs)
 
 
 def kustomization(rng: random.Random, name: str, ns: str, refs: list[tuple[str, str, str]]) -> str:
-    text = ("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
-            f"namespace: {ns}\nresources:\n  - ../../base\n  - ingress.yaml\n"
-            f"commonLabels:\n  app.kubernetes.io/instance: {name}\n"
-            "patches:\n  - path: replicas.yaml\n    target: {kind: Deployment}\n"
-            f"configMapGenerator:\n  - name: {name}-env\n    literals: [LOG_LEVEL=info, REGION=eu-west-1]\nimages:\n")
+    text = (
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+        f"namespace: {ns}\nresources:\n  - ../../base\n  - ingress.yaml\n"
+        f"commonLabels:\n  app.kubernetes.io/instance: {name}\n"
+        "patches:\n  - path: replicas.yaml\n    target: {kind: Deployment}\n"
+        f"configMapGenerator:\n  - name: {name}-env\n    literals: [LOG_LEVEL=info, REGION=eu-west-1]\nimages:\n"
+    )
     for host, repo, tag in refs:
         if rng.random() < 0.3:  # the base names a placeholder; the overlay points it at the real repository
             text += f"  - name: {repo.rsplit('/', 1)[-1]}\n    newName: {host}/{repo}\n    newTag: {tag}\n"
         else:
-            text += f"  - name: {host}/{repo}\n    newTag: \"{tag}\"\n"
+            text += f'  - name: {host}/{repo}\n    newTag: "{tag}"\n'
     return text
 
 
@@ -326,58 +395,74 @@ def helm_values(rng: random.Random, name: str, refs: list[tuple[str, str, str]],
     """Values with an anchored defaults block merged into every component (``<<: *defaults``), aliases
     (``resources: *resources``; now and then a ``canary`` whose ``image: *image0`` is the first component's
     image block), and image blocks in both shapes: registry + repository, and repository alone."""
-    text = (f"# values for {name}\nnameOverride: {name}\n"
-            "defaults: &defaults\n  replicaCount: 2\n  podAnnotations: &annotations\n"
-            "    prometheus.io/scrape: \"true\"\n  resources: &resources\n"
-            "    requests: {cpu: 100m, memory: 128Mi}\n    limits: {memory: 512Mi}\n"
-            "  nodeSelector: &nodes {pool: general}\n")
+    text = (
+        f"# values for {name}\nnameOverride: {name}\n"
+        "defaults: &defaults\n  replicaCount: 2\n  podAnnotations: &annotations\n"
+        '    prometheus.io/scrape: "true"\n  resources: &resources\n'
+        "    requests: {cpu: 100m, memory: 128Mi}\n    limits: {memory: 512Mi}\n"
+        "  nodeSelector: &nodes {pool: general}\n"
+    )
     for n, (host, repo, tag) in enumerate(refs):
         component = f"component{n}" if n else "app"
         text += f"{component}:\n  <<: *defaults\n"
         anchor = " &image0" if n == 0 else ""
         if rng.random() < 0.5:
-            text += (f"  image:{anchor}\n    registry: {host}\n    repository: {repo}\n    tag: \"{tag}\"\n"
-                     "    pullPolicy: IfNotPresent\n")
+            text += (
+                f'  image:{anchor}\n    registry: {host}\n    repository: {repo}\n    tag: "{tag}"\n'
+                "    pullPolicy: IfNotPresent\n"
+            )
         else:
             text += f"  image:{anchor}\n    repository: {host}/{repo}\n    tag: {tag}\n"
-        text += ("  resources: *resources\n  podAnnotations: *annotations\n"
-                 f"  service:\n    type: ClusterIP\n    port: {8000 + rng.randrange(1000)}\n"
-                 "  ingress:\n    enabled: false\n")
+        text += (
+            "  resources: *resources\n  podAnnotations: *annotations\n"
+            f"  service:\n    type: ClusterIP\n    port: {8000 + rng.randrange(1000)}\n"
+            "  ingress:\n    enabled: false\n"
+        )
     if len(refs) > 1 and rng.random() < 0.3:  # a second deployment of the first component's image: an alias
         text += "canary:\n  <<: *defaults\n  replicaCount: 1\n  image: *image0\n"
     n = 0
     while len(text) < size:
         n += 1
         text += f"extraConfig{n}:\n  nodeSelector: *nodes\n  settings:\n" + "".join(
-            f"    key{k}: value-{rng.randrange(10**6)}\n" for k in range(12))
+            f"    key{k}: value-{rng.randrange(10**6)}\n" for k in range(12)
+        )
     return text
 
 
 def _crd(rng: random.Random, size: int) -> str:
-    text = ("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
-            "metadata:\n  name: workflows.example.com\nspec:\n  group: example.com\n"
-            "  names: {kind: Workflow, plural: workflows}\n  scope: Namespaced\n  versions:\n"
-            "    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema:\n"
-            "          type: object\n          properties:\n")
+    text = (
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+        "metadata:\n  name: workflows.example.com\nspec:\n  group: example.com\n"
+        "  names: {kind: Workflow, plural: workflows}\n  scope: Namespaced\n  versions:\n"
+        "    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema:\n"
+        "          type: object\n          properties:\n"
+    )
     n = 0
     while len(text) < size:
-        text += (f"            field{n}:\n              description: The container image to run for step {n}; "
-                 "image pull policy and image pull secrets follow the pod's.\n              type: object\n"
-                 "              properties:\n                image: {type: string}\n"
-                 "                imagePullPolicy: {type: string, enum: [Always, IfNotPresent, Never]}\n"
-                 "                args: {type: array, items: {type: string}}\n")
+        text += (
+            f"            field{n}:\n              description: The container image to run for step {n}; "
+            "image pull policy and image pull secrets follow the pod's.\n              type: object\n"
+            "              properties:\n                image: {type: string}\n"
+            "                imagePullPolicy: {type: string, enum: [Always, IfNotPresent, Never]}\n"
+            "                args: {type: array, items: {type: string}}\n"
+        )
         n += 1
     return text
 
 
 def _dashboards(rng: random.Random, size: int) -> str:
-    text = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: grafana-dashboards\n  namespace: monitoring\n"
-            "data:\n")
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: grafana-dashboards\n  namespace: monitoring\ndata:\n"
     n = 0
     while len(text) < size:
-        panels = [{"id": p, "type": "timeseries", "title": f"Requests {p}",
-                   "targets": [{"expr": f"sum(rate(http_requests_total{{job=\"svc-{n}\"}}[5m])) by (code)"}]}
-                  for p in range(20)]
+        panels = [
+            {
+                "id": p,
+                "type": "timeseries",
+                "title": f"Requests {p}",
+                "targets": [{"expr": f'sum(rate(http_requests_total{{job="svc-{n}"}}[5m])) by (code)'}],
+            }
+            for p in range(20)
+        ]
         body = json.dumps({"title": f"Service {n}", "panels": panels}, indent=2)
         text += f"  dashboard-{n}.json: |\n" + "".join(f"    {line}\n" for line in body.splitlines())
         n += 1
@@ -388,9 +473,14 @@ def _cluster_roles(rng: random.Random, size: int) -> str:
     docs = []
     n = 0
     while sum(len(d) for d in docs) < size:
-        docs.append(f"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: role-{n}\n"
-                    "rules:\n" + "".join(f"  - apiGroups: [\"group{k}.example.com\"]\n    resources: [things{k}]\n"
-                                         "    verbs: [get, list, watch]\n" for k in range(15)))
+        docs.append(
+            f"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: role-{n}\n"
+            "rules:\n"
+            + "".join(
+                f'  - apiGroups: ["group{k}.example.com"]\n    resources: [things{k}]\n    verbs: [get, list, watch]\n'
+                for k in range(15)
+            )
+        )
         n += 1
     return "---\n".join(docs)
 
@@ -412,7 +502,7 @@ def generate(host: str, fleet: Fleet) -> Generated:
             return [rng.choice(UNCONFIGURED)]
         return []
 
-    big = BIG_FILES[:min(len(BIG_FILES), max(1, fleet.files // 400))]
+    big = BIG_FILES[: min(len(BIG_FILES), max(1, fleet.files // 400))]
     for path, kb, holds in big:
         size = kb * 1024
         if path.endswith("all-in-one.yaml"):
@@ -483,23 +573,28 @@ def generate(host: str, fleet: Fleet) -> Generated:
             kinds["no image"] = kinds.get("no image", 0) + 1
             continue
         label, make = makers[n % len(makers)]
-        files[f"clusters/{env}/{team}/common-{n:05d}-{label}.yaml"] = make(rng, f"common-{n:05d}", f"{team}-{env}",
-                                                                           team)
+        files[f"clusters/{env}/{team}/common-{n:05d}-{label}.yaml"] = make(
+            rng, f"common-{n:05d}", f"{team}-{env}", team
+        )
         kinds["no image"] = kinds.get("no image", 0) + 1
     assert refs.left() == 0, refs.left()
-    return Generated(files=files, refs=refs.handed, unconfigured_refs=unconfigured, tags=tags, policies=pols,
-                     kinds=kinds)
+    return Generated(
+        files=files, refs=refs.handed, unconfigured_refs=unconfigured, tags=tags, policies=pols, kinds=kinds
+    )
 
 
 def describe(gen: Generated) -> str:
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(gen.kinds.items(), key=lambda kv: -kv[1]))
     big = sorted((len(t.encode()) for t in gen.files.values()), reverse=True)[:5]
-    return (f"{len(gen.files):,} files, {gen.size / 1e6:.1f} MB, {len(gen.refs):,} references to "
-            f"{len(gen.policies)} configured images (+{gen.unconfigured_refs} to unconfigured ones), "
-            f"{len(gen.tags)} tags each; {kinds}; largest {', '.join(f'{b // 1024} KB' for b in big)}")
+    return (
+        f"{len(gen.files):,} files, {gen.size / 1e6:.1f} MB, {len(gen.refs):,} references to "
+        f"{len(gen.policies)} configured images (+{gen.unconfigured_refs} to unconfigured ones), "
+        f"{len(gen.tags)} tags each; {kinds}; largest {', '.join(f'{b // 1024} KB' for b in big)}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------- the registry
+
 
 async def _push_tags(url: str, repo: str, tags: list[str], concurrency: int = 8) -> None:
     """One config blob and one manifest, re-PUT under every tag (as bench/scan.py seeds)."""
@@ -511,12 +606,27 @@ async def _push_tags(url: str, repo: str, tags: list[str], concurrency: int = 8)
     def digest(data: bytes) -> str:
         return "sha256:" + hashlib.sha256(data).hexdigest()
 
-    config = json.dumps({"architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
-                         "config": {"Labels": {"org.opencontainers.image.title": "bench"}},
-                         "rootfs": {"type": "layers", "diff_ids": []}}).encode()
-    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-                           "layers": [], "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
-                                                    "size": len(config), "digest": digest(config)}}).encode()
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "created": "2024-01-01T00:00:00Z",
+            "config": {"Labels": {"org.opencontainers.image.title": "bench"}},
+            "rootfs": {"type": "layers", "diff_ids": []},
+        }
+    ).encode()
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "layers": [],
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": len(config),
+                "digest": digest(config),
+            },
+        }
+    ).encode()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
         async with session.post(f"{url}/v2/{repo}/blobs/uploads/") as start:
             location = start.headers["Location"]
@@ -527,9 +637,13 @@ async def _push_tags(url: str, repo: str, tags: list[str], concurrency: int = 8)
 
         async def worker() -> None:
             for tag in jobs:
-                async with session.put(f"{url}/v2/{repo}/manifests/{tag}", data=manifest, headers={
-                        "Content-Type": "application/vnd.docker.distribution.manifest.v2+json"}) as r:
+                async with session.put(
+                    f"{url}/v2/{repo}/manifests/{tag}",
+                    data=manifest,
+                    headers={"Content-Type": "application/vnd.docker.distribution.manifest.v2+json"},
+                ) as r:
                     assert r.status == 201, r.status
+
         await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
@@ -551,6 +665,7 @@ def seed_registry(repos: list[str], tags: list[str], root: Path) -> RegistryServ
 
 
 # ---------------------------------------------------------------------------------------------- the remote
+
 
 def make_remote(base: Path, files: dict[str, str], name: str = "config.git") -> Path:
     """A bare remote on local disk whose ``main`` holds ``files`` in one commit.
@@ -578,13 +693,26 @@ def make_remote(base: Path, files: dict[str, str], name: str = "config.git") -> 
 
 # ---------------------------------------------------------------------------------------------- settings
 
-def write_config(path: Path, host: str, remote_url: str, pols: list[Policy], workdir: Path, *,
-                 port: int | None = None, interval: str = "1s") -> Path:
-    images = "".join(f"  - name: {repo.rsplit('/', 1)[-1]}\n    image: {host}/{repo}\n"
-                     f"    policy: {{semver: \"{pol.range}\"}}\n"
-                     for repo, pol in zip(repositories(len(pols)), pols, strict=True))
-    service = (f"service:\n  listen: 127.0.0.1\n  port: {port}\n  interval: {interval}\n  jitter: 0\n"
-               "  log_format: json\n") if port is not None else ""
+
+def write_config(
+    path: Path,
+    host: str,
+    remote_url: str,
+    pols: list[Policy],
+    workdir: Path,
+    *,
+    port: int | None = None,
+    interval: str = "1s",
+) -> Path:
+    images = "".join(
+        f'  - name: {repo.rsplit("/", 1)[-1]}\n    image: {host}/{repo}\n    policy: {{semver: "{pol.range}"}}\n'
+        for repo, pol in zip(repositories(len(pols)), pols, strict=True)
+    )
+    service = (
+        (f"service:\n  listen: 127.0.0.1\n  port: {port}\n  interval: {interval}\n  jitter: 0\n  log_format: json\n")
+        if port is not None
+        else ""
+    )
     path.write_text(f"""\
 registries:
   - name: bench
@@ -610,7 +738,7 @@ def parse_plan(text: str) -> tuple[set[tuple[str, str, str]], int]:
     image = ""
     for line in text.splitlines():
         if not line.startswith(" "):
-            image = line[line.index(" (") + 2:-1] if line.startswith("image ") and line.endswith(")") else ""
+            image = line[line.index(" (") + 2 : -1] if line.startswith("image ") and line.endswith(")") else ""
         elif image and line.startswith("  ") and not line.startswith("   "):
             parts = line.split()
             if len(parts) >= 3 and parts[1] in ("→", "="):

@@ -47,6 +47,7 @@ TARGET = 10.0  # plan at least ten times faster, cold and warm
 
 # ---------------------------------------------------------------------------------------------- installing
 
+
 def ensure_renovate(scratch: Path) -> tuple[Path, Path]:
     """Node 24 and Renovate 44 under ``scratch`` (npm, from the npm registry) unless already there."""
     node = scratch / "node_modules" / ".bin" / "node"
@@ -62,8 +63,13 @@ def ensure_renovate(scratch: Path) -> tuple[Path, Path]:
     print(f"installing {NODE} and {RENOVATE} into {scratch} (npm; once, about 2 minutes)")
     env = {**os.environ, "PATH": f"{scratch / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
     for package in (NODE, RENOVATE):  # Node first, so Renovate's engine check and scripts run under Node 24
-        subprocess.run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error", package], cwd=scratch,
-                       env=env, check=True, timeout=1200)
+        subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", package],
+            cwd=scratch,
+            env=env,
+            check=True,
+            timeout=1200,
+        )
     if not (node.exists() and renovate.exists()):
         raise SystemExit(f"renovate bench: npm finished but {node} or {renovate} is missing")
     return node, renovate
@@ -72,10 +78,12 @@ def ensure_renovate(scratch: Path) -> tuple[Path, Path]:
 def versions(node: Path, renovate: Path) -> str:
     def out(*command: str) -> str:
         return subprocess.run(command, capture_output=True, text=True, timeout=120).stdout.strip()
+
     return f"Node {out(str(node), '--version')}, Renovate {out(str(node), str(renovate), '--version')}"
 
 
 # ---------------------------------------------------------------------------------------------- the refusing proxy
+
 
 class RefusingProxy:
     """An HTTP proxy on loopback that forwards nothing: every request (``CONNECT host:443`` or ``GET http://…``)
@@ -108,6 +116,7 @@ class RefusingProxy:
 
 # ---------------------------------------------------------------------------------------------- running Renovate
 
+
 def renovate_config(path: Path, host: str, pols: list[fleet.Policy], base_dir: Path, cache_dir: Path) -> Path:
     """The global (self-hosted) config: local platform, the three managers the repository's files need, plain
     http for the loopback registry, every other image disabled, one ``allowedVersions`` per policy."""
@@ -128,33 +137,54 @@ def renovate_config(path: Path, host: str, pols: list[fleet.Policy], base_dir: P
         # Renovate's docker datasource speaks https to any host unless a docker hostRule marks it insecure; the
         # second rule lets it reach this one internal address while every other internal address is refused
         "internalHostAccess": "block",
-        "hostRules": [{"hostType": "docker", "matchHost": f"https://{host}", "insecureRegistry": True},
-                      {"matchHost": f"http://{host}", "allowInternal": True}],
+        "hostRules": [
+            {"hostType": "docker", "matchHost": f"https://{host}", "insecureRegistry": True},
+            {"matchHost": f"http://{host}", "allowInternal": True},
+        ],
         "packageRules": [
             {"matchDatasources": ["docker"], "matchPackageNames": [f"!/^{escaped}\\//"], "enabled": False},
-            *({"matchPackageNames": names, "allowedVersions": version_range}
-              for version_range, names in sorted(by_range.items())),
+            *(
+                {"matchPackageNames": names, "allowedVersions": version_range}
+                for version_range, names in sorted(by_range.items())
+            ),
         ],
     }
     path.write_text(json.dumps(config, indent=2))
     return path
 
 
-def run_renovate(node: Path, renovate: Path, config: Path, repo: Path, out: Path, proxy: RefusingProxy,
-                 timeout: float, log_level: str = "debug") -> Measured:
+def run_renovate(
+    node: Path,
+    renovate: Path,
+    config: Path,
+    repo: Path,
+    out: Path,
+    proxy: RefusingProxy,
+    timeout: float,
+    log_level: str = "debug",
+) -> Measured:
     env = {key: value for key, value in os.environ.items() if not key.upper().endswith("_PROXY")}
-    env.update({
-        "RENOVATE_CONFIG_FILE": str(config),
-        "LOG_LEVEL": log_level,
-        "LOG_FORMAT": "json",
-        "HTTP_PROXY": proxy.url, "HTTPS_PROXY": proxy.url, "NO_PROXY": "127.0.0.1,localhost",
-        "RENOVATE_X_IGNORE_NODE_WARN": "true",
-        "PATH": f"{node.parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "HOME": str(config.parent / "home"),  # no ~/.npmrc or git config of the machine's user
-    })
+    env.update(
+        {
+            "RENOVATE_CONFIG_FILE": str(config),
+            "LOG_LEVEL": log_level,
+            "LOG_FORMAT": "json",
+            "HTTP_PROXY": proxy.url,
+            "HTTPS_PROXY": proxy.url,
+            "NO_PROXY": "127.0.0.1,localhost",
+            "RENOVATE_X_IGNORE_NODE_WARN": "true",
+            "PATH": f"{node.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "HOME": str(config.parent / "home"),  # no ~/.npmrc or git config of the machine's user
+        }
+    )
     (config.parent / "home").mkdir(exist_ok=True)
-    return measured([str(node), str(renovate), "--platform=local", "--onboarding=false",
-                     "--require-config=optional"], out, env=env, cwd=repo, timeout=timeout)
+    return measured(
+        [str(node), str(renovate), "--platform=local", "--onboarding=false", "--require-config=optional"],
+        out,
+        env=env,
+        cwd=repo,
+        timeout=timeout,
+    )
 
 
 def renovate_result(out: Path) -> dict[str, Any]:
@@ -188,11 +218,18 @@ def renovate_result(out: Path) -> dict[str, Any]:
         elif msg == "HTTP statistics":
             for host, stats in (entry.get("hosts") or {}).items():
                 hosts[host] = hosts.get(host, 0) + int(stats.get("count", 0))
-    return {"proposals": proposals, "looked": looked, "deps": deps, "managers": managers, "hosts": hosts,
-            "problems": problems}
+    return {
+        "proposals": proposals,
+        "looked": looked,
+        "deps": deps,
+        "managers": managers,
+        "hosts": hosts,
+        "problems": problems,
+    }
 
 
 # ---------------------------------------------------------------------------------------------- main
+
 
 def main() -> int:
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
@@ -201,14 +238,23 @@ def main() -> int:
     parser.add_argument("--images", type=int, default=200)
     parser.add_argument("--tags", type=int, default=50)
     parser.add_argument("--refs", type=int, default=None, help="references to configured images (default 2 × files)")
-    parser.add_argument("--rounds", type=int, default=2, help="alternations of (Renovate cold, plan, Renovate warm, "
-                                                              "plan)")
-    parser.add_argument("--scratch", type=Path, default=Path("/var/tmp/iu-renovate"),
-                        help="where Node 24 and Renovate 44 are (installed there when absent)")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="alternations of (Renovate cold, plan, Renovate warm, plan)"
+    )
+    parser.add_argument(
+        "--scratch",
+        type=Path,
+        default=Path("/var/tmp/iu-renovate"),
+        help="where Node 24 and Renovate 44 are (installed there when absent)",
+    )
     parser.add_argument("--timeout", type=float, default=900, help="seconds any one run may take")
     parser.add_argument("--code-root", type=Path, default=ROOT, help="source tree image-updater runs from (A/B)")
-    parser.add_argument("--log-level", default="debug", choices=["debug", "info"],
-                        help="Renovate's log level; its proposals are only logged at debug")
+    parser.add_argument(
+        "--log-level",
+        default="debug",
+        choices=["debug", "info"],
+        help="Renovate's log level; its proposals are only logged at debug",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, outputs)")
     args = parser.parse_args()
     if ROOT in args.scratch.resolve().parents or args.scratch.resolve() == ROOT:
@@ -217,8 +263,9 @@ def main() -> int:
     node, renovate = ensure_renovate(args.scratch)
     print(versions(node, renovate))
     base = Path(tempfile.mkdtemp(prefix="bench-renovate-"))
-    storage = Path(tempfile.mkdtemp(prefix="bench-renovate-registry-",
-                                    dir="/dev/shm" if os.path.isdir("/dev/shm") else None))
+    storage = Path(
+        tempfile.mkdtemp(prefix="bench-renovate-registry-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    )
     proxy = RefusingProxy()
     server = None
     env = {**os.environ, "PYTHONPATH": str(args.code_root.resolve())}
@@ -231,8 +278,9 @@ def main() -> int:
         remote = fleet.make_remote(base, gen.files)
         print(f"registry {server.url}; repository: {fleet.describe(gen)}")
         expected = gen.expected(server.host)
-        config = fleet.write_config(base / "config.yaml", server.host, f"file://{remote}", gen.policies,
-                                    base / "unused-checkout")
+        config = fleet.write_config(
+            base / "config.yaml", server.host, f"file://{remote}", gen.policies, base / "unused-checkout"
+        )
         repo = base / "renovate-checkout"  # Renovate's local platform works on the current directory
         subprocess.run(["git", "clone", "-q", f"file://{remote}", str(repo)], check=True)
         print(f"load average at start: {loadavg()}\n")
@@ -241,23 +289,34 @@ def main() -> int:
         for r in range(args.rounds):
             run_dir = base / f"renovate-{r}"
             run_dir.mkdir()
-            rconfig = renovate_config(run_dir / "config.json", server.host, gen.policies, run_dir / "base",
-                                      run_dir / "cache")
+            rconfig = renovate_config(
+                run_dir / "config.json", server.host, gen.policies, run_dir / "base", run_dir / "cache"
+            )
             row: dict[str, Any] = {}
             for phase in ("cold", "warm"):
-                rv = run_renovate(node, renovate, rconfig, repo, run_dir / f"{phase}.log", proxy, args.timeout,
-                                  args.log_level)
+                rv = run_renovate(
+                    node, renovate, rconfig, repo, run_dir / f"{phase}.log", proxy, args.timeout, args.log_level
+                )
                 result = renovate_result(rv.stdout)
-                plan = measured([*cli, "plan", "--config", str(config)], base / f"plan-{r}-{phase}.out", env=env,
-                                cwd=base, timeout=args.timeout)
+                plan = measured(
+                    [*cli, "plan", "--config", str(config)],
+                    base / f"plan-{r}-{phase}.out",
+                    env=env,
+                    cwd=base,
+                    timeout=args.timeout,
+                )
                 plan_proposals, decisions = fleet.parse_plan(plan.stdout.read_text(errors="replace"))
                 row[phase] = {"renovate": rv, "plan": plan, "result": result, "plan_proposals": plan_proposals}
-                print(f"round {r + 1} {phase}: Renovate {rv.wall:.2f}s, peak RSS {rv.maxrss_mb:.0f} MB, exit "
-                      f"{rv.returncode}, {result['deps']} image references looked up {result['managers']}, "
-                      f"{len(result['proposals'])} "
-                      f"proposals, HTTP requests {result['hosts'] or 'none logged'} [load {rv.load}]")
-                print(f"round {r + 1} {phase}: plan     {plan.wall:.2f}s, peak RSS {plan.maxrss_mb:.0f} MB, exit "
-                      f"{plan.returncode}, {decisions} decisions, {len(plan_proposals)} proposals [load {plan.load}]")
+                print(
+                    f"round {r + 1} {phase}: Renovate {rv.wall:.2f}s, peak RSS {rv.maxrss_mb:.0f} MB, exit "
+                    f"{rv.returncode}, {result['deps']} image references looked up {result['managers']}, "
+                    f"{len(result['proposals'])} "
+                    f"proposals, HTTP requests {result['hosts'] or 'none logged'} [load {rv.load}]"
+                )
+                print(
+                    f"round {r + 1} {phase}: plan     {plan.wall:.2f}s, peak RSS {plan.maxrss_mb:.0f} MB, exit "
+                    f"{plan.returncode}, {decisions} decisions, {len(plan_proposals)} proposals [load {plan.load}]"
+                )
                 print(f"    Renovate / plan = {rv.wall / plan.wall:.1f}×")
                 if rv.returncode or result["problems"]:
                     print(f"    Renovate problems: {result['problems'][:5]} (log: {rv.stdout})")
@@ -275,36 +334,45 @@ def main() -> int:
     return 0
 
 
-def summary(rows: list[dict[str, Any]], expected: set[tuple[str, str, str]], proxy: RefusingProxy,
-            args: argparse.Namespace) -> None:
-    print(f"\n{args.files} files, {args.images} images × {args.tags} tags, {args.rounds} round(s); "
-          f"target: plan ≥ {TARGET:g}× faster than Renovate, cold and warm, with the same proposals")
+def summary(
+    rows: list[dict[str, Any]], expected: set[tuple[str, str, str]], proxy: RefusingProxy, args: argparse.Namespace
+) -> None:
+    print(
+        f"\n{args.files} files, {args.images} images × {args.tags} tags, {args.rounds} round(s); "
+        f"target: plan ≥ {TARGET:g}× faster than Renovate, cold and warm, with the same proposals"
+    )
     for phase in ("cold", "warm"):
         rv = [row[phase]["renovate"].wall for row in rows]
         plan = [row[phase]["plan"].wall for row in rows]
         ratios = [a / b for a, b in zip(rv, plan, strict=True)]
         rss_rv = [row[phase]["renovate"].maxrss_mb for row in rows]
         rss_plan = [row[phase]["plan"].maxrss_mb for row in rows]
-        print(f"  {phase}: Renovate {' / '.join(f'{v:.2f}' for v in rv)} s, plan {' / '.join(f'{v:.2f}' for v in plan)}"
-              f" s → plan is {' / '.join(f'{v:.1f}' for v in ratios)}× faster (median {statistics.median(ratios):.1f},"
-              f" {'meets' if min(ratios) >= TARGET else 'misses'} ≥ {TARGET:g}); peak RSS Renovate "
-              f"{' / '.join(f'{v:.0f}' for v in rss_rv)} MB, plan {' / '.join(f'{v:.0f}' for v in rss_plan)} MB")
+        print(
+            f"  {phase}: Renovate {' / '.join(f'{v:.2f}' for v in rv)} s, plan {' / '.join(f'{v:.2f}' for v in plan)}"
+            f" s → plan is {' / '.join(f'{v:.1f}' for v in ratios)}× faster (median {statistics.median(ratios):.1f},"
+            f" {'meets' if min(ratios) >= TARGET else 'misses'} ≥ {TARGET:g}); peak RSS Renovate "
+            f"{' / '.join(f'{v:.0f}' for v in rss_rv)} MB, plan {' / '.join(f'{v:.0f}' for v in rss_plan)} MB"
+        )
     if args.log_level != "debug":
         print("  proposals: not compared (Renovate logs them at debug only)")
-        print(f"  requests through the refusing proxy (anything not on loopback): "
-              f"{sorted(set(proxy.attempts)) or 'none'}")
+        print(
+            f"  requests through the refusing proxy (anything not on loopback): {sorted(set(proxy.attempts)) or 'none'}"
+        )
         return
     last = rows[-1]["warm"]
     renovate_set, plan_set = last["result"]["proposals"], last["plan_proposals"]
-    print(f"  proposals: {'the same' if renovate_set == plan_set else 'DIFFERENT'} — Renovate "
-          f"{len(renovate_set)}, plan {len(plan_set)}, generator expects {len(expected)}")
+    print(
+        f"  proposals: {'the same' if renovate_set == plan_set else 'DIFFERENT'} — Renovate "
+        f"{len(renovate_set)}, plan {len(plan_set)}, generator expects {len(expected)}"
+    )
     for label, got in (("Renovate", renovate_set), ("plan", plan_set)):
         missing, extra = sorted(expected - got), sorted(got - expected)
         if missing or extra:
-            print(f"    {label}: {len(missing)} expected but not proposed (e.g. {missing[:3]}), "
-                  f"{len(extra)} proposed but not expected (e.g. {extra[:3]})")
-    print(f"  requests through the refusing proxy (anything not on loopback): "
-          f"{sorted(set(proxy.attempts)) or 'none'}")
+            print(
+                f"    {label}: {len(missing)} expected but not proposed (e.g. {missing[:3]}), "
+                f"{len(extra)} proposed but not expected (e.g. {extra[:3]})"
+            )
+    print(f"  requests through the refusing proxy (anything not on loopback): {sorted(set(proxy.attempts)) or 'none'}")
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ TARGETS = {"plan/naive": 0.5, "warm": 1.0, "steady": 1.0, "rss_mb": 200.0}
 
 # ---------------------------------------------------------------------------------------------- measured children
 
+
 def child_naive(root: Path) -> None:
     """The baseline: every ``.yaml``/``.yml`` file under ``root`` (not ``.git``) read as text and loaded, all its
     documents, with one ruamel.yaml round-trip loader (text, not bytes: ruamel reads bytes 1.5 × slower)."""
@@ -70,8 +71,11 @@ def child_naive(root: Path) -> None:
                 documents += sum(1 for _ in yaml.load_all(text))
                 files += 1
                 size += len(text)
-    print(json.dumps({"files": files, "documents": documents, "bytes": size,
-                      "load_seconds": time.perf_counter() - started}))
+    print(
+        json.dumps(
+            {"files": files, "documents": documents, "bytes": size, "load_seconds": time.perf_counter() - started}
+        )
+    )
 
 
 @contextlib.asynccontextmanager
@@ -85,8 +89,9 @@ async def run_cycles(config: Path, workdir: Path) -> AsyncIterator[Callable[[], 
         from image_updater.config import load_settings
         from image_updater.cycle import Updater
     except ImportError as exc:
-        raise SystemExit(f"repo_scale: image-updater's in-process API moved ({exc}); "
-                         "update run_cycles() in bench/repo_scale.py") from exc
+        raise SystemExit(
+            f"repo_scale: image-updater's in-process API moved ({exc}); update run_cycles() in bench/repo_scale.py"
+        ) from exc
     if not hasattr(Updater, "run_cycle"):
         raise SystemExit("repo_scale: Updater.run_cycle is gone; update run_cycles() in bench/repo_scale.py")
     updater = Updater(load_settings(str(config)), workdir=workdir)
@@ -95,8 +100,13 @@ async def run_cycles(config: Path, workdir: Path) -> AsyncIterator[Callable[[], 
         started = time.perf_counter()
         report = await updater.run_cycle(dry_run=True)
         seconds = time.perf_counter() - started
-        return {"seconds": seconds, "changes": len(report.tree.changes), "errors": report.all_errors[:3],
-                "error_count": len(report.all_errors)}
+        return {
+            "seconds": seconds,
+            "changes": len(report.tree.changes),
+            "errors": report.all_errors[:3],
+            "error_count": len(report.all_errors),
+        }
+
     try:
         yield one
     finally:
@@ -107,10 +117,12 @@ def child_warm(config: Path, workdir: Path, cycles: int) -> None:
     async def go() -> list[dict[str, Any]]:
         async with run_cycles(config, workdir) as one:
             return [await one() for _ in range(cycles)]
+
     print(json.dumps({"cycles": asyncio.run(go())}))
 
 
 # ---------------------------------------------------------------------------------------------- measuring
+
 
 @dataclass
 class Measured:
@@ -177,8 +189,10 @@ def scrape(url: str) -> dict[str, float]:
                 found["cycles"] = found.get("cycles", 0.0) + sample.value
                 if sample.labels.get("result") != "ok":
                     found["failed"] = found.get("failed", 0.0) + sample.value
-            elif sample.name in ("image_updater_cycle_duration_seconds_sum",
-                                 "image_updater_cycle_duration_seconds_count"):
+            elif sample.name in (
+                "image_updater_cycle_duration_seconds_sum",
+                "image_updater_cycle_duration_seconds_count",
+            ):
                 found[sample.name.rsplit("_", 1)[-1]] = sample.value
     return found
 
@@ -196,16 +210,18 @@ class Service:
     log: Path
 
 
-def measure_service(command: list[str], config: Path, port: int, cycles: int, deadline: float, env: dict[str, str],
-                    cwd: Path, log: Path) -> Service:
+def measure_service(
+    command: list[str], config: Path, port: int, cycles: int, deadline: float, env: dict[str, str], cwd: Path, log: Path
+) -> Service:
     url = f"http://127.0.0.1:{port}"
     load = loadavg()
     durations: list[float] = []
     after_first = 0.0
     started = time.perf_counter()
     with log.open("wb") as stderr:
-        process = subprocess.Popen([*command, "run", "--config", str(config)], stdout=subprocess.DEVNULL,
-                                   stderr=stderr, env=env, cwd=cwd)
+        process = subprocess.Popen(
+            [*command, "run", "--config", str(config)], stdout=subprocess.DEVNULL, stderr=stderr, env=env, cwd=cwd
+        )
     try:
         seen = {"count": 0.0, "sum": 0.0}
         stop_at = started + deadline
@@ -235,18 +251,29 @@ def measure_service(command: list[str], config: Path, port: int, cycles: int, de
         if process.returncode is None:
             process.kill()
             process.wait()
-    return Service(durations, failed, status.get("VmRSS", 0.0), status.get("VmHWM", 0.0), after_first,
-                   maxrss, time.perf_counter() - started, load, log)
+    return Service(
+        durations,
+        failed,
+        status.get("VmRSS", 0.0),
+        status.get("VmHWM", 0.0),
+        after_first,
+        maxrss,
+        time.perf_counter() - started,
+        load,
+        log,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- printing
+
 
 def spread(values: Sequence[float], unit: str = "s", digits: int = 2) -> str:
     if not values:
         return "—"
     shown = " / ".join(f"{v:.{digits}f}" for v in values)
-    return f"{shown} {unit}" + (f" (min {min(values):.{digits}f}, median {statistics.median(values):.{digits}f})"
-                                if len(values) > 2 else "")
+    return f"{shown} {unit}" + (
+        f" (min {min(values):.{digits}f}, median {statistics.median(values):.{digits}f})" if len(values) > 2 else ""
+    )
 
 
 def verdict(value: float, target: float) -> str:
@@ -257,11 +284,14 @@ def compare(label: str, got: set[tuple[str, str, str]], want: set[tuple[str, str
     if got == want:
         return f"{label}: {len(got)} proposals, all as the generator expects"
     missing, extra = sorted(want - got), sorted(got - want)
-    return (f"{label}: {len(got)} proposals vs {len(want)} expected — {len(missing)} missing "
-            f"(e.g. {missing[:2]}), {len(extra)} unexpected (e.g. {extra[:2]})")
+    return (
+        f"{label}: {len(got)} proposals vs {len(want)} expected — {len(missing)} missing "
+        f"(e.g. {missing[:2]}), {len(extra)} unexpected (e.g. {extra[:2]})"
+    )
 
 
 # ---------------------------------------------------------------------------------------------- main
+
 
 def build(base: Path, args: argparse.Namespace) -> tuple[Any, Path, fleet.Generated, Path]:
     """Seed the registry, generate the repository for its host, and make a bare remote holding it."""
@@ -275,8 +305,10 @@ def build(base: Path, args: argparse.Namespace) -> tuple[Any, Path, fleet.Genera
     started = time.perf_counter()
     gen = fleet.generate(server.host, spec)
     remote = fleet.make_remote(base, gen.files)
-    print(f"registry: {spec.images} repositories × {len(tags)} tags at {server.url}, seeded in {seeded:.1f}s; "
-          f"repository generated and committed in {time.perf_counter() - started:.1f}s:\n  {fleet.describe(gen)}")
+    print(
+        f"registry: {spec.images} repositories × {len(tags)} tags at {server.url}, seeded in {seeded:.1f}s; "
+        f"repository generated and committed in {time.perf_counter() - started:.1f}s:\n  {fleet.describe(gen)}"
+    )
     return server, storage, gen, remote
 
 
@@ -295,16 +327,29 @@ def main() -> int:
     parser.add_argument("--refs", type=int, default=None, help="references to configured images (default 2 × files)")
     parser.add_argument("--rounds", type=int, default=2, help="alternations of naive load, cold plan, warm process")
     parser.add_argument("--service-cycles", type=int, default=6, help="cycles to watch the service run (0: skip)")
-    parser.add_argument("--service-repo", choices=["settled", "stale"], default="settled",
-                        help="what the service's remote holds: nothing to update (default), or the same "
-                             "out-of-date repository as plan")
-    parser.add_argument("--interval", default="1s", help="the service's interval (cycles run back to back when "
-                                                         "they take longer)")
+    parser.add_argument(
+        "--service-repo",
+        choices=["settled", "stale"],
+        default="settled",
+        help="what the service's remote holds: nothing to update (default), or the same out-of-date repository as plan",
+    )
+    parser.add_argument(
+        "--interval", default="1s", help="the service's interval (cycles run back to back when they take longer)"
+    )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds any one measured process may take")
-    parser.add_argument("--code-root", type=Path, default=ROOT,
-                        help="source tree image-updater runs from (e.g. a `git archive` of another commit, for A/B)")
-    parser.add_argument("--generate-only", type=Path, default=None, metavar="DIR",
-                        help="write the repository's files under DIR (host 127.0.0.1:5000) and stop")
+    parser.add_argument(
+        "--code-root",
+        type=Path,
+        default=ROOT,
+        help="source tree image-updater runs from (e.g. a `git archive` of another commit, for A/B)",
+    )
+    parser.add_argument(
+        "--generate-only",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write the repository's files under DIR (host 127.0.0.1:5000) and stop",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (outputs, logs, checkouts)")
     args = parser.parse_args()
     if args.generate_only is not None:
@@ -327,8 +372,9 @@ def main() -> int:
         server, storage, gen, remote = build(base, args)
         host = server.host
         expected = gen.expected(host)
-        config = fleet.write_config(base / "config.yaml", host, f"file://{remote}", gen.policies,
-                                    base / "unused-checkout")
+        config = fleet.write_config(
+            base / "config.yaml", host, f"file://{remote}", gen.policies, base / "unused-checkout"
+        )
         checkout = base / "naive-checkout"
         subprocess.run(["git", "clone", "-q", f"file://{remote}", str(checkout)], check=True)
         print(f"load average at start: {loadavg()}; measured code: {args.code_root.resolve()}\n")
@@ -337,31 +383,55 @@ def main() -> int:
         plans: list[Measured] = []
         warms: list[tuple[Measured, dict[str, Any]]] = []
         for r in range(args.rounds):
-            n = measured([*python, str(BENCH / "repo_scale.py"), "--child-naive", str(checkout)],
-                         base / f"naive-{r}.out", env=env, cwd=base, timeout=args.timeout)
+            n = measured(
+                [*python, str(BENCH / "repo_scale.py"), "--child-naive", str(checkout)],
+                base / f"naive-{r}.out",
+                env=env,
+                cwd=base,
+                timeout=args.timeout,
+            )
             facts = n.json()
             naive.append(n)
-            print(f"round {r + 1}: (b) naive ruamel load: {n.wall:.2f}s wall ({facts.get('load_seconds', 0):.2f}s "
-                  f"loading {facts.get('files', 0):,} files, {facts.get('documents', 0):,} documents), "
-                  f"peak RSS {n.maxrss_mb:.0f} MB [load {n.load}]")
-            p = measured([*cli, "plan", "--config", str(config)], base / f"plan-{r}.out", env=env, cwd=base,
-                         timeout=args.timeout)
+            print(
+                f"round {r + 1}: (b) naive ruamel load: {n.wall:.2f}s wall ({facts.get('load_seconds', 0):.2f}s "
+                f"loading {facts.get('files', 0):,} files, {facts.get('documents', 0):,} documents), "
+                f"peak RSS {n.maxrss_mb:.0f} MB [load {n.load}]"
+            )
+            p = measured(
+                [*cli, "plan", "--config", str(config)], base / f"plan-{r}.out", env=env, cwd=base, timeout=args.timeout
+            )
             plans.append(p)
             proposals, decisions = fleet.parse_plan(p.stdout.read_text(errors="replace"))
-            print(f"round {r + 1}: (a) cold plan: {p.wall:.2f}s wall, peak RSS {p.maxrss_mb:.0f} MB, exit "
-                  f"{p.returncode}, {decisions:,} decisions listed [load {p.load}]")
+            print(
+                f"round {r + 1}: (a) cold plan: {p.wall:.2f}s wall, peak RSS {p.maxrss_mb:.0f} MB, exit "
+                f"{p.returncode}, {decisions:,} decisions listed [load {p.load}]"
+            )
             print(f"         {compare('plan', proposals, expected)}")
             if p.returncode:
                 print(f"         plan stderr: {p.stderr.read_text(errors='replace')[-400:]}")
-            w = measured([*python, str(BENCH / "repo_scale.py"), "--child-warm", str(config),
-                          str(base / f"warm-{r}" / "checkout"), "2"], base / f"warm-{r}.out", env=env, cwd=base,
-                         timeout=args.timeout)
+            w = measured(
+                [
+                    *python,
+                    str(BENCH / "repo_scale.py"),
+                    "--child-warm",
+                    str(config),
+                    str(base / f"warm-{r}" / "checkout"),
+                    "2",
+                ],
+                base / f"warm-{r}.out",
+                env=env,
+                cwd=base,
+                timeout=args.timeout,
+            )
             cycles = w.json().get("cycles", [])
             warms.append((w, {"cycles": cycles}))
-            shown = ", ".join(f"{c['seconds']:.2f}s ({c['changes']:,} changes, {c['error_count']} errors)"
-                              for c in cycles)
-            print(f"round {r + 1}: (c) one process, two dry-run cycles: {shown or w.stderr.read_text()[-400:]}; "
-                  f"peak RSS {w.maxrss_mb:.0f} MB [load {w.load}]")
+            shown = ", ".join(
+                f"{c['seconds']:.2f}s ({c['changes']:,} changes, {c['error_count']} errors)" for c in cycles
+            )
+            print(
+                f"round {r + 1}: (c) one process, two dry-run cycles: {shown or w.stderr.read_text()[-400:]}; "
+                f"peak RSS {w.maxrss_mb:.0f} MB [load {w.load}]"
+            )
             shutil.rmtree(base / f"warm-{r}", ignore_errors=True)
 
         service: Service | None = None
@@ -370,21 +440,29 @@ def main() -> int:
             if args.service_repo == "stale":
                 shutil.copytree(remote, service_remote, symlinks=True)
             else:
-                settled = fleet.generate(host, fleet.Fleet(args.files, args.images, args.tags, args.refs,
-                                                           settled=True))
+                settled = fleet.generate(host, fleet.Fleet(args.files, args.images, args.tags, args.refs, settled=True))
                 assert not settled.expected(host)
                 fleet.make_remote(base, settled.files, name="service.git")
             port = free_port()
-            service_config = fleet.write_config(base / "service.yaml", host, f"file://{service_remote}",
-                                                gen.policies, base / "service-checkout", port=port,
-                                                interval=args.interval)
-            service = measure_service(cli, service_config, port, args.service_cycles, args.timeout, env, base,
-                                      base / "service.log")
+            service_config = fleet.write_config(
+                base / "service.yaml",
+                host,
+                f"file://{service_remote}",
+                gen.policies,
+                base / "service-checkout",
+                port=port,
+                interval=args.interval,
+            )
+            service = measure_service(
+                cli, service_config, port, args.service_cycles, args.timeout, env, base, base / "service.log"
+            )
             shown = ", ".join(f"{c:.2f}" for c in service.cycles)
-            print(f"(d) service, interval {args.interval}, {args.service_repo} remote: cycles {shown} s "
-                  f"({service.failed} failed); RSS {service.after_first_mb:.0f} MB after the first cycle, "
-                  f"{service.rss_mb:.0f} MB at the end, peak {service.hwm_mb:.0f} MB (wait4: "
-                  f"{service.maxrss_mb:.0f} MB) [load {service.load}]")
+            print(
+                f"(d) service, interval {args.interval}, {args.service_repo} remote: cycles {shown} s "
+                f"({service.failed} failed); RSS {service.after_first_mb:.0f} MB after the first cycle, "
+                f"{service.rss_mb:.0f} MB at the end, peak {service.hwm_mb:.0f} MB (wait4: "
+                f"{service.maxrss_mb:.0f} MB) [load {service.load}]"
+            )
             if service.failed or len(service.cycles) < args.service_cycles:
                 print(f"    service: {service.failed} cycle(s) failed; last error: {last_error(service.log)}")
         report(args, gen, naive, plans, warms, service)
@@ -412,39 +490,65 @@ def last_error(log: Path) -> str:
     return log.read_text(errors="replace")[-300:]
 
 
-def report(args: argparse.Namespace, gen: fleet.Generated, naive: list[Measured], plans: list[Measured],
-           warms: list[tuple[Measured, dict[str, Any]]], service: Service | None) -> None:
+def report(
+    args: argparse.Namespace,
+    gen: fleet.Generated,
+    naive: list[Measured],
+    plans: list[Measured],
+    warms: list[tuple[Measured, dict[str, Any]]],
+    service: Service | None,
+) -> None:
     ratios = [p.wall / n.wall for p, n in zip(plans, naive, strict=True)]
     warm_second = [c["cycles"][1]["seconds"] for _, c in warms if len(c["cycles"]) > 1]
     warm_first = [c["cycles"][0]["seconds"] for _, c in warms if c["cycles"]]
     rows = [
-        ("repository", f"{len(gen.files):,} files, {gen.size / 1e6:.1f} MB, {len(gen.refs):,} references, "
-                       f"{len(gen.policies)} images × {len(gen.tags)} tags", ""),
+        (
+            "repository",
+            f"{len(gen.files):,} files, {gen.size / 1e6:.1f} MB, {len(gen.refs):,} references, "
+            f"{len(gen.policies)} images × {len(gen.tags)} tags",
+            "",
+        ),
         ("(b) naive ruamel round-trip load, process wall", spread([n.wall for n in naive]), ""),
         ("(a) cold `plan`, process wall", spread([p.wall for p in plans]), ""),
-        ("(a)/(b) per round", spread(ratios, unit="×"), verdict(max(ratios), TARGETS["plan/naive"])
-         if ratios else ""),
-        ("peak RSS, cold plan", spread([p.maxrss_mb for p in plans], "MB", 0),
-         verdict(max(p.maxrss_mb for p in plans), TARGETS["rss_mb"]) if plans else ""),
+        ("(a)/(b) per round", spread(ratios, unit="×"), verdict(max(ratios), TARGETS["plan/naive"]) if ratios else ""),
+        (
+            "peak RSS, cold plan",
+            spread([p.maxrss_mb for p in plans], "MB", 0),
+            verdict(max(p.maxrss_mb for p in plans), TARGETS["rss_mb"]) if plans else "",
+        ),
         ("peak RSS, naive load (for scale)", spread([n.maxrss_mb for n in naive], "MB", 0), ""),
         ("(c) first cycle in the process (clone, parse, scan)", spread(warm_first), ""),
-        ("(c) warm cycle: the second, nothing changed", spread(warm_second),
-         verdict(max(warm_second), TARGETS["warm"]) if warm_second else ""),
-        ("peak RSS, two-cycle process", spread([w.maxrss_mb for w, _ in warms], "MB", 0),
-         verdict(max(w.maxrss_mb for w, _ in warms), TARGETS["rss_mb"]) if warms else ""),
+        (
+            "(c) warm cycle: the second, nothing changed",
+            spread(warm_second),
+            verdict(max(warm_second), TARGETS["warm"]) if warm_second else "",
+        ),
+        (
+            "peak RSS, two-cycle process",
+            spread([w.maxrss_mb for w, _ in warms], "MB", 0),
+            verdict(max(w.maxrss_mb for w, _ in warms), TARGETS["rss_mb"]) if warms else "",
+        ),
     ]
     if service is not None and service.cycles:
         skip = 1 if args.service_repo == "settled" else 2
         steady = service.cycles[skip:] or service.cycles[-1:]
         failed = f"; {service.failed} FAILED" if service.failed else ""
         rows += [
-            ("(d) service: first cycle (clone, parse" + (")" if skip == 1 else ", push), second"),
-             spread(service.cycles[:skip]), ""),
-            (f"(d) service steady state: cycles {skip + 1}–{len(service.cycles)}, median",
-             f"{statistics.median(steady):.2f} s (range {min(steady):.2f}–{max(steady):.2f}){failed}",
-             verdict(statistics.median(steady), TARGETS["steady"])),
-            ("service RSS at the end / peak (VmHWM)", f"{service.rss_mb:.0f} / {service.hwm_mb:.0f} MB",
-             verdict(service.hwm_mb, TARGETS["rss_mb"])),
+            (
+                "(d) service: first cycle (clone, parse" + (")" if skip == 1 else ", push), second"),
+                spread(service.cycles[:skip]),
+                "",
+            ),
+            (
+                f"(d) service steady state: cycles {skip + 1}–{len(service.cycles)}, median",
+                f"{statistics.median(steady):.2f} s (range {min(steady):.2f}–{max(steady):.2f}){failed}",
+                verdict(statistics.median(steady), TARGETS["steady"]),
+            ),
+            (
+                "service RSS at the end / peak (VmHWM)",
+                f"{service.rss_mb:.0f} / {service.hwm_mb:.0f} MB",
+                verdict(service.hwm_mb, TARGETS["rss_mb"]),
+            ),
         ]
     width = max(len(r[0]) for r in rows)
     print(f"\n{'figure':<{width}}  {'value':<48}  target")

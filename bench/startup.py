@@ -29,15 +29,20 @@ TARGET = 0.5
 SETS = {
     "cli": ["image_updater.cli"],
     "plan": ["image_updater.cli", "image_updater.config", "image_updater.commands.once"],
-    "run": ["image_updater.cli", "image_updater.config", "image_updater.commands.once",
-            "image_updater.service.runner"],
+    "run": ["image_updater.cli", "image_updater.config", "image_updater.commands.once", "image_updater.service.runner"],
 }
 
 
 def importtime(code: str, env: dict[str, str]) -> list[tuple[int, float, float, str]]:
     """(depth, self µs, cumulative µs, module) per line of ``-X importtime``, in the order printed."""
-    err = subprocess.run([sys.executable, "-X", "importtime", "-c", code], env=env, capture_output=True, text=True,
-                         check=True, timeout=120).stderr
+    err = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stderr
     rows = []
     for line in err.splitlines():
         if not line.startswith("import time:") or "imported package" in line:
@@ -94,8 +99,10 @@ def main() -> int:
         for name, command in commands.items():
             walls[name].append(wall(command, env))
 
-    print(f"start-up, {args.rounds} rounds, code from {args.code_root.resolve()}, load average {load} at the start, "
-          f"{' '.join(Path('/proc/loadavg').read_text().split()[:3])} at the end")
+    print(
+        f"start-up, {args.rounds} rounds, code from {args.code_root.resolve()}, load average {load} at the start, "
+        f"{' '.join(Path('/proc/loadavg').read_text().split()[:3])} at the end"
+    )
     print("  -X importtime, image-updater's own imports (cumulative, less the interpreter's start-up):")
     for name, modules in SETS.items():
         verdict = "meets" if min(times[name]) <= TARGET else "misses"
@@ -107,14 +114,14 @@ def main() -> int:
         print(f"    {name:<40} {fmt(values)}{extra}")
     own = [r for r in best_plan if r[3] not in startup]
     print(f"  top {args.top} cumulative imports of the plan set (best round; µs → ms):")
-    for _, self_us, cum_us, name in sorted(own, key=lambda r: -r[2])[:args.top]:
+    for _, self_us, cum_us, name in sorted(own, key=lambda r: -r[2])[: args.top]:
         print(f"    {cum_us / 1000:8.1f} ms cumulative  {self_us / 1000:7.1f} ms self  {name}")
     by_package: dict[str, float] = {}
     for _, self_us, _, name in own:
         package = name.split(".")[0]
         by_package[package] = by_package.get(package, 0.0) + self_us
     print(f"  the same time by top-level package (sum of self times), top {args.top}:")
-    for package, us in sorted(by_package.items(), key=lambda kv: -kv[1])[:args.top]:
+    for package, us in sorted(by_package.items(), key=lambda kv: -kv[1])[: args.top]:
         print(f"    {us / 1000:8.1f} ms  {package}")
     return 0
 

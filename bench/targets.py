@@ -59,8 +59,11 @@ def build(base: Path, host: str, proxy_url: str, targets: int, images: int, repo
     listed = []
     for index in range(targets):
         used = [repos[(index * step + k) % len(repos)] for k in range(images)]
-        remote = make_remote(base, {f"apps/{name}.yaml": DEPLOYMENT.format(name=name, host=host) for name in used},
-                             name=f"t{index:02d}.git")
+        remote = make_remote(
+            base,
+            {f"apps/{name}.yaml": DEPLOYMENT.format(name=name, host=host) for name in used},
+            name=f"t{index:02d}.git",
+        )
         listed.append({"name": f"t{index:02d}", "git": {"url": f"file://{remote.path}"}})
     return Settings(
         registries=[{"name": "local", "url": proxy_url, "prefix": host, "insecure": True}],
@@ -128,12 +131,18 @@ def main() -> None:
 
         per_repo = sum(fleet_lists.values()) / (2 * len(used))
         print(f"errors: fleet {fleet_errors}, singles {single_errors}")
-        print(f"tag-list requests per unique repository per cycle: fleet {per_repo:.2f} (target 1.00), "
-              f"singles {sum(single_lists.values()) / (2 * len(used)):.2f}")
-        print(f"cold cycle: fleet {fleet_cold:.2f} s, {args.targets} single-target runs {single_cold:.2f} s, "
-              f"ratio {fleet_cold / single_cold:.2f}")
-        print(f"warm cycle: fleet {fleet_warm:.2f} s, {args.targets} single-target runs {single_warm:.2f} s, "
-              f"ratio {fleet_warm / single_warm:.2f}")
+        print(
+            f"tag-list requests per unique repository per cycle: fleet {per_repo:.2f} (target 1.00), "
+            f"singles {sum(single_lists.values()) / (2 * len(used)):.2f}"
+        )
+        print(
+            f"cold cycle: fleet {fleet_cold:.2f} s, {args.targets} single-target runs {single_cold:.2f} s, "
+            f"ratio {fleet_cold / single_cold:.2f}"
+        )
+        print(
+            f"warm cycle: fleet {fleet_warm:.2f} s, {args.targets} single-target runs {single_warm:.2f} s, "
+            f"ratio {fleet_warm / single_warm:.2f}"
+        )
     finally:
         proxy.stop()
         server.stop()

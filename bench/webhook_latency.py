@@ -83,15 +83,23 @@ def poll_cost(remote: BareRemote, rounds: int = 2000) -> float:
 
 def image_manifest(pusher: ImagePusher, tag: str) -> bytes:
     """Upload a tiny image's config and layer blobs; return the manifest that tags it (not yet PUT)."""
-    config = json.dumps({"architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
-                         "config": {"Labels": {"bench": tag}}, "rootfs": {"type": "layers", "diff_ids": []}},
-                        sort_keys=True).encode()
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "created": "2024-01-01T00:00:00Z",
+            "config": {"Labels": {"bench": tag}},
+            "rootfs": {"type": "layers", "diff_ids": []},
+        },
+        sort_keys=True,
+    ).encode()
     layer = b"layer:" + tag.encode()
-    manifest = {"schemaVersion": 2, "mediaType": MT_DOCKER_MANIFEST,
-                "config": {"mediaType": MT_DOCKER_CONFIG, "size": len(config),
-                           "digest": pusher.push_blob(REPOSITORY, config)},
-                "layers": [{"mediaType": MT_DOCKER_LAYER, "size": len(layer),
-                            "digest": pusher.push_blob(REPOSITORY, layer)}]}
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": MT_DOCKER_MANIFEST,
+        "config": {"mediaType": MT_DOCKER_CONFIG, "size": len(config), "digest": pusher.push_blob(REPOSITORY, config)},
+        "layers": [{"mediaType": MT_DOCKER_LAYER, "size": len(layer), "digest": pusher.push_blob(REPOSITORY, layer)}],
+    }
     return json.dumps(manifest, sort_keys=True).encode()
 
 
@@ -170,15 +178,21 @@ class BareGit:
         if old not in text:
             raise SystemExit(f"baseline: {old} not in {TRACKED_FILE}")
         path.write_text(text.replace(old, new))
-        command = (f"git commit -q -a -m 'chore(images): update 1 image' && "
-                   f"git push -q origin HEAD:{BASELINE_REF}")
+        command = f"git commit -q -a -m 'chore(images): update 1 image' && git push -q origin HEAD:{BASELINE_REF}"
         started = time.perf_counter()
         subprocess.run(["sh", "-c", command], cwd=self.work, env=self.env, check=True)
         return time.perf_counter() - started
 
 
-def measure(registry_url: str, remote: BareRemote, service_url: str, pushes: int, poll: float,
-            log_path: Path, baseline: BareGit | None = None) -> tuple[list[float], list[float], list[float]]:
+def measure(
+    registry_url: str,
+    remote: BareRemote,
+    service_url: str,
+    pushes: int,
+    poll: float,
+    log_path: Path,
+    baseline: BareGit | None = None,
+) -> tuple[list[float], list[float], list[float]]:
     """Seconds from each manifest PUT's start to its commit on the remote, each PUT's wall-clock start, and
     (with ``baseline``) the seconds of the bare ``git commit && git push`` of the same change after each."""
     latencies: list[float] = []
@@ -204,8 +218,16 @@ def measure(registry_url: str, remote: BareRemote, service_url: str, pushes: int
     return latencies, put_started, bare
 
 
-def run(pushes: int, files: int, poll: float, profile: Path | None, keep: bool, service_root: Path,
-        git_trace: Path | None, with_baseline: bool = True) -> int:
+def run(
+    pushes: int,
+    files: int,
+    poll: float,
+    profile: Path | None,
+    keep: bool,
+    service_root: Path,
+    git_trace: Path | None,
+    with_baseline: bool = True,
+) -> int:
     base = Path(tempfile.mkdtemp(prefix="bench-webhook-"))
     app_port = free_port()
     registry = notifying_registry(base / "storage", app_port, {REPOSITORY: ["1.0.0"]})
@@ -244,25 +266,36 @@ def run(pushes: int, files: int, poll: float, profile: Path | None, keep: bool, 
             shutil.rmtree(base, ignore_errors=True)
 
     ms = [x * 1000 for x in latencies]
-    print(f"webhook latency: {pushes} pushes, config repo of {files} files, service from {service_root}, "
-          f"exit code {code}")
-    print(f"  manifest PUT start -> commit on remote (ms): min {min(ms):.1f}  p50 {percentile(ms, 50):.1f}  "
-          f"p95 {percentile(ms, 95):.1f}  p99 {percentile(ms, 99):.1f}  max {max(ms):.1f}")
+    print(
+        f"webhook latency: {pushes} pushes, config repo of {files} files, service from {service_root}, exit code {code}"
+    )
+    print(
+        f"  manifest PUT start -> commit on remote (ms): min {min(ms):.1f}  p50 {percentile(ms, 50):.1f}  "
+        f"p95 {percentile(ms, 95):.1f}  p99 {percentile(ms, 99):.1f}  max {max(ms):.1f}"
+    )
     if bare:
         bare_ms = [x * 1000 for x in bare]
-        print(f"  baseline, bare `git commit && git push` of the same change, same remote, interleaved (ms): "
-              f"min {min(bare_ms):.1f}  p50 {percentile(bare_ms, 50):.1f}  p95 {percentile(bare_ms, 95):.1f}  "
-              f"p99 {percentile(bare_ms, 99):.1f}  max {max(bare_ms):.1f}")
-        print(f"  ratio service / bare git: p50 {percentile(ms, 50) / percentile(bare_ms, 50):.2f}  "
-              f"p99 {percentile(ms, 99) / percentile(bare_ms, 99):.2f}  (target p50 ≤ 2)")
+        print(
+            f"  baseline, bare `git commit && git push` of the same change, same remote, interleaved (ms): "
+            f"min {min(bare_ms):.1f}  p50 {percentile(bare_ms, 50):.1f}  p95 {percentile(bare_ms, 95):.1f}  "
+            f"p99 {percentile(bare_ms, 99):.1f}  max {max(bare_ms):.1f}"
+        )
+        print(
+            f"  ratio service / bare git: p50 {percentile(ms, 50) / percentile(bare_ms, 50):.2f}  "
+            f"p99 {percentile(ms, 99) / percentile(bare_ms, 99):.2f}  (target p50 ≤ 2)"
+        )
     print("  where the time goes, from the service's log (ms; log times have 1 ms resolution):")
     for stage, values in stages.items():
         print(f"    {stage:<44} p50 {percentile(values, 50):7.1f}  p95 {percentile(values, 95):7.1f}")
-    print(f"  polling: one ref read costs {per_read * 1e6:.1f} us; looked every {poll * 1000:.1f} ms, "
-          f"so each figure includes up to {(poll + per_read) * 1000:.2f} ms of polling delay")
+    print(
+        f"  polling: one ref read costs {per_read * 1e6:.1f} us; looked every {poll * 1000:.1f} ms, "
+        f"so each figure includes up to {(poll + per_read) * 1000:.2f} ms of polling delay"
+    )
     if git_trace is not None:
-        print(f"  git processes the service ran (ms, as git timed them; the start-up clone and checkout are "
-              f"included, and cat-file is GitPython's long-lived object reader: its lifetime): {git_trace}")
+        print(
+            f"  git processes the service ran (ms, as git timed them; the start-up clone and checkout are "
+            f"included, and cat-file is GitPython's long-lived object reader: its lifetime): {git_trace}"
+        )
         for name, values in sorted(git_commands(git_trace).items(), key=lambda kv: -sum(kv[1])):
             p95 = percentile(values, 95) if len(values) > 1 else values[0]
             print(f"    git {name:<16} x{len(values):<4} p50 {statistics.median(values):7.1f}  p95 {p95:7.1f}")
@@ -279,18 +312,35 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=1000, help="YAML files in the config repo (>= 1)")
     parser.add_argument("--poll", type=float, default=0.001, help="seconds between looks at the remote ref")
     parser.add_argument("--profile", type=Path, default=None, help="cProfile stats file for the service")
-    parser.add_argument("--git-trace", type=Path, default=None,
-                        help="trace2 event file for the service's git processes; prints time per subcommand")
+    parser.add_argument(
+        "--git-trace",
+        type=Path,
+        default=None,
+        help="trace2 event file for the service's git processes; prints time per subcommand",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (repo, logs)")
-    parser.add_argument("--no-baseline", action="store_true",
-                        help="skip the interleaved bare `git commit && git push` baseline")
-    parser.add_argument("--service-root", type=Path, default=ROOT,
-                        help="source tree the service runs from (e.g. `git archive` of another commit, for A/B)")
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="skip the interleaved bare `git commit && git push` baseline"
+    )
+    parser.add_argument(
+        "--service-root",
+        type=Path,
+        default=ROOT,
+        help="source tree the service runs from (e.g. `git archive` of another commit, for A/B)",
+    )
     args = parser.parse_args()
     if args.pushes < 2 or args.files < 1:
         parser.error("--pushes must be at least 2 and --files at least 1")
-    return run(args.pushes, args.files, args.poll, args.profile, args.keep, args.service_root.resolve(),
-               args.git_trace, with_baseline=not args.no_baseline)
+    return run(
+        args.pushes,
+        args.files,
+        args.poll,
+        args.profile,
+        args.keep,
+        args.service_root.resolve(),
+        args.git_trace,
+        with_baseline=not args.no_baseline,
+    )
 
 
 if __name__ == "__main__":
