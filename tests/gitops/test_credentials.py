@@ -87,7 +87,7 @@ def test_a_credential_store_configured_on_the_machine_never_keeps_the_token(
     ],
 )
 def test_a_git_url_carrying_credentials_is_refused_at_load_without_echoing_them(url: str, tmp_path: Path) -> None:
-    with pytest.raises(ValidationError, match="git.token_file or git.token_env") as caught:
+    with pytest.raises(ValidationError, match=r"git\.token_file or git\.token_env") as caught:
         GitSettings(url=url)
     assert TOKEN not in str(caught.value).replace(repr(url), "")  # pydantic's own input echo aside
     config = tmp_path / "config.yaml"
