@@ -13,6 +13,7 @@ import os
 import re
 import shlex
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -161,14 +162,23 @@ class ConfigRepo:
             raise GitError("the config repo has not been synced yet")
         return self._repo
 
-    def _run(self, args: Sequence[str], *, cwd: Path, config: Sequence[str] = ()) -> str:
-        """Run ``git -c … args`` in ``cwd``; errors name the subcommand (``args[0]``) and the remote."""
+    def _run(self, args: Sequence[str], *, cwd: Path, config: Sequence[str] = (), stdin: bytes | None = None) -> str:
+        """Run ``git -c … args`` in ``cwd``; errors name the subcommand (``args[0]``) and the remote.
+
+        ``stdin`` goes through a temporary file, not an argument: Linux refuses any single argument over
+        128 KiB (``MAX_ARG_STRLEN``), which a commit message listing 4,800 changes passes (``bench/README``).
+        """
         options = [item for setting in (*self._config, *config) for item in ("-c", setting)]
         runner = self._repo.git if self._repo is not None and cwd == self.root else git.Git(str(cwd))
         keep = (self._lock_fd,) if self._lock_fd is not None else ()
         try:
-            with runner.custom_environment(**self._env):
-                return str(runner.execute(["git", *options, *args], pass_fds=keep))
+            with runner.custom_environment(**self._env), contextlib.ExitStack() as stack:
+                source = None
+                if stdin is not None:
+                    source = stack.enter_context(tempfile.TemporaryFile())
+                    source.write(stdin)
+                    source.seek(0)
+                return str(runner.execute(["git", *options, *args], pass_fds=keep, istream=source))
         except git.GitCommandError as exc:
             # push --porcelain gives the reason per ref on stdout ("!  ref  [rejected] (stale info)").
             refused = [
@@ -180,9 +190,9 @@ class ConfigRepo:
             detail = auth_failure(detail, self.settings) or detail
             raise GitError(f"git {args[0]} failed for {redact_url(self.settings.url)}: {detail}") from None
 
-    def _git(self, *args: str, config: Sequence[str] = ()) -> str:
+    def _git(self, *args: str, config: Sequence[str] = (), stdin: bytes | None = None) -> str:
         self.repo  # noqa: B018 - raises when nothing was synced yet
-        return self._run(args, cwd=self.root, config=config)
+        return self._run(args, cwd=self.root, config=config, stdin=stdin)
 
     def _push(self, *args: str) -> str:
         """``git push``, timed for the push metrics whatever its outcome."""
@@ -401,7 +411,7 @@ class ConfigRepo:
         self._git("add", "-A")
         author = self.settings.author
         config = [f"user.name={author.name}", f"user.email={author.email}"]
-        args = ["commit", "--quiet", "--no-verify", f"--author={author.name} <{author.email}>", "-m", message]
+        args = ["commit", "--quiet", "--no-verify", f"--author={author.name} <{author.email}>", "-F", "-"]
         signing = self.settings.commit.signing
         if signing is not None:
             config += [
@@ -410,7 +420,7 @@ class ConfigRepo:
             ]
             args.append("--gpg-sign")
         try:
-            self._git(*args, config=config)
+            self._git(*args, config=config, stdin=message.encode())
         except GitError:
             # "nothing to commit" is a failure too; only an empty index tells it apart, in any locale.
             if self._nothing_staged():

@@ -59,6 +59,16 @@ def test_deliver_commits_once_with_author_and_message(remote: BareRemote, tmp_pa
     assert remote.rev() == result.commit
 
 
+def test_a_commit_message_longer_than_one_argument_may_be_lands_whole(remote: BareRemote, tmp_path: Path) -> None:
+    # 6,000 change lines, ≈ 240 KiB: Linux refuses one argument over 128 KiB, so the message cannot be `-m`.
+    lines = "".join(f"- registry.example.com/team/service-{i:05d}: 1.0.0 → 1.1.0\n" for i in range(6000))
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+    result = repo.deliver(replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), lambda changes: "update\n\n" + lines)
+    assert len(lines.encode()) > 128 * 1024
+    assert result.action == "pushed"
+    assert git(remote.path, "log", "-1", "--format=%B").strip() == ("update\n\n" + lines).strip()
+
+
 def test_rejected_push_is_reapplied_on_the_new_head_and_both_commits_survive(
     remote: BareRemote, tmp_path: Path
 ) -> None:
