@@ -21,7 +21,7 @@ from image_updater.cycle.settings import ImageSettings
 from image_updater.delivery import Change
 from image_updater.errors import ImageUpdaterError
 from image_updater.manifests import FoundImage, ImageEdit, ManifestFile
-from image_updater.policy import Decision, select
+from image_updater.policy import Decision, Selector
 from image_updater.reference import canonical_name, is_valid_tag
 
 #: (image name, tag) → the digest the registry serves for that tag, for references pinned by digest.
@@ -34,9 +34,12 @@ def _version(tag: str | None, digest: str | None) -> str:
 
 def decide(image: ImageSettings, scan: ImageScan, tag: str | None, digest: str | None) -> Decision:
     """The policy's choice; an image that follows another target says what it waits for when it stays."""
-    decision = select(image.policy, image, scan.tags or [], tag, scan.metadata, current_digest=digest)
+    return _waiting(scan, Selector(image.policy, image, scan.tags or [], scan.metadata).decide(tag, digest), digest)
+
+
+def _waiting(scan: ImageScan, decision: Decision, digest: str | None) -> Decision:
     if scan.waiting and not decision.changed:
-        return replace(decision, reason=f"kept {_version(tag, digest)}: {scan.waiting}")
+        return replace(decision, reason=f"kept {_version(decision.current, digest)}: {scan.waiting}")
     return decision
 
 
@@ -52,19 +55,32 @@ def _name_edit(found: FoundImage, image: ImageSettings) -> str | None:
 
 
 class Decisions:
-    """Each (image, current version) decided once per plan, however many references carry it."""
+    """Each image's tags judged once per plan and each (image, current version) decided once, however many
+    references carry it (``policy.Selector``).
 
-    def __init__(self, scans: Mapping[str, ImageScan]) -> None:
+    ``previous``: the last cycle's, whose selector an image keeps while its settings, tags and metadata are
+    the same, so a cycle in which the registry changed nothing decides nothing again.
+    """
+
+    def __init__(self, scans: Mapping[str, ImageScan], previous: Decisions | None = None) -> None:
         self.scans = scans
-        self.memo: dict[tuple[str, str], Decision] = {}
+        self.selectors: dict[str, Selector] = {}
+        self._previous = previous.selectors if previous is not None else {}
+
+    def selector(self, image: ImageSettings) -> Selector:
+        known = self.selectors.get(image.name)
+        if known is None:
+            scan = self.scans[image.name]
+            tags = scan.tags or []
+            known = self._previous.get(image.name)
+            if known is None or not known.same_inputs(image.policy, image, tags, scan.metadata):
+                known = Selector(image.policy, image, tags, scan.metadata)
+            self.selectors[image.name] = known
+        return known
 
     def get(self, image: ImageSettings, tag: str | None, digest: str | None) -> Decision:
         """Raises ImageUpdaterError when the policy cannot decide (numerical order over a non-number)."""
-        key = (image.name, _version(tag, digest))
-        known = self.memo.get(key)
-        if known is None:
-            known = self.memo[key] = decide(image, self.scans[image.name], tag, digest)
-        return known
+        return _waiting(self.scans[image.name], self.selector(image).decide(tag, digest), digest)
 
 
 def _pinned(found: FoundImage, image: ImageSettings) -> bool:

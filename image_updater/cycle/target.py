@@ -74,7 +74,8 @@ class _CycleEdits:
         plan = self.latest
         if images is not None or head != self._head:
             scans = self._scans if images is None else {n: s for n, s in self._scans.items() if n in images}
-            plan = plan_edits(self._runner.index(root), scans, self._digests)
+            decisions = Decisions(scans, previous=self._runner.decisions)
+            plan = plan_edits(self._runner.index(root), scans, self._digests, decisions=decisions)
             if images is None:
                 self.latest = plan
         return Applied(write_edits(root, plan), set(plan.failed_images), list(plan.errors))
@@ -109,6 +110,8 @@ class TargetRunner:
         on_push = (lambda seconds, ok: hook(target.name, seconds, ok)) if hook is not None else None
         self.repo = ConfigRepo(git, workdir.resolve(), token=token, on_push=on_push)
         self.parse_cache = ParseCache()
+        #: The last cycle's decisions: an image whose tags did not change is not decided again.
+        self.decisions: Decisions | None = None
         self._forge: Forge | None = None
         self._clock = clock
 
@@ -169,7 +172,7 @@ class TargetRunner:
         wanted = self._images_for(only, in_use)
         report.scans = await scanner.scan(wanted, in_use)
         await self._follow(report.scans, peers)
-        decisions = Decisions(report.scans)
+        decisions = self.decisions = Decisions(report.scans, previous=self.decisions)
         wanted_pins: dict[str, set[str]] = {}
         for name, tag in pins_wanted(indexed.index, report.scans, decisions):
             wanted_pins.setdefault(name, set()).add(tag)

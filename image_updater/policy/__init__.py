@@ -6,7 +6,7 @@ those into :class:`TagFacts`, and calls :func:`select`. See docs/policies.md for
 
 from image_updater.policy.kinds import KIND_KEYS, KINDS, Kind
 from image_updater.policy.models import Decision, PolicySpec, SelectionRules, TagFacts, Verdict
-from image_updater.policy.selection import metadata_needed, select
+from image_updater.policy.selection import Selector, metadata_needed, select
 from image_updater.policy.semver_range import SemverRange, parse_version
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "Kind",
     "PolicySpec",
     "SelectionRules",
+    "Selector",
     "SemverRange",
     "TagFacts",
     "Verdict",

@@ -8,6 +8,7 @@ recorded inputs.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -119,6 +120,89 @@ def _shown(tag: str | None, digest: str | None) -> str:
     return f"{tag}@{digest}" if digest else str(tag)
 
 
+class Selector:
+    """One image's tag list judged once, then decided for every current version it is asked about.
+
+    Judging a tag (filters, parsing, the range) does not depend on the current tag unless
+    ``compatible_suffix`` compares suffixes, so the judgements are shared by every current version
+    of the image: on a 2,000-file repository (200 images × 50 tags, 2,842 current versions) deciding
+    one version at a time read the same tags 142,100 times and was 16 of plan's 35 profiled seconds.
+    Each decision is kept too, so a caller holding the selector across cycles decides again only
+    when the tags or their metadata changed (``same_inputs``).
+    """
+
+    def __init__(
+        self,
+        spec: PolicySpec,
+        rules: SelectionRules,
+        tags: Sequence[str],
+        metadata: Mapping[str, TagFacts] | None = None,
+    ) -> None:
+        self.spec, self.rules = spec, rules
+        self.tags = tuple(tags)
+        self.metadata = dict(metadata or {})
+        self._judged: dict[str | None, tuple[dict[str, Verdict], list[Ranked]]] = {}
+        self._decided: dict[tuple[str | None, str | None], Decision] = {}
+
+    def same_inputs(
+        self, spec: PolicySpec, rules: SelectionRules, tags: Sequence[str], metadata: Mapping[str, TagFacts]
+    ) -> bool:
+        """Whether this selector decides exactly as a new one for these inputs would."""
+        same_spec = spec is self.spec or spec == self.spec
+        same_rules = rules is self.rules or rules == self.rules
+        return same_spec and same_rules and tuple(tags) == self.tags and metadata == self.metadata
+
+    def decide(self, current: str | None, current_digest: str | None = None) -> Decision:
+        """Choose the tag to write; raises PolicyError for numerical order over a non-number."""
+        key = (current, current_digest)
+        known = self._decided.get(key)
+        if known is None:
+            known = self._decided[key] = self._decide(current, current_digest)
+        return known
+
+    def _judgements(self, current: str | None) -> tuple[dict[str, Verdict], list[Ranked]]:
+        """The rejected tags' verdicts and the candidates, best first (per current only for suffixes)."""
+        key = current if self.spec.compatible_suffix else None
+        judged = self._judged.get(key)
+        if judged is None:
+            rejected: dict[str, Verdict] = {}
+            candidates: list[Ranked] = []
+            for tag in _unique(self.tags):
+                outcome = _judge(self.spec, self.rules, tag, current, self.metadata)
+                if isinstance(outcome, Rejected):
+                    rejected[tag] = Verdict(tag, False, outcome.reason)
+                else:
+                    candidates.append(outcome)
+            judged = self._judged[key] = (rejected, rank(self.spec, candidates))
+        return judged
+
+    def _decide(self, current: str | None, current_digest: str | None) -> Decision:
+        spec, rules, kind = self.spec, self.rules, self.spec.policy_kind
+        rejected, ranked = self._judgements(current)
+        verdicts = dict(rejected)
+        if not ranked:
+            return _no_candidate(spec, rules, current, current_digest, verdicts)
+        current_key = _current_key(spec, current, current_digest, self.metadata)
+        chosen, digest, reason = _choose(spec, rules, ranked[0], current, current_digest, current_key)
+        phrase = kind.phrase(spec, ranked[0])
+        # ``ranked`` is ordered by the kind's comparison, so the candidates above the current version are a
+        # prefix and the ones equal to it follow: two bisections instead of a comparison per candidate.
+        above = equal_end = len(ranked)
+        if current_key is not None:
+            against = current_key.key
+
+            def versus(candidate: Ranked) -> int:
+                return -kind.compare(spec, candidate.key, against)
+
+            above = bisect.bisect_left(ranked, 0, key=versus)
+            equal_end = bisect.bisect_right(ranked, 0, key=versus)
+        for position, candidate in enumerate(ranked):
+            order = 1 if position < above else (0 if position < equal_end else -1)
+            verdicts[candidate.tag] = _candidate_verdict(rules, candidate.tag, order, chosen, current, phrase)
+        changed = chosen != current or (kind.writes_digest and digest != current_digest)
+        return Decision(current, chosen, digest, changed, reason, _ordered(verdicts, chosen))
+
+
 def select(
     spec: PolicySpec,
     rules: SelectionRules,
@@ -129,26 +213,7 @@ def select(
     current_digest: str | None = None,
 ) -> Decision:
     """Choose the tag to write for one image; raises PolicyError for numerical order over a non-number."""
-    metadata = metadata or {}
-    kind = spec.policy_kind
-    verdicts: dict[str, Verdict] = {}
-    candidates: list[Ranked] = []
-    for tag in _unique(tags):
-        outcome = _judge(spec, rules, tag, current, metadata)
-        if isinstance(outcome, Rejected):
-            verdicts[tag] = Verdict(tag, False, outcome.reason)
-        else:
-            candidates.append(outcome)
-    ranked = rank(spec, candidates)
-    if not ranked:
-        return _no_candidate(spec, rules, current, current_digest, verdicts)
-    current_key = _current_key(spec, current, current_digest, metadata)
-    chosen, digest, reason = _choose(spec, rules, ranked[0], current, current_digest, current_key)
-    phrase = kind.phrase(spec, ranked[0])
-    for candidate in ranked:
-        verdicts[candidate.tag] = _candidate_verdict(spec, rules, candidate, chosen, current, current_key, phrase)
-    changed = chosen != current or (kind.writes_digest and digest != current_digest)
-    return Decision(current, chosen, digest, changed, reason, _ordered(verdicts, chosen))
+    return Selector(spec, rules, tags, metadata).decide(current, current_digest)
 
 
 def _judge(
@@ -197,18 +262,11 @@ def _choose(
 
 
 def _candidate_verdict(
-    spec: PolicySpec,
-    rules: SelectionRules,
-    candidate: Ranked,
-    chosen: str | None,
-    current: str | None,
-    current_key: Ranked | None,
-    phrase: str,
+    rules: SelectionRules, tag: str, versus: int, chosen: str | None, current: str | None, phrase: str
 ) -> Verdict:
-    tag = candidate.tag
+    """``versus``: how the candidate compares with the current version (1 above, 0 equal, -1 below)."""
     if tag == chosen:
         return Verdict(tag, True, f"chosen: {phrase}")
-    versus = spec.policy_kind.compare(spec, candidate.key, current_key.key) if current_key is not None else 1
     if tag == current:
         return Verdict(tag, True, f"current tag, superseded by {chosen}")
     if versus == 0 and chosen == current:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from image_updater.policy import Decision, PolicySpec, SelectionRules, parse_version, select
+from image_updater.policy import Decision, PolicySpec, SelectionRules, Selector, parse_version, select
 from image_updater.registry import TagMetadata
 
 SPECS = [
@@ -120,3 +120,43 @@ def test_decision_properties(
     shuffled = list(tags)
     seed.shuffle(shuffled)  # type: ignore[attr-defined]
     assert _decide(spec, rules, shuffled + tags[:2], current, meta) == decision
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    spec=st.sampled_from(SPECS),
+    rules=RULES,
+    tags=TAG_LISTS,
+    currents=st.lists(st.one_of(st.none(), TAGS), min_size=1, max_size=6),
+    times=BUILD_TIMES,
+)
+def test_one_selector_asked_about_many_current_tags_decides_each_as_a_fresh_selection(
+    spec: PolicySpec, rules: SelectionRules, tags: list[str], currents: list[str | None], times: dict[str, int]
+) -> None:
+    # The selector judges the tags once and shares that between current tags (per current only when
+    # compatible_suffix compares suffixes); every decision must still be the one a fresh selection makes.
+    meta = _metadata(times)
+    selector = Selector(spec, rules, tags, meta)
+    for current in currents:
+        assert selector.decide(current) == _decide(spec, rules, tags, current, meta)
+
+
+@settings(max_examples=150, deadline=None)
+@given(spec=st.sampled_from(SPECS), rules=RULES, tags=TAG_LISTS, current=TAGS, times=BUILD_TIMES)
+def test_each_candidate_verdict_agrees_with_an_independent_comparison_to_the_current_tag(
+    spec: PolicySpec, rules: SelectionRules, tags: list[str], current: str, times: dict[str, int]
+) -> None:
+    # Candidates are placed against the current tag by bisecting the ranked list, not compared one by one.
+    meta = _metadata(times)
+    decision = _decide(spec, rules, tags, current, meta)
+    if _value(spec, current, meta) is None:  # a current tag the policy cannot order: nothing is placed against it
+        assert not any("current" in v.reason and v.tag != current for v in decision.verdicts)
+        return
+    for verdict in decision.verdicts:
+        if verdict.reason.startswith("older than current"):
+            assert _orders_above(spec, current, verdict.tag, meta) is True, verdict
+        elif verdict.reason.startswith("same version as current"):
+            assert not _orders_above(spec, current, verdict.tag, meta), verdict
+            assert not _orders_above(spec, verdict.tag, current, meta), verdict
+        elif verdict.reason.startswith("candidate, ranked below") and not rules.allow_downgrade:
+            assert not _orders_above(spec, current, verdict.tag, meta), verdict
