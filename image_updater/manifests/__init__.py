@@ -1,6 +1,6 @@
 """The managers: find image references in config-repo YAML and rewrite exactly their bytes."""
 
-from image_updater.manifests.engine import ManifestFile
+from image_updater.manifests.engine import ManifestFile, TextEdit
 from image_updater.manifests.managers import MANAGER_NAMES, MANAGERS, Manager, file_name_matcher
 from image_updater.manifests.model import FoundImage, ImageEdit
 from image_updater.manifests.paths import parse_path
@@ -18,6 +18,7 @@ __all__ = [
     "ManagerOptions",
     "ManifestFile",
     "ManifestSettings",
+    "TextEdit",
     "could_hold_images",
     "file_name_matcher",
     "parse_path",

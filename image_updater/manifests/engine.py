@@ -62,6 +62,30 @@ def _compose(
         raise error(f"{prefix}{exc}", path=path, line=exc.line) from exc
 
 
+@dataclass(frozen=True)
+class TextEdit:
+    """Replacements ``(start, end, text)`` in a file's decoded text, ascending and apart, that ``render``
+    verified on exactly the bytes it was made from; an empty edit changes nothing."""
+
+    splices: tuple[tuple[int, int, str], ...]
+
+    def spliced(self, text: str) -> str:
+        parts, position = [], 0
+        for start, end, new in self.splices:
+            parts += [text[position:start], new]
+            position = end
+        parts.append(text[position:])
+        return "".join(parts)
+
+    def apply(self, data: bytes) -> bytes:
+        """The edited bytes of ``data`` (the bytes it was verified on; a BOM is kept)."""
+        if not self.splices:
+            return data
+        bom = data.startswith(codecs.BOM_UTF8)
+        text = (data[3:] if bom else data).decode("utf-8")
+        return (codecs.BOM_UTF8 if bom else b"") + self.spliced(text).encode("utf-8")
+
+
 class ManifestFile:
     """One config-repo file: the images found in it, and ``render`` to rewrite exactly their values."""
 
@@ -101,15 +125,18 @@ class ManifestFile:
         return cls(path, data, text, bom, ctx.composed, ctx.image_aliases, images)
 
     def render(self, edits: Sequence[ImageEdit]) -> bytes:
+        return self.edit(edits).apply(self.data)
+
+    def edit(self, edits: Sequence[ImageEdit]) -> TextEdit:
+        """The verified character replacements ``edits`` make: kept instead of the new bytes, it is a few
+        strings per file, and ``apply`` rebuilds the bytes from the file when they are needed."""
         changes = self._merge([change for edit in edits for change in self._plan(edit)])
         if not changes:
-            return self.data
+            return TextEdit(())
         self._check_anchors(changes)
-        text = self.text
-        for change in sorted(changes, key=lambda c: c.start, reverse=True):
-            text = text[: change.start] + change.text + text[change.end :]
-        self._verify(text, changes)
-        return (codecs.BOM_UTF8 if self.bom else b"") + text.encode("utf-8")
+        result = TextEdit(tuple((c.start, c.end, c.text) for c in changes))
+        self._verify(result.spliced(self.text), changes)
+        return result
 
     # -- planning -------------------------------------------------------------------------------
 
