@@ -17,11 +17,11 @@ from image_updater.webhooks import RepositoryEvent
 log = get_logger(__name__)
 
 #: Seconds a webhook waits before its cycle starts, so notifications sent back to back (several tags
-#: pushed at once) become one cycle. The children of a multi-arch push name no tag and are ignored by
-#: the receivers, so there is no index to wait for; every millisecond here is added to each webhook's
-#: latency, and a too-short wait costs only an extra cycle (a request arriving during a cycle becomes
-#: one follow-up). bench/webhook_latency.py measures the total.
-WEBHOOK_DEBOUNCE = 0.01
+#: pushed at once) would become one cycle. None: the children of a multi-arch push name no tag and are
+#: ignored by the receivers, so there is no index to wait for, and a burst costs at most one extra
+#: cycle (whatever arrives during a cycle becomes one follow-up). The 10 ms it was were a tenth of each
+#: webhook's latency (bench/webhook_latency.py).
+WEBHOOK_DEBOUNCE = 0.0
 
 
 def images_for_events(settings: Settings, events: Sequence[RepositoryEvent]) -> set[str]:

@@ -59,6 +59,10 @@ class _CycleEdits:
         self.latest = plan
 
     @property
+    def head(self) -> str:
+        return self._head
+
+    @property
     def changes(self) -> Sequence[Change]:
         return self.latest.changes
 

@@ -27,6 +27,10 @@ class Applied:
 
 class Edits(Protocol):
     @property
+    def head(self) -> str:
+        """The commit the cycle synced and planned on."""
+
+    @property
     def changes(self) -> Sequence[Change]:
         """Every change planned on the head the cycle synced (files whose edits all rendered)."""
 

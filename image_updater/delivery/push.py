@@ -25,7 +25,11 @@ async def push(repo: ConfigRepo, settings: RepoSettings, edits: Edits, *, dry_ru
         return edits.apply(root, repo.head(), None).changes
 
     pushed = await asyncio.to_thread(
-        repo.deliver, apply, lambda c: commit_message(settings.commit.message, c), branch=settings.push_branch
+        repo.deliver,
+        apply,
+        lambda c: commit_message(settings.commit.message, c),
+        branch=settings.push_branch,
+        planned_on=edits.head,
     )
     return GroupOutcome(
         PUSH_GROUP,

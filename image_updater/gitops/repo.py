@@ -7,6 +7,7 @@ only refs we rewrite, and only with ``--force-with-lease`` on the value we last 
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import fcntl
 import os
@@ -15,6 +16,7 @@ import shlex
 import shutil
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +96,8 @@ WORKDIR_WAIT = 600.0
 #: A file inside ``.git`` of every checkout image-updater clones: only those may be reset and cleaned.
 #: It is written before anything else, so a clone killed half-way is still known to be ours.
 OWNED_MARKER = "image-updater-checkout"
+#: Inside ``.git``: which ``ConfigRepo`` last held the work dir's lock (see ``_take_over``).
+HOLDER_FILE = "image-updater-holder"
 # Loose-object folders (``objects/ab``) hold no lock files and can number 256: not walked for stale locks.
 _LOOSE_OBJECTS = re.compile(r"^[0-9a-f]{2}$")
 
@@ -137,6 +141,10 @@ class ConfigRepo:
         self._lock_fd: int | None = None
         self._depth = 0
         self._checked = False  # the health check passed in this process, and nothing failed since
+        # Written into ``.git/HOLDER_FILE`` whenever we take the lock after someone else held it: finding
+        # another value there means another process worked in the checkout, so ``_tree_is`` is void.
+        self._holder = f"{os.getpid()}-{uuid.uuid4().hex}"
+        self._background: concurrent.futures.ThreadPoolExecutor | None = None
 
     # -- environment -------------------------------------------------------------------------------
     def _auth_env(self, token: str | None) -> dict[str, str]:
@@ -222,8 +230,10 @@ class ConfigRepo:
             self._wait_for_lock(fd)
             self._lock_fd, self._depth = fd, 1
             try:
+                self._take_over()
                 self._recover()
                 yield
+                self._take_over()  # a clone made during the operation
             except BaseException:
                 self._checked = False  # look at the checkout again before trusting it next time
                 raise
@@ -231,6 +241,23 @@ class ConfigRepo:
                 self._lock_fd, self._depth = None, 0
         finally:
             os.close(fd)  # releases the lock (git processes that inherited it have exited)
+
+    def _take_over(self) -> None:
+        """Forget what we knew of the work tree when another process held the lock since we last did.
+
+        Our mark goes in before anything else is done, so a process that dies after taking the lock
+        still leaves its own mark, never ours. One small read per operation instead of a ``git status``.
+        """
+        mark = self.root / ".git" / HOLDER_FILE
+        try:
+            holder = mark.read_text()
+        except OSError:
+            holder = None
+        if holder == self._holder:
+            return
+        self._tree_is = None
+        if (mark.parent / OWNED_MARKER).is_file():  # never written into a repository we did not clone
+            mark.write_text(self._holder)
 
     def _wait_for_lock(self, fd: int) -> None:
         deadline = time.monotonic() + WORKDIR_WAIT
@@ -338,19 +365,29 @@ class ConfigRepo:
     def _sync(self, branch: str, fallback: str | None = None) -> str:
         if self._repo is None:
             self._clone()
-        self._fetch()
+        # The work tree is looked at while the remote is asked: two processes at once, one's wait.
+        untouched = self._in_background(self._untouched) if self._tree_is is not None else None
+        try:
+            self._fetch()
+        finally:
+            clean = untouched is not None and untouched.result()
         start = branch if fallback is None or self.remote_sha(branch) is not None else fallback
         remote_ref = f"refs/remotes/origin/{start}"
         fetched = self.remote_sha(start)
         if fetched is None:
             raise GitError(f"branch {start} does not exist on {redact_url(self.settings.url)}")
-        if self._tree_is == fetched and self._on(branch, fetched) and self._untouched():
+        if self._tree_is == fetched and self._on(branch, fetched) and clean:
             return fetched
         self._tree_is = None
         self._git("checkout", "--force", "-B", branch, remote_ref)
         self._git("clean", "-fdx")
         self._tree_is = self.head()
         return self._tree_is
+
+    def _in_background(self, work: Callable[[], bool]) -> concurrent.futures.Future[bool]:
+        if self._background is None:
+            self._background = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="git-status")
+        return self._background.submit(work)
 
     def _untouched(self) -> bool:
         """Nothing but our own commit is in the work tree: no file written, staged or dropped there since.
@@ -448,9 +485,15 @@ class ConfigRepo:
         message: Callable[[Sequence[ChangeT]], str],
         *,
         branch: str | None = None,
+        planned_on: str | None = None,
     ) -> PushResult:
         """Push the changes ``apply`` makes to ``branch`` (default ``git.branch``), re-applying on the new
         head when rejected.
+
+        ``planned_on``: the commit the caller synced and planned on. While the work tree still holds
+        exactly that (no other process took the checkout, nothing was applied since), the first attempt
+        commits and pushes without asking the remote again; a remote that moved meanwhile rejects the
+        push, and the retry fetches and re-applies. Two processes fewer on the hot path (``bench/``).
 
         ``apply`` edits files under the work tree and returns what it changed; it is called again
         on each retry, against whatever the remote now holds, so concurrent commits survive. A
@@ -458,18 +501,21 @@ class ConfigRepo:
         built on its own tip: a commit someone else put there is built on, never overwritten.
         """
         with self._exclusive():
-            return self._deliver(apply, message, branch or self.settings.branch)
+            return self._deliver(apply, message, branch or self.settings.branch, planned_on)
 
     def _deliver(
         self,
         apply: Callable[[Path], Sequence[ChangeT]],
         message: Callable[[Sequence[ChangeT]], str],
         target: str,
+        planned_on: str | None,
     ) -> PushResult:
         fallback = self.settings.branch if target != self.settings.branch else None
         attempts = self.settings.push_attempts
         for attempt in range(1, attempts + 1):
-            self.sync(target, fallback=fallback)
+            current = attempt == 1 and planned_on is not None and self._tree_is == planned_on
+            if not (current and self._on(target, planned_on or "")):
+                self.sync(target, fallback=fallback)
             changes = self._apply(apply)
             sha = self.commit(message(changes)) if changes else None
             if sha is None:

@@ -69,6 +69,43 @@ def test_a_commit_message_longer_than_one_argument_may_be_lands_whole(remote: Ba
     assert git(remote.path, "log", "-1", "--format=%B").strip() == ("update\n\n" + lines).strip()
 
 
+def test_delivering_what_was_planned_on_the_synced_head_pushes_without_asking_the_remote_again(
+    remote: BareRemote, tmp_path: Path
+) -> None:
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+    head = repo.sync()
+    result = repo.deliver(replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message, planned_on=head)
+    assert result.action == "pushed" and result.attempts == 1
+    assert remote.read("app/deploy.yaml") == b"image: web:1.1.0\n"
+    # The remote moves after the plan: the first push, made without a fetch, is rejected; the retry
+    # fetches and re-applies on the new head, and the person's commit survives.
+    head = repo.sync()
+    remote.commit_as_human(tmp_path, {"README": "edited by a person\n"}, "human edit")
+    result = repo.deliver(replace_in("app/deploy.yaml", "1.1.0", "1.2.0"), message, planned_on=head)
+    assert result.action == "pushed" and result.attempts == 2
+    assert remote.read("README") == b"edited by a person\n"
+    assert remote.read("app/deploy.yaml") == b"image: web:1.2.0\n"
+
+
+def test_another_process_working_in_the_checkout_between_plan_and_delivery_voids_what_we_knew_of_it(
+    remote: BareRemote, tmp_path: Path
+) -> None:
+    ours = ConfigRepo(settings(remote.url), tmp_path / "work")
+    head = ours.sync()
+    # A second process (``run --once`` on the same git.workdir) takes the checkout and dies mid-apply.
+    other = ConfigRepo(settings(remote.url), tmp_path / "work")
+
+    def write_then_crash(root: Path) -> list[Change]:
+        (root / "README").write_text("half-written by a process that died\n")
+        raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        other.deliver(write_then_crash, message)
+    result = ours.deliver(replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message, planned_on=head)
+    assert result.action == "pushed"
+    assert remote.read("README") == b"hi\n"  # the other process's write was reset, never committed by us
+
+
 def test_rejected_push_is_reapplied_on_the_new_head_and_both_commits_survive(
     remote: BareRemote, tmp_path: Path
 ) -> None:
