@@ -263,7 +263,9 @@ class ConfigRepo:
         self._git("add", "-A")
         author = self.settings.author
         config = [f"user.name={author.name}", f"user.email={author.email}"]
-        args = ["commit", "--quiet", "--no-verify", f"--author={author.name} <{author.email}>", "-m", message]
+        # verbatim: the message is exactly what the template rendered (Flux templates keep their blank lines)
+        args = ["commit", "--quiet", "--no-verify", "--cleanup=verbatim", f"--author={author.name} <{author.email}>"]
+        args += ["-m", message]
         signing = self.settings.commit.signing
         if signing is not None:
             config += [

@@ -356,3 +356,29 @@ def test_a_workdir_holding_someone_elses_repository_is_never_reset(remote: BareR
     with pytest.raises(GitError, match="did not clone"):
         ConfigRepo(settings(remote.url), theirs).sync()
     assert (theirs / "unsaved.txt").read_text() == "a person's work in progress\n"
+
+
+def test_a_commit_message_is_kept_verbatim(remote: BareRemote, tmp_path: Path) -> None:
+    """Flux templates render blank-line runs and '#' lines; git's default clean-up would eat them."""
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+    text = "Automated update\n\n\n# not a comment: kept\n  indented -> kept\n"
+    repo.deliver(replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), lambda _: text)
+    assert git(remote.path, "cat-file", "commit", "main").split("\n\n", 1)[1] == text.rstrip("\n")  # git() strips
+
+
+@pytest.mark.parametrize(
+    ("url", "same"),
+    [
+        ("ssh://git@github.com/acme/config", True),
+        ("git@github.com:acme/config.git", True),
+        ("https://GitHub.com/acme/config/", True),
+        ("ssh://git@github.com:22/acme/config.git", True),
+        ("https://github.com/acme/Config", False),  # paths are case-sensitive
+        ("https://github.com/acme/config-other", False),
+        ("https://gitlab.com/acme/config", False),
+    ],
+)
+def test_git_url_aliases_name_the_same_repository_however_spelled(url: str, same: bool) -> None:
+    git_settings = settings("file:///srv/mirror/config.git", url_aliases=["https://github.com/acme/config.git"])
+    assert git_settings.names_this_repository(url) is same
+    assert git_settings.names_this_repository("file:///srv/mirror/config") is True  # git.url itself
