@@ -1,4 +1,5 @@
-"""Command line: ``run`` (service or ``--once``), ``plan`` (dry run), ``test`` (a policy, live), ``version``.
+"""Command line: ``run`` (service or ``--once``), ``plan`` (dry run), ``sources`` (what the repository's Flux and
+Argo CD objects amount to), ``test`` (a policy, live), ``version``.
 
 Every failure ends in one line naming what to fix and a non-zero exit; tracebacks are for bugs only.
 """
@@ -32,6 +33,12 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--config", default="config.yaml")
     plan.add_argument("--image", action="append", default=None, help="only these configured images")
     plan.add_argument("--target", action="append", default=None, help="only these targets (default: all)")
+
+    sources = sub.add_parser(
+        "sources", help="list the Flux and Argo CD policies found in the repository, and what is not supported"
+    )
+    sources.add_argument("--config", default="config.yaml")
+    sources.add_argument("--format", choices=["text", "json"], default="text")
 
     test = sub.add_parser("test", help="evaluate a policy against a live registry")
     test.add_argument("image", help="repository, e.g. ghcr.io/org/app")
@@ -88,6 +95,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from image_updater.config import load_settings
 
         settings = load_settings(args.config)
+        if args.command == "sources":
+            from image_updater.commands.sources import run_sources
+
+            return asyncio.run(run_sources(settings, output=args.format))
         if args.command == "plan":
             from image_updater.commands.once import run_once
 

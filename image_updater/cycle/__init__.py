@@ -17,6 +17,7 @@ from image_updater.cycle.settings import (
     Target,
     TargetSettings,
 )
+from image_updater.cycle.sources import Refreshed, TargetSources, describe
 from image_updater.cycle.target import TargetReport, TargetRunner
 from image_updater.cycle.targets import DEFAULT_TARGET, conflicts, overlap, resolve, shared_workdirs, targets_of
 
@@ -37,15 +38,18 @@ __all__ = [
     "ImageSettings",
     "Indexed",
     "ParseCache",
+    "Refreshed",
     "RepoIndex",
     "ScheduleSettings",
     "Target",
     "TargetReport",
     "TargetRunner",
     "TargetSettings",
+    "TargetSources",
     "Updater",
     "conflicts",
     "decide",
+    "describe",
     "index_repo",
     "overlap",
     "pins_wanted",

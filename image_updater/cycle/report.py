@@ -48,7 +48,7 @@ def render_report(report: CycleReport) -> str:
 
 
 def _target_lines(report: TargetReport) -> list[str]:
-    out: list[str] = []
+    out: list[str] = list(report.preamble)
     for name, scan in report.scans.items():
         image = scan.image
         out.append(f"image {name} ({image.image})")
