@@ -210,7 +210,8 @@ def _child(parent: Target, derived: DerivedTarget, images: Sequence[ImageSetting
 
 
 def _error(finding: Any) -> str:
-    return f"{finding.location}: {finding.object} {finding.field}: {finding.message}".replace(" :", ":")
+    field = f" {finding.field}" if finding.field else ""
+    return f"{finding.location}: {finding.object}{field}: {finding.message}"
 
 
 def _preamble(configured: Target, found: SourceSet, out: Refreshed) -> list[str]:
