@@ -213,6 +213,7 @@ def test_sources_settings_refuse_an_unknown_source_naming_the_line(tmp_path: Pat
     assert [(t.name, t.sources) for t in settings.cycle_targets] == [("default", ("flux",)), ("other", ())]
 
 
+POD = "kind: Pod\nspec: {{containers: [{{name: t, image: '{image}'}}]}}\n"
 TOOL_APP = """\
 apiVersion: argoproj.io/v1alpha1
 kind: Application
@@ -240,7 +241,7 @@ def test_a_branch_named_after_the_changes_is_created_once_and_then_kept(
         {
             "argocd/tool.yaml": TOOL_APP,
             "apps/tool/kustomization.yaml": "resources: [deployment.yaml]\n",
-            "apps/tool/deployment.yaml": "kind: Pod\nspec: {containers: [{name: t, image: 'ghcr.io/acme/tool:2.0.0'}]}\n",
+            "apps/tool/deployment.yaml": POD.format(image="ghcr.io/acme/tool:2.0.0"),
         },
     )
     (tmp_path / "config.yaml").write_text(
