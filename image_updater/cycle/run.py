@@ -176,7 +176,7 @@ class Updater:
         report.duration = time.monotonic() - started
         if synced:
             for child in runner.children.values():
-                if child.uses(only):
+                if child.target.images and child.uses(only):
                     cycle.targets[child.name] = TargetReport(child.name)
                     await self._derived(child, scanner, slots, only, dry_run, cycle.targets[child.name])
 

@@ -32,9 +32,12 @@ from image_updater.cycle.settings import ImageSettings, Target
 from image_updater.delivery import RepoSettings, WriteSettings
 from image_updater.errors import ImageUpdaterError
 from image_updater.gitops import Author
+from image_updater.logs import get_logger
 from image_updater.manifests import ManifestFile, ManifestSettings
 from image_updater.registry import RegistrySettings
 from image_updater.sources import Context, DerivedImage, DerivedTarget, Reader, SourceSet, read_sources
+
+log = get_logger(__name__)
 
 #: Settings an ``images:`` entry gives the derived image it overrides; binding and delivery stay the source's.
 _OVERRIDING = (
@@ -79,9 +82,14 @@ class TargetSources:
         self._reader = Reader()
 
     def refresh(self, root: Path) -> Refreshed:
+        """This cycle's view of the target; a failure to read (a bug) leaves its configured images served."""
         target = self.configured
         context = Context(target.git, self._registries, target.source_settings, target.name, self._has_targets)
-        found = read_sources(root, target.sources, context, self._reader)
+        try:
+            found = read_sources(root, target.sources, context, self._reader)
+        except Exception as exc:  # reading must never cost the configured images their cycle
+            log.exception("reading sources failed", target=target.name)
+            return Refreshed(target, errors=[f"reading sources failed ({type(exc).__name__}: {exc})"])
         return resolve_sources(target, found)
 
 

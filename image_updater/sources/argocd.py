@@ -580,7 +580,7 @@ class ArgocdReader:
         if not branch.per_change and rendered == self.context.git.branch:
             return None
         return DerivedTarget(
-            id=f"argocd:{app.ref}",
+            id=f"{self.context.id_prefix}argocd:{app.ref}",
             kind=app.document.kind,
             object=app.ref,
             location=setting.location,

@@ -28,6 +28,12 @@ class Context:
     #: The configuration lists ``targets:``: "add a target for it" instead of "another configuration".
     has_targets: bool = False
 
+    @property
+    def id_prefix(self) -> str:
+        """Derived targets' ids start with the reading target's name, unless it is the implicit one: two
+        targets reading one repository derive one automation twice, under two ids."""
+        return "" if self.config_target == "default" else f"{self.config_target}/"
+
     def other_repository(self, url: str) -> str:
         fix = (
             "add a target for it"

@@ -489,7 +489,7 @@ class FluxReader:
         author = mapping(commit.get("author"))
         if automation.served and checkout is not None:
             automation.target = DerivedTarget(
-                id=f"flux:{document.ref}",
+                id=f"{self.context.id_prefix}flux:{document.ref}",
                 kind="ImageUpdateAutomation",
                 object=document.ref,
                 location=document.location,

@@ -260,3 +260,15 @@ def test_a_branch_named_after_the_changes_is_created_once_and_then_kept(
     assert main(["run", "--once", "--config", "config.yaml"]) == 0
     assert remote.rev(branch) == tip and len(remote.branches()) == 2
     assert git(remote.path, "log", "--format=%s", "main") == "initial config"
+
+
+def test_targets_derived_by_a_named_target_carry_its_name(tmp_path: Path) -> None:
+    """Two targets reading one repository derive each automation twice: their ids must differ."""
+    files = {"sync.yaml": GITREPO, "objects.yaml": REPOSITORY + "---\n" + policy() + "---\n" + automation()}
+    for rel, text in files.items():
+        (tmp_path / rel).write_text(text)
+    git_settings = GitSettings(url="file:///srv/fleet.git", url_aliases=[URL])
+    for reader, expected in (("default", "flux:flux-system/apps"), ("staging", "staging/flux:flux-system/apps")):
+        found = read_sources(tmp_path, ["flux"], Context(git_settings, config_target=reader, has_targets=True))
+        assert [t.id for t in found.targets] == [expected]
+        assert found.images[0].served_by == [expected]
