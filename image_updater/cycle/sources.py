@@ -144,8 +144,8 @@ def resolve_sources(configured: Target, found: SourceSet) -> Refreshed:
             continue
         for target in image.served_by:
             placed.setdefault(target, []).append(settings)
-            if entry is not None and target != configured.name:
-                moved.add(entry.name)
+        if entry is not None and image.served_by:
+            moved.add(entry.name)  # it is the found image now, bound and delivered as the source says
     own = [image for image in configured.images if image.name not in moved] + placed.get(configured.name, [])
     paths = _with_scopes(configured.git.paths, own)
     git = configured.git if paths == configured.git.paths else configured.git.model_copy(update={"paths": paths})
@@ -164,6 +164,11 @@ def resolve_sources(configured: Target, found: SourceSet) -> Refreshed:
             registries.setdefault(image.registry.prefix, image.registry)
     out.registries = tuple(registries.values())
     out.preamble = _preamble(configured, found, out)
+    for name, namespaces in _ambiguous(found, entries).items():
+        out.preamble.append(
+            f"  warning: images entry {name} overrides none of the Flux policies {', '.join(namespaces)} "
+            f"(several namespaces have one of that name): name one as namespace:{name}"
+        )
     out.errors += [_error(f) for f in found.errors]
     return out
 
@@ -175,6 +180,15 @@ def _bare_names(found: SourceSet) -> dict[str, bool]:
         if image.source == "flux":
             names[image.name.partition(":")[2]] = names.get(image.name.partition(":")[2], 0) + 1
     return {i.name: names.get(i.name.partition(":")[2]) == 1 for i in found.images if i.source == "flux"}
+
+
+def _ambiguous(found: SourceSet, entries: Mapping[str, ImageSettings]) -> dict[str, list[str]]:
+    """Config entries named like Flux policies of several namespaces (``podinfo`` for ``a:podinfo``, ``b:…``)."""
+    by_name: dict[str, list[str]] = {}
+    for image in found.images:
+        if image.source == "flux":
+            by_name.setdefault(image.name.partition(":")[2], []).append(image.name)
+    return {n: names for n, names in by_name.items() if n in entries and len(names) > 1}
 
 
 def _with_scopes(paths: Sequence[str], images: Sequence[ImageSettings]) -> list[str]:
