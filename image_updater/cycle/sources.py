@@ -332,7 +332,7 @@ def describe(refreshed: Refreshed) -> dict[str, Any]:
                 **(_where(image.location) or {}),
                 "plan": f"policy from {settings.origin if settings and settings.origin else image.origin}",
                 "repository_from": _where(image.repository_from),
-                "contributes": [_where(c) for c in image.contributes],
+                "contributes": [_where(c) for c in sorted(set(image.contributes))],
                 "maps_to": maps_to,
                 "new_settings": new,
                 "served_by": list(image.served_by),
