@@ -1,4 +1,5 @@
-"""Command line: ``run`` (service or ``--once``), ``plan`` (dry run), ``test`` (a policy, live), ``version``.
+"""Command line: ``run`` (service or ``--once``), ``plan`` (dry run), ``sources`` (what the repository's Flux and
+Argo CD objects amount to), ``test`` (a policy, live), ``version``.
 
 Every failure ends in one line naming what to fix and a non-zero exit; tracebacks are for bugs only.
 """
@@ -39,6 +40,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 0 when there is nothing to do, 2 when changes are pending, 1 on an error",
     )
+
+    sources = sub.add_parser(
+        "sources", help="list the Flux and Argo CD policies found in the repository, and what is not supported"
+    )
+    sources.add_argument("--config", default="config.yaml")
+    sources.add_argument("--format", choices=["text", "json"], default="text")
 
     test = sub.add_parser("test", help="evaluate a policy against a live registry")
     test.add_argument("image", help="repository, e.g. ghcr.io/org/app")
@@ -95,6 +102,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from image_updater.config import load_settings
 
         settings = load_settings(args.config)
+        if args.command == "sources":
+            from image_updater.commands.sources import run_sources
+
+            return asyncio.run(run_sources(settings, output=args.format))
         if args.command == "plan":
             from image_updater.commands.once import PlanOutput, run_once
 

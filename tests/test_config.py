@@ -279,6 +279,7 @@ SHOWN_IN = [
     "docs/policies.md",
     "docs/webhooks.md",
     "docs/pull-requests.md",
+    "docs/migrating.md",
 ]
 
 

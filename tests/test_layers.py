@@ -1,4 +1,4 @@
-"""The layers hold at run time too: ``plan``, ``run --once`` and ``test`` never load the server stack.
+"""The layers hold at run time too: ``plan``, ``run --once``, ``sources`` and ``test`` never load the server stack.
 
 ``lint-imports`` (in ``.ci/run``) checks the import graph statically; this runs the real commands in a
 fresh interpreter and looks at what it actually imported, so a lazy import inside a function, which
@@ -36,14 +36,15 @@ def loaded_by(*argv: str) -> tuple[int, list[str]]:
     return result.returncode, json.loads(marker[-1].removeprefix("LOADED "))
 
 
-@pytest.mark.parametrize("command", [["plan"], ["run", "--once"]])
+@pytest.mark.parametrize("command", [["plan"], ["run", "--once"], ["sources"]])
 def test_the_cycle_commands_never_import_the_server_stack(
     command: list[str], registry: RegistryServer, tmp_path: Path
 ) -> None:
     with registry.pusher() as pusher:
         pusher.push_tags("team/web", ["1.0.0", "1.1.0"])
     remote = make_remote(tmp_path, {"deploy/web.yaml": DEPLOYMENT.format(host=registry.host)})
-    code, loaded = loaded_by(*command, "--config", str(write_config(tmp_path, registry, remote)))
+    config = write_config(tmp_path, registry, remote, sources="sources: [flux, argocd]\n")
+    code, loaded = loaded_by(*command, "--config", str(config))
     assert code == 0
     assert loaded == []
 

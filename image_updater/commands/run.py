@@ -6,10 +6,10 @@ The runner wires the three layers that do not know each other: settings (``confi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from image_updater.config import Settings
-from image_updater.cycle import CycleReport, Observers, TargetReport, Updater, image_outcomes
+from image_updater.cycle import CycleReport, ImageSettings, Observers, TargetReport, Updater, image_outcomes
 from image_updater.logs import configure_logging, get_logger
 from image_updater.service import CycleScheduler, Health, Metrics, ServiceServer, create_app, serve
 from image_updater.webhooks import RepositoryEvent
@@ -24,10 +24,13 @@ log = get_logger(__name__)
 WEBHOOK_DEBOUNCE = 0.0
 
 
-def images_for_events(settings: Settings, events: Sequence[RepositoryEvent]) -> set[str]:
-    """Names of the configured images the events' repositories are (see ``RepositoryEvent.matches``):
-    only these are scanned, so one push never costs a scan of every image."""
-    return {image.name for image in settings.images for event in events if event.matches(image.image)}
+def images_for_events(
+    settings: Settings, events: Sequence[RepositoryEvent], derived: Iterable[ImageSettings] = ()
+) -> set[str]:
+    """Names of the configured images (and of those the sources found last cycle) the events' repositories
+    are (see ``RepositoryEvent.matches``): only these are scanned, so one push never costs a scan of every image."""
+    images = [*settings.images, *derived]
+    return {image.name for image in images for event in events if event.matches(image.image)}
 
 
 class CycleRecorder:
@@ -125,6 +128,10 @@ class Service:
         )
         self.updater = Updater(settings, observers=observers)
         intervals = {i.name: i.interval for i in settings.images if i.interval is not None}
+        if intervals and any(t.sources for t in settings.cycle_targets):
+            # A cycle for some images only would leave out the ones the sources find: all follow the global one.
+            log.warning("images keep service.interval: sources are read", images=sorted(intervals))
+            intervals = {}
         self.scheduler = CycleScheduler(
             self.cycle,
             interval=settings.service.interval,
@@ -146,7 +153,7 @@ class Service:
         return len(report.all_errors)
 
     def on_events(self, events: list[RepositoryEvent]) -> None:
-        names = images_for_events(self.settings, events)
+        names = images_for_events(self.settings, events, self.updater.derived_images())
         log.info("webhook", repositories=[e.name for e in events], images=sorted(names))
         if names:
             self.scheduler.trigger(names)

@@ -71,11 +71,27 @@ def load_settings(path: str | os.PathLike[str] | None = None, *, environ: Mappin
     overrides = env_overrides(Settings, environ)  # kept to say which variable a bad value came from
     try:
         values: dict[str, Any] = {**_plain(document), ENVIRON_KEY: environ}
-        return Settings(**values)
+        settings = Settings(**values)
     except ValidationError as exc:
         raise _config_error(exc, document, source, overrides) from None
     except ImageUpdaterError as exc:  # a validator that raised our own error instead of ValueError
         raise ConfigError(str(exc), source=str(source)) from None
+    settings.locate_images(str(source), _item_lines(document.get("images")))
+    return settings
+
+
+def _item_lines(node: Any) -> dict[int, int]:
+    """Index → 1-based line of each entry of a list in the file (ruamel's line records)."""
+    lc = getattr(node, "lc", None)
+    if lc is None or not isinstance(node, list):
+        return {}
+    lines = {}
+    for index in range(len(node)):
+        try:
+            lines[index] = lc.item(index)[0] + 1
+        except (KeyError, IndexError, TypeError):
+            continue
+    return lines
 
 
 def _yaml_error(exc: MarkedYAMLError, source: Path) -> ConfigError:

@@ -34,6 +34,7 @@ from image_updater.errors import ConfigError
 from image_updater.logs import LogSettings
 from image_updater.manifests import ManifestSettings
 from image_updater.registry import RegistriesSettings
+from image_updater.sources import SourcesSettings
 from image_updater.validation import Located, unique_names
 from image_updater.webhooks import EndpointSettings
 
@@ -70,12 +71,12 @@ class EnvOverrideSource(PydanticBaseSettingsSource):
         return apply_overrides(values, env_overrides(self.settings_cls, environ))
 
 
-class Settings(RegistriesSettings, FleetSettings, BaseSettings):
+class Settings(RegistriesSettings, FleetSettings, SourcesSettings, BaseSettings):
     """Everything image-updater needs: the settings file (as init values) plus the environment on top.
 
     ``registries:`` and ``docker_config:`` come from the registry package's block, ``targets:`` and
-    ``workdir:`` from the cycle's. Build it with ``load_settings``, which also turns validation errors
-    into file/line/variable messages.
+    ``workdir:`` from the cycle's, ``sources:`` and ``source_settings:`` from the sources'. Build it with
+    ``load_settings``, which also turns validation errors into file/line/variable messages.
     """
 
     model_config = SettingsConfigDict(extra="forbid", frozen=False)
@@ -110,6 +111,14 @@ class Settings(RegistriesSettings, FleetSettings, BaseSettings):
     def target(self, name: str = DEFAULT_TARGET) -> Target:
         return next(t for t in self._targets if t.name == name)
 
+    def locate_images(self, source: str, lines: dict[int, int]) -> None:
+        """Record where the settings file defines each ``images:`` entry (``config.yaml:15 images[0]``), in the
+        entries and in every target's copy of them: ``plan`` cites it when an entry overrides a source's policy."""
+        where = {image.name: f"{source}:{lines[i]} images[{i}]" for i, image in enumerate(self.images) if i in lines}
+        for image in [*self.images, *(i for t in self._targets for i in t.images)]:
+            if image.name in where:
+                image.locate(where[image.name])
+
     @field_validator("images")
     @classmethod
     def _unique_names(cls, value: list[ImageSettings]) -> list[ImageSettings]:
@@ -131,7 +140,7 @@ class Settings(RegistriesSettings, FleetSettings, BaseSettings):
         if self.git is None and not self.targets:
             raise ValueError("nothing to update: set git: (one repository) or targets: (several)")
         placed = targets_of(self.git, self.targets)
-        self._targets = resolve(placed, self.images, self.workdir)
+        self._targets = resolve(placed, self.images, self.workdir, self.sources, self.source_settings)
         problems = shared_workdirs(self._targets) + conflicts(self._targets)
         if problems:
             raise ValueError("; ".join(problems))

@@ -19,6 +19,7 @@ from image_updater.cycle.settings import (
     Target,
     TargetSettings,
 )
+from image_updater.cycle.sources import Refreshed, TargetSources, describe
 from image_updater.cycle.target import Observers, TargetReport, TargetRunner
 from image_updater.cycle.targets import DEFAULT_TARGET, conflicts, overlap, resolve, shared_workdirs, targets_of
 
@@ -44,15 +45,18 @@ __all__ = [
     "Indexed",
     "Observers",
     "ParseCache",
+    "Refreshed",
     "RepoIndex",
     "ScheduleSettings",
     "Target",
     "TargetReport",
     "TargetRunner",
     "TargetSettings",
+    "TargetSources",
     "Updater",
     "conflicts",
     "decide",
+    "describe",
     "exit_code",
     "image_outcomes",
     "index_repo",

@@ -133,8 +133,11 @@ class Binder:
     def __init__(self, images: Sequence[ImageSettings]) -> None:
         self._by_name = {image.name: image for image in images}
         self._by_repository: dict[str, ImageSettings] = {}
+        self._scoped: dict[str, list[ImageSettings]] = {}  # images that bind by repository in their scope only
         for image in images:
-            if image.bind_by == "repository":
+            if image.scope:
+                self._scoped.setdefault(canonical_name(image.image), []).append(image)
+            elif image.bind_by == "repository":
                 self._by_repository.setdefault(canonical_name(image.image), image)
 
     def bind(self, found: FoundImage) -> ImageSettings | None:
@@ -143,7 +146,11 @@ class Binder:
             return self._by_name.get(wanted) or self._by_name.get(wanted.rpartition(":")[2])
         if found.reference is None or not found.reference.name:
             return None
-        return self._by_repository.get(canonical_name(found.reference.name))
+        repository = canonical_name(found.reference.name)
+        for image in self._scoped.get(repository, ()):
+            if image.in_scope(found.path):
+                return image
+        return self._by_repository.get(repository)
 
 
 @dataclass(frozen=True)

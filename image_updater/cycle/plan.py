@@ -246,12 +246,16 @@ def _culprits(parsed: ManifestFile, kept: Sequence[tuple[ImageEdit, Change]]) ->
 
 
 def write_edits(root: Path, plan: CyclePlan) -> list[Change]:
-    """Write each fully rendered file atomically (same mode); return the changes written."""
+    """Write each fully rendered file atomically (same mode; a new file 0644); return the changes written."""
     written: list[Change] = []
     for edit in plan.changed_files:
         assert edit.after is not None
         target = root / edit.path
-        mode = target.stat().st_mode
+        try:
+            mode = target.stat().st_mode
+        except FileNotFoundError:  # a file the sources create (.argocd-source-<app>.yaml)
+            mode = 0o100644
+            target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         try:
             with os.fdopen(fd, "wb") as handle:

@@ -66,7 +66,7 @@ def _image_line(outcome: ImageOutcome, width: int) -> str:
 
 def _target_lines(report: TargetReport, verbose: bool) -> list[str]:
     outcomes = image_outcomes(report)
-    out = [Counts.of(outcomes, report).sentence()]
+    out = [*report.preamble, Counts.of(outcomes, report).sentence()]
     out.extend(delivery_line(o) for o in report.outcomes)
     width = max([len(o.name) for o in outcomes] + [4])
     for outcome in outcomes:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from image_updater.cycle.promotion import Indexed
 from image_updater.cycle.scan import CycleScanner
-from image_updater.cycle.settings import CycleSettings
+from image_updater.cycle.settings import CycleSettings, ImageSettings
 from image_updater.cycle.target import Observers, TargetReport, TargetRunner
 from image_updater.cycle.targets import DEFAULT_TARGET
 from image_updater.delivery import GroupOutcome
@@ -73,12 +73,23 @@ class Updater:
         self.client = RegistryClient(
             settings.registries, docker_config=settings.docker_config, on_request=observers.registry_request
         )
+        several = len(settings.cycle_targets) > 1 or any(t.name != DEFAULT_TARGET for t in settings.cycle_targets)
         self.runners = {
             t.name: TargetRunner(
-                t, settings.manifests, workdir / t.name if workdir else Path(t.workdir), clock, observers
+                t,
+                settings.manifests,
+                workdir / t.name if workdir else Path(t.workdir),
+                clock,
+                observers,
+                registries=settings.registries,
+                has_targets=several,
             )
             for t in settings.cycle_targets
         }
+
+    def derived_images(self) -> list[ImageSettings]:
+        """The images the targets' sources found at their last read (webhooks match them too)."""
+        return [i for r in self.runners.values() if r.refreshed is not None for i in r.refreshed.images.values()]
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -109,7 +120,7 @@ class Updater:
         for runner in chosen:
             report.targets[runner.name] = TargetReport(runner.name)
         await asyncio.gather(
-            *(self._one(r, peers, scanner, slots, only, dry_run, report.targets[r.name]) for r in chosen),
+            *(self._one(r, peers, scanner, slots, only, dry_run, report) for r in chosen),
             *(self._read(self.runners[name], peers, slots) for name in sorted(read_only)),
         )
         for future in peers.values():
@@ -135,14 +146,17 @@ class Updater:
         slots: asyncio.Semaphore,
         only: frozenset[str] | None,
         dry_run: bool,
-        report: TargetReport,
+        cycle: CycleReport,
     ) -> None:
         """One target, isolated: whatever fails is its report's error, and the others go on.
 
         The followed targets' indexes are awaited without holding a slot, so a full set of slots
-        waiting on a target that has none can never deadlock.
+        waiting on a target that has none can never deadlock. The targets its sources derived run after
+        it, one by one, each with its own report.
         """
+        report = cycle.targets[runner.name]
         started = time.monotonic()
+        synced = False
         try:
             try:
                 async with slots:
@@ -150,6 +164,9 @@ class Updater:
             except BaseException as exc:
                 peers[runner.name].set_exception(exc)
                 raise
+            synced = True
+            if runner.refreshed is not None:
+                self.client.use_derived(runner.name, runner.refreshed.registries)
             peers[runner.name].set_result(indexed)
             await asyncio.wait([peers[f.target] for f in runner.target.follow.values()] or [_done()])
             async with slots:
@@ -157,6 +174,33 @@ class Updater:
         except ImageUpdaterError as exc:
             report.errors.append(str(exc))
         except Exception as exc:  # a bug in one target must not take the fleet's cycle with it
+            log.exception("target failed unexpectedly", target=runner.name)
+            report.errors.append(f"internal error ({type(exc).__name__}: {exc})")
+        report.duration = time.monotonic() - started
+        if synced:
+            for child in runner.children.values():
+                if child.target.images and child.uses(only):
+                    cycle.targets[child.name] = TargetReport(child.name)
+                    await self._derived(child, scanner, slots, only, dry_run, cycle.targets[child.name])
+
+    async def _derived(
+        self,
+        runner: TargetRunner,
+        scanner: CycleScanner,
+        slots: asyncio.Semaphore,
+        only: frozenset[str] | None,
+        dry_run: bool,
+        report: TargetReport,
+    ) -> None:
+        """A target the sources derived: synced after its parent delivered, so it builds on that commit."""
+        started = time.monotonic()
+        try:
+            async with slots:
+                indexed = await runner.sync_and_index()
+                await runner.run(indexed, scanner, {}, only, dry_run=dry_run, report=report)
+        except ImageUpdaterError as exc:
+            report.errors.append(str(exc))
+        except Exception as exc:  # as for any target: reported, the others go on
             log.exception("target failed unexpectedly", target=runner.name)
             report.errors.append(f"internal error ({type(exc).__name__}: {exc})")
         report.duration = time.monotonic() - started

@@ -3,6 +3,7 @@ and how often it runs."""
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from image_updater.manifests import KeyPathSettings, ManifestSettings
 from image_updater.policy import PolicySpec, SelectionRules
 from image_updater.reference import ImageReference
 from image_updater.registry import RegistrySettings
+from image_updater.sources import BranchRenderer, MessageRenderer, SourceKind, SourceSettings
 from image_updater.validation import parse_duration
 
 
@@ -56,6 +58,11 @@ class ImageSettings(SelectionRules):
     #: Where this entry's settings came from, for plan and reports: None for config.yaml; a source says
     #: e.g. "flux ImagePolicy flux-system/podinfo, clusters/prod/podinfo-policy.yaml:7" (``with_origin``).
     _origin: str | None = PrivateAttr(default=None)
+    #: Where the settings file defines this entry ("config.yaml:15 images[0]"), recorded by the loader.
+    _defined_at: str | None = PrivateAttr(default=None)
+    #: Sources only: the files (fnmatch globs) this image binds references in, by repository; there it wins
+    #: over images without a scope (an Argo CD Application's write-back target).
+    _scope: tuple[str, ...] = PrivateAttr(default=())
 
     @property
     def origin(self) -> str | None:
@@ -65,6 +72,26 @@ class ImageSettings(SelectionRules):
         copy = self.model_copy()
         copy._origin = origin
         return copy
+
+    @property
+    def defined_at(self) -> str | None:
+        return self._defined_at
+
+    def locate(self, where: str) -> None:
+        """Record where the settings file defines this entry (the loader does, once)."""
+        self._defined_at = where
+
+    @property
+    def scope(self) -> tuple[str, ...]:
+        return self._scope
+
+    def with_scope(self, scope: Sequence[str]) -> ImageSettings:
+        copy = self.model_copy()
+        copy._scope = tuple(scope)
+        return copy
+
+    def in_scope(self, path: str) -> bool:
+        return any(fnmatch.fnmatchcase(path, glob) for glob in self._scope)
 
     @field_validator("interval", mode="before")
     @classmethod
@@ -128,6 +155,8 @@ class TargetSettings(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
     git: RepoSettings
     images: list[str | ImageOverride] | None = None
+    #: Read these tools' objects from this target's checkout each cycle (default: the top-level ``sources``).
+    sources: list[SourceKind] | None = None
 
 
 class FleetSettings(BaseModel):
@@ -149,6 +178,14 @@ class Target:
     images: tuple[ImageSettings, ...]
     workdir: str
     follow: Mapping[str, FollowSettings] = field(default_factory=dict)
+    #: The tools whose objects the cycle reads from this target's checkout (``sources``), and how.
+    sources: tuple[SourceKind, ...] = ()
+    source_settings: SourceSettings = field(default_factory=SourceSettings)
+    #: A target the sources found (a Flux ImageUpdateAutomation): its own commit message, and its parent.
+    message: MessageRenderer | None = None
+    parent: str | None = None
+    #: A push branch named after the changes (an argocd git-branch template using .SHA256/.Images).
+    branch_for: BranchRenderer | None = None
 
 
 class CycleSettings(Protocol):

@@ -16,11 +16,13 @@ from image_updater.cycle.plan import Decisions, Digests, pins_wanted, plan_edits
 from image_updater.cycle.promotion import Indexed, carried, soaked, unreadable
 from image_updater.cycle.scan import CycleScanner
 from image_updater.cycle.settings import ImageSettings, Target
+from image_updater.cycle.sources import Refreshed, TargetSources, add_created, shown_as_created
 from image_updater.delivery import Applied, Change, GroupOutcome, PullRequestDelivery, group_for_image, push
 from image_updater.errors import ImageUpdaterError
 from image_updater.forge import Forge, forge_for
 from image_updater.gitops import ConfigRepo
 from image_updater.manifests import ManifestSettings
+from image_updater.registry import RegistrySettings
 from image_updater.secrets import read_secret
 
 #: How a target's runner reaches the targets its images follow: their sync-and-index, this cycle.
@@ -38,6 +40,8 @@ class TargetReport:
     errors: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     duration: float = 0.0
+    #: What the sources found (policies, targets, findings), printed before the images by plan.
+    preamble: list[str] = field(default_factory=list)
 
     @property
     def all_errors(self) -> list[str]:
@@ -104,6 +108,9 @@ class TargetRunner:
         workdir: Path,
         clock: Callable[[], float] = time.time,
         observers: Observers | None = None,
+        *,
+        registries: Sequence[RegistrySettings] = (),
+        has_targets: bool = False,
     ) -> None:
         self.target = target
         self.manifests = manifests
@@ -112,12 +119,20 @@ class TargetRunner:
         token = read_secret(file=git.token_file, env=git.token_env, what="git token")
         hook = self.observers.git_push
         on_push = (lambda seconds, ok: hook(target.name, seconds, ok)) if hook is not None else None
+        self._token = token
         self.repo = ConfigRepo(git, workdir.resolve(), token=token, on_push=on_push)
         self.parse_cache = ParseCache()
         #: The last cycle's decisions: an image whose tags did not change is not decided again.
         self.decisions: Decisions | None = None
         self._forge: Forge | None = None
         self._clock = clock
+        #: Sources: read after each sync; they set this cycle's ``target``, the files to create and the
+        #: derived targets (``children``, run after this one, each in its own checkout beside ours).
+        self.sources = TargetSources(target, registries, has_targets=has_targets) if target.sources else None
+        self.refreshed: Refreshed | None = None
+        self.children: dict[str, TargetRunner] = {}
+        self.created: Mapping[str, bytes] = {}
+        self._creating: set[str] = set()
 
     @property
     def name(self) -> str:
@@ -133,15 +148,39 @@ class TargetRunner:
     async def aclose(self) -> None:
         if self._forge is not None:
             await self._forge.aclose()
+        for child in self.children.values():
+            await child.aclose()
 
     def index(self, root: Path) -> RepoIndex:
-        return index_repo(root, self.target, self.manifests, self.parse_cache)
+        index = index_repo(root, self.target, self.manifests, self.parse_cache)
+        if self.created:
+            self._creating = add_created(index, root, self.created, self.target, self.manifests)
+        return index
+
+    def _adopt(self, refreshed: Refreshed) -> None:
+        """This cycle's images, files to create and derived targets, as the sources found them."""
+        self.refreshed = refreshed
+        self.target = refreshed.target
+        self.created = refreshed.created.get(self.name, {})
+        children: dict[str, TargetRunner] = {}
+        for target in refreshed.children:
+            runner = self.children.get(target.name)
+            if runner is None:
+                folder = "".join(c if c.isalnum() or c in "-_." else "_" for c in target.name)
+                workdir = self.repo.root.parent / f"{self.repo.root.name}.targets" / folder
+                runner = TargetRunner(target, self.manifests, workdir, self._clock, self.observers)
+            runner.target = target
+            runner.repo.settings = target.git
+            runner.created = refreshed.created.get(target.name, {})
+            children[target.name] = runner
+        self.children = children
 
     def group_of(self, image: ImageSettings) -> str:
         return group_for_image(self.target.git.write.pull_request, image.name, image.group)
 
     def uses(self, only: frozenset[str] | None) -> bool:
-        return only is None or any(image.name in only for image in self.target.images)
+        """Whether a cycle for ``only`` concerns this target (one that reads sources learns its images then)."""
+        return only is None or self.sources is not None or any(image.name in only for image in self.target.images)
 
     async def sync_and_index(self) -> Indexed:
         git = self.target.git
@@ -149,6 +188,8 @@ class TargetRunner:
             head = await asyncio.to_thread(self.repo.sync, git.push_branch, fallback=git.branch)
         else:
             head = await asyncio.to_thread(self.repo.sync)
+        if self.sources is not None:
+            self._adopt(await asyncio.to_thread(self.sources.refresh, self.repo.root))
         index = await asyncio.to_thread(self.index, self.repo.root)
         return Indexed(self.name, head, index, self.repo)
 
@@ -163,6 +204,10 @@ class TargetRunner:
         report: TargetReport,
     ) -> None:
         """Scan, decide, edit and deliver on the checkout ``indexed`` left."""
+        if self.refreshed is not None:
+            report.preamble = list(self.refreshed.preamble)
+            report.errors.extend(self.refreshed.errors)
+        creating = set(self._creating)
         in_use = indexed.index.images_in_use()
         report.findings = list(indexed.index.findings) + [
             Finding(
@@ -192,8 +237,20 @@ class TargetRunner:
             report.outcomes.extend(outcomes)
             report.errors.extend(e for e in errors if e not in report.plan.errors and e not in report.errors)
         else:
-            report.outcomes.append(await push(self.repo, git, edits, dry_run=dry_run))
+            message = None
+            if self.target.message is not None:
+                render = self.target.message
+
+                def message(_: Sequence[Change]) -> str:
+                    return render([(f.path, f.before, f.after or b"") for f in edits.latest.changed_files])
+
+            if self.target.branch_for is not None and edits.changes:
+                moves = list(dict.fromkeys((c.image, c.old, c.new) for c in edits.changes))
+                branch = self.target.branch_for(moves)
+                git = git.model_copy(update={"write": git.write.model_copy(update={"branch": branch})})
+            report.outcomes.append(await push(self.repo, git, edits, dry_run=dry_run, message=message))
             report.plan = edits.latest
+        report.plan = shown_as_created(report.plan, creating)
 
     async def _follow(self, scans: dict[str, ImageScan], peers: Peers) -> None:
         """Narrow each following image's tags to those its source target has soaked."""

@@ -16,11 +16,12 @@ from itertools import combinations
 from image_updater.cycle.settings import FollowSettings, ImageOverride, ImageSettings, Target, TargetSettings
 from image_updater.delivery import RepoSettings
 from image_updater.reference import canonical_name
+from image_updater.sources import SourceKind, SourceSettings
 from image_updater.validation import Located
 
 DEFAULT_TARGET = "default"
 #: The settings that decide what a reference becomes; two entries equal in these govern it alike.
-_DECIDING = ("image", "policy", "allow", "ignore", "platforms", "allow_downgrade", "include_artifacts")
+_DECIDING = ("image", "policy", "allow", "ignore", "exclude", "platforms", "allow_downgrade", "include_artifacts")
 
 
 Placed = tuple[TargetSettings, tuple[str | int, ...]]
@@ -40,9 +41,16 @@ def workdir_of(target: TargetSettings, root: str) -> str:
     return posixpath.join(root, "checkout" if target.name == DEFAULT_TARGET else f"targets/{target.name}")
 
 
-def resolve(targets: Sequence[Placed], images: Sequence[ImageSettings], root: str = ".image-updater") -> list[Target]:
-    """Each target with the effective settings of every image that applies there; raises ``Located``
-    (a ValueError naming its settings key) for a name no entry has or a follow that cannot be served."""
+def resolve(
+    targets: Sequence[Placed],
+    images: Sequence[ImageSettings],
+    root: str = ".image-updater",
+    sources: Sequence[SourceKind] = (),
+    source_settings: SourceSettings | None = None,
+) -> list[Target]:
+    """Each target with the effective settings of every image that applies there, and the sources it reads
+    (its own ``sources``, else the top-level ones); raises ``Located`` (a ValueError naming its settings key)
+    for a name no entry has or a follow that cannot be served."""
     entries = {image.name: image for image in images}
     names = {target.name for target, _ in targets}
     resolved = []
@@ -63,7 +71,18 @@ def resolve(targets: Sequence[Placed], images: Sequence[ImageSettings], root: st
             if override.follow is not None:
                 _check_follow(target.name, override.follow, names, (*where, i_index, "follow"))
                 follow[entry.name] = override.follow
-        resolved.append(Target(target.name, target.git, tuple(chosen), workdir_of(target, root), follow))
+        reads = tuple(target.sources if target.sources is not None else sources)
+        resolved.append(
+            Target(
+                target.name,
+                target.git,
+                tuple(chosen),
+                workdir_of(target, root),
+                follow,
+                reads,
+                source_settings or SourceSettings(),
+            )
+        )
     _no_follow_cycle(resolved)
     return resolved
 

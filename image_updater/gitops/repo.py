@@ -448,7 +448,9 @@ class ConfigRepo:
         self._git("add", "-A")
         author = self.settings.author
         config = [f"user.name={author.name}", f"user.email={author.email}"]
-        args = ["commit", "--quiet", "--no-verify", f"--author={author.name} <{author.email}>", "-F", "-"]
+        # verbatim: the message is exactly what the template rendered (Flux templates keep their blank lines)
+        args = ["commit", "--quiet", "--no-verify", "--cleanup=verbatim", f"--author={author.name} <{author.email}>"]
+        args += ["-F", "-"]
         signing = self.settings.commit.signing
         if signing is not None:
             config += [

@@ -39,11 +39,40 @@ class CommitSettings(BaseModel):
 
 
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_SCP_LIKE = re.compile(r"^(?:[^@/:]+@)?(?P<host>[^/:]+):(?P<path>(?!//).*)$")
+
+
+def repository_identity(url: str) -> str:
+    """One spelling per repository, to tell whether two URLs name the same one.
+
+    ``ssh://git@github.com/a/b``, ``git@github.com:a/b`` and ``https://github.com/a/b.git`` are equal: the
+    scheme, the user and the port are dropped for https/ssh/scp-like forms, the host is lower-cased, a
+    trailing ``/`` and ``.git`` are dropped; the path stays case-sensitive. Other URLs (``file://``, local
+    paths) only lose a trailing ``/`` and ``.git``.
+    """
+    text = url.strip()
+    if _URL_SCHEME.match(text):
+        parts = urlsplit(text)
+        if parts.scheme.lower() in ("http", "https", "ssh", "git", "git+ssh", "ssh+git"):
+            host = (parts.hostname or "").lower()
+            path = parts.path
+        else:
+            return text.rstrip("/").removesuffix(".git")
+    else:
+        scp = _SCP_LIKE.match(text)
+        if scp is None:
+            return text.rstrip("/").removesuffix(".git")
+        host, path = scp.group("host").lower(), scp.group("path")
+    path = "/" + path.strip("/")
+    return host + path.rstrip("/").removesuffix(".git")
 
 
 class GitSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     url: str
+    #: Other URLs of this same repository (the forge URL Flux GitRepositories and Argo CD Applications
+    #: name when ``url`` is a mirror or a local path); compared by ``repository_identity``.
+    url_aliases: list[str] = Field(default_factory=list)
     branch: str = "main"
     author: Author = Author()
     paths: list[str] = ["."]
@@ -77,6 +106,11 @@ class GitSettings(BaseModel):
                 "git.token_file or git.token_env (and the user in git.username)"
             )
         return value
+
+    def names_this_repository(self, url: str) -> bool:
+        """Whether ``url`` is ``url`` or one of ``url_aliases``, however it is spelled (``repository_identity``)."""
+        wanted = repository_identity(url)
+        return any(repository_identity(known) == wanted for known in (self.url, *self.url_aliases))
 
     @field_validator("paths")
     @classmethod

@@ -109,6 +109,8 @@ class SelectionRules(pydantic.BaseModel):
 
     allow: str | None = None
     ignore: list[str] = pydantic.Field(default_factory=list)
+    #: Unanchored regexes; a tag matching any is dropped before ``ignore`` (Flux's ``exclusionList``).
+    exclude: list[str] = pydantic.Field(default_factory=list)
     platforms: list[str] = pydantic.Field(default_factory=list)
     #: ``all``: a candidate must offer every listed platform; ``any``: one of them (argocd-image-updater).
     platforms_match: Literal["all", "any"] = "all"
@@ -120,6 +122,13 @@ class SelectionRules(pydantic.BaseModel):
     def _allow_compiles(cls, value: str | None) -> str | None:
         if value is not None:
             compile_regex(value, "allow")
+        return value
+
+    @pydantic.field_validator("exclude")
+    @classmethod
+    def _exclude_compiles(cls, value: list[str]) -> list[str]:
+        for index, pattern in enumerate(value):
+            compile_regex(pattern, f"exclude[{index}]")
         return value
 
     @pydantic.field_validator("platforms")

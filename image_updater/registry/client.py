@@ -93,7 +93,9 @@ class RegistryClient:
         on_request: RequestObserver | None = None,
         cache_size: int = 20_000,
     ) -> None:
-        self._registries = sorted(registries, key=lambda r: len(r.prefix), reverse=True)
+        self._configured = list(registries)
+        self._derived: dict[str, tuple[RegistrySettings, ...]] = {}
+        self._registries = self._ordered()
         self._docker_config = Path(docker_config) if docker_config else None
         self._on_request = on_request
         self._connections: dict[str, RegistryConnection] = {}
@@ -103,6 +105,35 @@ class RegistryClient:
         self._metadata: BoundedCache[tuple[str, str, tuple[str, ...]], TagMetadata] = BoundedCache(cache_size)
         self._without_page_size: set[str] = set()
         self._resolved: BoundedCache[str, Repository] = BoundedCache(cache_size)
+        self._cache_size = cache_size
+        self._stale: list[RegistryConnection] = []
+
+    def _ordered(self) -> list[RegistrySettings]:
+        """Configured entries, then derived ones: the longest matching prefix wins, a configured one on a tie."""
+        derived = [r for group in self._derived.values() for r in group]
+        configured = {r.prefix for r in self._configured}
+        return sorted(
+            self._configured + [r for r in derived if r.prefix not in configured],
+            key=lambda r: len(r.prefix),
+            reverse=True,
+        )
+
+    def use_derived(self, owner: str, registries: Sequence[RegistrySettings]) -> None:
+        """Registry entries read from somewhere else than the settings (a Flux ImageRepository's
+        ``secretRef``, an argocd ``pull-secret``), replacing those ``owner`` gave before.
+
+        A configured entry with the same prefix wins; an entry whose settings changed gets a new connection.
+        """
+        registries = tuple(registries)
+        if self._derived.get(owner, ()) == registries:
+            return
+        for old in self._derived.get(owner, ()):
+            if old not in registries:
+                self._stale.extend(c for name, c in self._connections.items() if name == old.name)
+                self._connections.pop(old.name, None)
+        self._derived[owner] = registries
+        self._registries = self._ordered()
+        self._resolved = BoundedCache(self._cache_size)
 
     def __repr__(self) -> str:
         return f"RegistryClient({[r.name for r in self._registries]})"
@@ -116,7 +147,7 @@ class RegistryClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        for connection in self._connections.values():
+        for connection in [*self._connections.values(), *self._stale]:
             await connection.close()  # counters and auth state stay; a later call reopens the pool
 
     @property

@@ -87,7 +87,7 @@ class RegistrySettings(BaseModel):
     password_file: Path | None = None
     password_env: str | None = None
     credentials: str | None = Field(
-        None, description="dockerconfig:/path | pullsecret:/path | ext:/path/to/script [args] | env:VAR"
+        None, description="dockerconfig:/path | pullsecret:/path | ext:/path/to/script [args] | env:VAR | file:/path"
     )
     credentials_ttl: timedelta = Field(
         timedelta(seconds=300), description="How long credentials (ext: output too) are reused."

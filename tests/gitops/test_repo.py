@@ -431,3 +431,29 @@ def test_a_checkout_whose_head_commit_is_missing_is_discarded_and_cloned_afresh(
     assert repo.sync() == remote.rev()
     assert (work / "app/deploy.yaml").read_text() == "image: web:1.0.0\n" and not (work / "stray.txt").exists()
     assert (work / ".git" / OWNED_MARKER).is_file()
+
+
+def test_a_commit_message_is_kept_verbatim(remote: BareRemote, tmp_path: Path) -> None:
+    """Flux templates render blank-line runs and '#' lines; git's default clean-up would eat them."""
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+    text = "Automated update\n\n\n# not a comment: kept\n  indented -> kept\n"
+    repo.deliver(replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), lambda _: text)
+    assert git(remote.path, "cat-file", "commit", "main").split("\n\n", 1)[1] == text.rstrip("\n")  # git() strips
+
+
+@pytest.mark.parametrize(
+    ("url", "same"),
+    [
+        ("ssh://git@github.com/acme/config", True),
+        ("git@github.com:acme/config.git", True),
+        ("https://GitHub.com/acme/config/", True),
+        ("ssh://git@github.com:22/acme/config.git", True),
+        ("https://github.com/acme/Config", False),  # paths are case-sensitive
+        ("https://github.com/acme/config-other", False),
+        ("https://gitlab.com/acme/config", False),
+    ],
+)
+def test_git_url_aliases_name_the_same_repository_however_spelled(url: str, same: bool) -> None:
+    git_settings = settings("file:///srv/mirror/config.git", url_aliases=["https://github.com/acme/config.git"])
+    assert git_settings.names_this_repository(url) is same
+    assert git_settings.names_this_repository("file:///srv/mirror/config") is True  # git.url itself

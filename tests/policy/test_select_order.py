@@ -111,3 +111,20 @@ def test_verdict_reasons_for_order() -> None:
         ("x", False, r"does not match filter '^\\d+$'"),
     ]
     assert decision.reason == "3: greatest numerical value '3' (current 2)"
+
+
+def test_exclude_drops_matching_tags_before_the_policy_and_says_which_regex() -> None:
+    """Flux's exclusionList: unanchored regexes; a tag matching any is never a candidate."""
+    rules = SelectionRules(exclude=[r"^RELEASE\.2024-07-", r"\.fips$"])
+    spec = PolicySpec(order="alphabetical", filter=r"^RELEASE\.(?P<ts>.*)Z", extract="$ts")
+    tags = ["RELEASE.2024-05-10T16-50-59Z", "RELEASE.2024-06-20T07-42-01Z", "RELEASE.2024-07-15T00-00-00Z"]
+    decision = select(spec, rules, [*tags, "RELEASE.2024-06-20T07-42-01Z.fips"], tags[0])
+    assert decision.chosen == "RELEASE.2024-06-20T07-42-01Z"
+    assert decision.verdict(tags[2]).reason == r"rejected by exclusion regex '^RELEASE\\.2024-07-'"
+    assert decision.verdict("RELEASE.2024-06-20T07-42-01Z.fips").reason == r"rejected by exclusion regex '\\.fips$'"
+    assert select(spec, NO_RULES, tags, tags[0]).chosen == tags[2]  # without it the July tag wins
+
+
+def test_an_exclude_regex_that_does_not_compile_is_refused_naming_its_index() -> None:
+    with pytest.raises(ValueError, match=r"exclude\[1\]: invalid regular expression"):
+        SelectionRules(exclude=["ok", "(unclosed"])

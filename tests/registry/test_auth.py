@@ -182,3 +182,25 @@ def test_secrets_never_show_in_reprs() -> None:
     creds = Credentials.of("ci", "hunter2")
     assert "hunter2" not in repr(creds) and "hunter2" not in str(creds)
     assert creds.basic_header() == "Basic " + base64.b64encode(b"ci:hunter2").decode()
+
+
+async def test_file_credentials_are_a_mounted_username_password_read_again_after_a_refusal(
+    basic_auth_registry: RegistryServer, tmp_path: Path
+) -> None:
+    """``file:`` (argocd's ``secret:ns/name#field`` mounted): rotating the file's content takes effect."""
+    with basic_auth_registry.pusher() as pusher:
+        pusher.push_tags("svc", ["4.0"])
+    secret = tmp_path / "creds"
+    secret.write_text("ci:stale\n")
+    settings = settings_for(basic_auth_registry.host, basic_auth_registry.url, credentials=f"file:{secret}")
+    image = f"{basic_auth_registry.host}/svc"
+    async with RegistryClient([settings]) as client:
+        with pytest.raises(RegistryAuthError) as caught:
+            await client.list_tags(image)
+        assert "stale" not in str(caught.value)
+        secret.write_text(f"ci:{PASSWORD}\n")
+        assert await client.list_tags(image) == ["4.0"]
+    secret.write_text("no colon here")
+    async with RegistryClient([settings]) as client:
+        with pytest.raises(RegistryAuthError, match="does not hold username:password"):
+            await client.list_tags(image)

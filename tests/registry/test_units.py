@@ -66,6 +66,23 @@ def test_longest_prefix_wins_and_unknown_domains_are_implicit_https(
     assert repo.image == image
 
 
+def test_derived_entries_apply_by_longest_prefix_and_a_configured_prefix_wins() -> None:
+    """Entries a source implies (a Flux secretRef for one image) join the configured ones, per owner."""
+    client = RegistryClient(
+        [reg("ghcr", "ghcr.io", "https://ghcr.example"), reg("team", "ghcr.io/team", "https://team")]
+    )
+    assert client.repository("ghcr.io/acme/api").registry.name == "ghcr"
+    client.use_derived(
+        "default",
+        [reg("flux:a/api", "ghcr.io/acme/api", "https://ghcr.example"), reg("x", "ghcr.io/team", "https://x")],
+    )
+    assert client.repository("ghcr.io/acme/api").registry.name == "flux:a/api"  # longer prefix: this image only
+    assert client.repository("ghcr.io/acme/web").registry.name == "ghcr"
+    assert client.repository("ghcr.io/team/app").registry.name == "team"  # same prefix as configured: config wins
+    client.use_derived("default", [])
+    assert client.repository("ghcr.io/acme/api").registry.name == "ghcr"  # gone with the next read
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from image_updater.errors import ConfigError, RegistryAuthError
-from image_updater.registry.credentials import dockerconfig, env, ext
+from image_updater.registry.credentials import dockerconfig, env, ext, file
 from image_updater.registry.credentials.model import Credentials, CredentialSource
 from image_updater.registry.settings import RegistrySettings
 from image_updater.secrets import read_secret
@@ -19,6 +19,7 @@ CREDENTIAL_SOURCES: Mapping[str, SourceFactory] = {
     "pullsecret": dockerconfig.source,  # a mounted kubernetes.io/dockerconfigjson Secret is a docker config
     "ext": ext.source,
     "env": env.source,
+    "file": file.source,  # a mounted Secret field holding username:password (argocd's secret:ns/name#field)
 }
 
 
