@@ -45,11 +45,11 @@ async def run_once(
     updater = Updater(settings, workdir=scratch / "checkouts" if scratch else None)
     try:
         report = await updater.run_cycle(only, dry_run=dry_run, targets=targets)
+        _print(settings, report, output)  # the diffs are read from the checkout, one file at a time
     finally:
         await updater.aclose()
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
-    _print(settings, report, output)
     if output.exit_code:
         return exit_code(report)
     return 1 if report.all_errors else 0

@@ -1,6 +1,6 @@
 """One update cycle wiring settings → registry scan → policy → manifest edit → git delivery → forge."""
 
-from image_updater.cycle.index import CachedFile, ParseCache, RepoIndex, index_repo
+from image_updater.cycle.index import FileFacts, ParseCache, RepoIndex, index_repo
 from image_updater.cycle.model import Binding, CyclePlan, FileEdit, Finding, ImageScan
 from image_updater.cycle.outcome import Counts, ImageOutcome, image_outcomes
 from image_updater.cycle.plan import Decisions, decide, pins_wanted, plan_edits, write_edits
@@ -27,7 +27,6 @@ __all__ = [
     "DEFAULT_TARGET",
     "SCHEMA_VERSION",
     "Binding",
-    "CachedFile",
     "Counts",
     "CyclePlan",
     "CycleReport",
@@ -35,6 +34,7 @@ __all__ = [
     "CycleSettings",
     "Decisions",
     "FileEdit",
+    "FileFacts",
     "Finding",
     "FleetSettings",
     "FollowSettings",

@@ -7,8 +7,10 @@ image by place and name; ``plan.py`` decides and renders from the index.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,6 +23,7 @@ from image_updater.manifests import (
     ManagerOptions,
     ManifestFile,
     ManifestSettings,
+    TextEdit,
     could_hold_images,
     file_name_matcher,
 )
@@ -29,14 +32,52 @@ from image_updater.reference import canonical_name
 
 @dataclass
 class RepoIndex:
-    """One checkout's references bound to configured images, and the parsed files that hold them."""
+    """One checkout's references bound to configured images, and the facts of the files that hold them.
+
+    ``created``: files the sources will create, indexed from their bytes as if they were there.
+    """
 
     root: Path
-    files: dict[str, ManifestFile] = field(default_factory=dict)  # only files with a binding: the ones edits render
+    options: ManagerOptions = field(default_factory=ManagerOptions)
+    files: dict[str, FileFacts] = field(default_factory=dict)  # only files with a binding: the ones edits render
     bindings: list[Binding] = field(default_factory=list)
     skipped: list[FoundImage] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    created: dict[str, bytes] = field(default_factory=dict)
+    #: Verified edits by (path, file digest, edits): ``ParseCache.renders``, shared across cycles.
+    renders: dict[tuple[str, bytes, tuple[object, ...]], TextEdit | str] = field(default_factory=dict)
+
+    def add(self, rel: str, facts: FileFacts, binder: Binder) -> bool:
+        """Take in one file's facts; True when it holds a reference some image governs."""
+        bindings = _bind_all(facts.found, binder, self.findings)
+        if facts.error is not None:
+            self.errors.append(facts.error)
+        self.skipped.extend(f for f in facts.found if f.skipped)
+        self.bindings.extend(bindings)
+        if bindings:
+            self.files[rel] = facts
+        return bool(bindings)
+
+    def read(self, rel: str, written: TextEdit | None = None) -> bytes:
+        """The bytes ``rel`` was indexed from, also once it holds ``written`` (the plan printed after its
+        delivery); a file that changed otherwise since is an error, never edited."""
+        facts = self.files[rel]
+        data = self.created[rel] if rel in self.created else _read(os.path.join(self.root, rel))
+        if digest_of(data) == facts.digest:
+            return data
+        original = written.revert(data) if written is not None else None
+        if original is None or digest_of(original) != facts.digest:
+            raise ManifestError("changed since this cycle read it; left for the next cycle", path=rel)
+        return original
+
+    def parse(self, rel: str) -> tuple[ManifestFile, dict[int, FoundImage]]:
+        """``rel`` parsed again from the same bytes, and each indexed reference's twin in that parse."""
+        parsed = ManifestFile.parse(rel, self.read(rel), self.options)
+        found = self.files[rel].found
+        if tuple(parsed.images) != found:
+            raise ManifestError("read differently a second time; left for the next cycle", path=rel)
+        return parsed, {id(old): new for old, new in zip(found, parsed.images, strict=True)}
 
     def images_in_use(self) -> dict[str, set[tuple[str | None, str | None]]]:
         """Configured image name → the (tag, digest) pairs the repo currently holds for it."""
@@ -153,18 +194,30 @@ class Binder:
         return self._by_repository.get(repository)
 
 
-@dataclass(frozen=True)
-class CachedFile:
-    """What indexing learnt from one file's exact bytes.
+#: A file modified less than this before it was read may be modified again with the same size and
+#: timestamp (Linux stamps files from a clock that ticks every few milliseconds; some filesystems keep
+#: seconds): its stat signature is not trusted, and the next index reads it again (git's "racy" rule).
+RACY_SECONDS = 2.0
 
-    ``manifest`` (the parsed tree, some 25 kB per small file) is kept only while the file holds a
-    configured image, the only case an edit renders it; the rest of a large repo costs its bytes.
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What indexing learnt from one file's exact bytes: kept between cycles instead of its tree.
+
+    A parsed tree costs some 25 times the file's YAML (a 10,000-file repository held 1.4 GB of them);
+    the facts are the file's digest and what the managers found (each reference with the spans its
+    edit needs), so memory grows with the references, not with the YAML. ``signature`` (size, mtime,
+    inode, ctime) lets an unchanged file be known by one ``stat``; None when it was too fresh to trust.
     """
 
-    data: bytes
+    digest: bytes
+    signature: tuple[int, int, int, int] | None = None
     found: tuple[FoundImage, ...] = ()
-    manifest: ManifestFile | None = None
     error: str | None = None
+
+
+def digest_of(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 @dataclass
@@ -173,17 +226,17 @@ class ParseCache:
 
     Parsing (compose plus every manager) is nearly all of an index's time, and between two cycles a
     config repo usually changes in a file or two; so a long-lived ``Updater`` keeps one of these.
-    Entries are compared on their exact bytes and are valid for the manager options they were
-    parsed with; files gone from the tree are dropped at each index.
+    Entries are valid for the manager options they were parsed with; files gone from the tree are
+    dropped at each index. ``renders`` keeps each verified edit by (file digest, edits) for the plan.
     """
 
     options: ManagerOptions | None = None
-    entries: dict[str, CachedFile] = field(default_factory=dict)
+    entries: dict[str, FileFacts] = field(default_factory=dict)
+    renders: dict[tuple[str, bytes, tuple[object, ...]], TextEdit | str] = field(default_factory=dict)
 
 
 def _read(path: str) -> bytes:
-    """``Path(path).read_bytes()`` without the ``Path`` and buffered file objects, a third of the cost:
-    every cycle reads every candidate file of the config repo to know which ones changed."""
+    """``Path(path).read_bytes()`` without the ``Path`` and buffered file objects, a third of the cost."""
     fd = os.open(path, os.O_RDONLY)
     try:
         chunks = []
@@ -194,14 +247,34 @@ def _read(path: str) -> bytes:
         os.close(fd)
 
 
-def _parse(rel: str, data: bytes, options: ManagerOptions) -> CachedFile:
+def _signature(path: str, now: float) -> tuple[int, int, int, int] | None:
+    st = os.stat(path)
+    if max(st.st_mtime_ns, st.st_ctime_ns) >= (now - RACY_SECONDS) * 1e9:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+
+
+def facts_of(rel: str, data: bytes, options: ManagerOptions) -> FileFacts:
+    """Parse ``data`` (when the prefilter says it may hold an image) into the facts kept of it."""
+    digest = digest_of(data)
     if not could_hold_images(rel, data, options):
-        return CachedFile(data)
+        return FileFacts(digest)
     try:
         parsed = ManifestFile.parse(rel, data, options)
     except ManifestError as exc:
-        return CachedFile(data, error=str(exc))
-    return CachedFile(data, tuple(parsed.images), parsed)
+        return FileFacts(digest, error=str(exc))
+    return FileFacts(digest, found=tuple(parsed.images))
+
+
+def _facts(path: str, rel: str, previous: FileFacts | None, options: ManagerOptions, now: float) -> FileFacts:
+    """The file's facts: the last ones when its signature is the same (one ``stat``) or its bytes are."""
+    signature = _signature(path, now)
+    if previous is not None and signature is not None and previous.signature == signature:
+        return previous
+    data = _read(path)
+    if previous is not None and previous.digest == digest_of(data):
+        return previous if previous.signature == signature else replace(previous, signature=signature)
+    return replace(facts_of(rel, data, options), signature=signature)
 
 
 def _bind_all(found: Sequence[FoundImage], binder: Binder, findings: list[Finding] | None = None) -> list[Binding]:
@@ -226,32 +299,25 @@ def _bind_all(found: Sequence[FoundImage], binder: Binder, findings: list[Findin
 
 
 def index_repo(root: Path, target: Target, manifests: ManifestSettings, cache: ParseCache | None = None) -> RepoIndex:
-    """Parse every candidate file of ``target``'s paths once (or take it from ``cache``) and bind what the
-    managers find to the target's images."""
+    """Parse every candidate file of ``target``'s paths once (or take its facts from ``cache``) and bind what
+    the managers find to the target's images."""
     options = manager_options(target.images, manifests)
     binder = Binder(target.images)
-    index = RepoIndex(root=root)
+    index = RepoIndex(root=root, options=options)
     previous = cache.entries if cache is not None and cache.options == options else {}
-    current: dict[str, CachedFile] = {}
+    if cache is not None:
+        index.renders = cache.renders
+    current: dict[str, FileFacts] = {}
     top = str(root)
+    now = time.time()
     for rel in iter_files(root, target.git.paths, options, index.findings):
-        data = _read(os.path.join(top, rel))
-        entry = previous.get(rel)
-        if entry is None or entry.data != data:
-            entry = _parse(rel, data, options)
-        bindings = _bind_all(entry.found, binder, index.findings)
-        if bindings and entry.manifest is None:  # cached while it held no configured image: other settings
-            entry = _parse(rel, data, options)
-            bindings = _bind_all(entry.found, binder)
-        current[rel] = entry if bindings else replace(entry, manifest=None)
-        if entry.error is not None:
-            index.errors.append(entry.error)
-        index.skipped.extend(f for f in entry.found if f.skipped)
-        index.bindings.extend(bindings)
-        if bindings:
-            assert entry.manifest is not None
-            index.files[rel] = entry.manifest
+        facts = current[rel] = _facts(os.path.join(top, rel), rel, previous.get(rel), options, now)
+        index.add(rel, facts, binder)
     if cache is not None:
         cache.options, cache.entries = options, current
+        # Verified edits of bytes no file holds any more are of no use again.
+        stale = [key for key in cache.renders if key[0] not in current or current[key[0]].digest != key[1]]
+        for key in stale:
+            del cache.renders[key]
     index.findings.sort(key=lambda f: (f.path is not None, f.path or "", f.line or 0))  # the paths' own first
     return index

@@ -9,6 +9,7 @@ pinned: ``pins_wanted`` names the (image, tag) digests to fetch first, and the p
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -20,7 +21,7 @@ from image_updater.cycle.model import CyclePlan, FileEdit, ImageScan
 from image_updater.cycle.settings import ImageSettings
 from image_updater.delivery import Change
 from image_updater.errors import ImageUpdaterError
-from image_updater.manifests import FoundImage, ImageEdit, ManifestFile
+from image_updater.manifests import FoundImage, ImageEdit, ManifestFile, TextEdit
 from image_updater.policy import Decision, Selector
 from image_updater.reference import canonical_name, is_valid_tag
 
@@ -194,6 +195,40 @@ def plan_edits(
     return plan
 
 
+class _Renderer:
+    """Each file's edits verified once per (file bytes, edits), across cycles (``ParseCache.renders``).
+
+    A file is parsed again only to render edits it has not had verified before: a cycle deciding what
+    the last one decided renders nothing (the warm cycle of ``bench/repo_scale.py``). The last file
+    parsed is kept while its neighbouring renders (``_culprits``) need it.
+    """
+
+    def __init__(self, index: RepoIndex) -> None:
+        self.index = index
+        self._parsed: tuple[str, ManifestFile, dict[int, FoundImage]] | None = None
+
+    def render(self, rel: str, edits: Sequence[ImageEdit]) -> TextEdit | str:
+        """The verified replacements, or the error that stopped them."""
+        if not edits:
+            return TextEdit(())
+        facts = self.index.files[rel]
+        position = {id(found): n for n, found in enumerate(facts.found)}
+        key = (rel, facts.digest, tuple((position[id(e.found)], e.tag, e.digest, e.name) for e in edits))
+        known = self.index.renders.get(key)
+        if known is None:
+            known = self.index.renders[key] = self._render(rel, edits)
+        return known
+
+    def _render(self, rel: str, edits: Sequence[ImageEdit]) -> TextEdit | str:
+        try:
+            if self._parsed is None or self._parsed[0] != rel:
+                self._parsed = (rel, *self.index.parse(rel))
+            _, parsed, twins = self._parsed
+            return parsed.edit([replace(e, found=twins[id(e.found)]) for e in edits])
+        except ImageUpdaterError as exc:
+            return str(exc)
+
+
 def _render_all(
     index: RepoIndex, per_file: Mapping[str, list[tuple[ImageEdit, Change]]], plan: CyclePlan
 ) -> list[FileEdit]:
@@ -203,6 +238,7 @@ def _render_all(
     holds the same image failed would leave the repo half-updated. Each file's first failure is
     reported, even when a later pass renders it without the withheld image.
     """
+    renderer = _Renderer(index)
     withheld = set(plan.failed_images)
     first_error: dict[str, str] = {}
     while True:
@@ -210,15 +246,15 @@ def _render_all(
         failed: set[str] = set()
         for rel, edits in sorted(per_file.items()):
             kept = [(e, c) for e, c in edits if c.image not in withheld]
-            before = index.files[rel].data  # the bytes it was parsed from: no second read
-            try:
-                after = index.files[rel].render([e for e, _ in kept]) if kept else before
-            except ImageUpdaterError as exc:
-                failed.update(_culprits(index.files[rel], kept))
-                first_error.setdefault(rel, str(exc))
-                files.append(FileEdit(rel, before, None, tuple(c for _, c in kept), error=str(exc)))
+            result = renderer.render(rel, [e for e, _ in kept])
+            changes = tuple(c for _, c in kept)
+            if isinstance(result, str):
+                failed.update(_culprits(renderer, rel, kept))
+                first_error.setdefault(rel, result)
+                files.append(FileEdit(rel, changes, None, functools.partial(index.read, rel), error=result))
                 continue
-            files.append(FileEdit(rel, before, after, tuple(c for _, c in kept)))
+            source = functools.partial(index.read, rel, result)
+            files.append(FileEdit(rel, changes, result, source, created=rel in index.created))
         if not failed - withheld:
             break
         withheld |= failed
@@ -229,17 +265,14 @@ def _render_all(
     return files
 
 
-def _culprits(parsed: ManifestFile, kept: Sequence[tuple[ImageEdit, Change]]) -> set[str]:
+def _culprits(renderer: _Renderer, rel: str, kept: Sequence[tuple[ImageEdit, Change]]) -> set[str]:
     """The images whose own edits fail in this file: one broken reference must not hold back its
     neighbours. If every image renders alone, the failure is in how their edits meet: all are held."""
     images = sorted({c.image for _, c in kept})
     if len(images) > 1:
-        failing = set()
-        for image in images:
-            try:
-                parsed.render([e for e, c in kept if c.image == image])
-            except ImageUpdaterError:
-                failing.add(image)
+        failing = {
+            image for image in images if isinstance(renderer.render(rel, [e for e, c in kept if c.image == image]), str)
+        }
         if failing:
             return failing
     return set(images)
@@ -249,7 +282,7 @@ def write_edits(root: Path, plan: CyclePlan) -> list[Change]:
     """Write each fully rendered file atomically (same mode; a new file 0644); return the changes written."""
     written: list[Change] = []
     for edit in plan.changed_files:
-        assert edit.after is not None
+        after = edit.after()
         target = root / edit.path
         try:
             mode = target.stat().st_mode
@@ -259,7 +292,7 @@ def write_edits(root: Path, plan: CyclePlan) -> list[Change]:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(edit.after)
+                handle.write(after)
             os.chmod(tmp, mode)
             os.replace(tmp, target)
         except BaseException:

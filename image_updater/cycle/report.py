@@ -33,10 +33,10 @@ def _verdict_lines(verdicts: Iterable[Verdict]) -> list[str]:
 
 
 def unified_diff(edit: FileEdit) -> str:
-    if edit.after is None:
+    if not edit.rendered:
         return ""
-    before = edit.before.decode("utf-8", "replace").splitlines(keepends=True)
-    after = edit.after.decode("utf-8", "replace").splitlines(keepends=True)
+    before = edit.before().decode("utf-8", "replace").splitlines(keepends=True)
+    after = edit.after().decode("utf-8", "replace").splitlines(keepends=True)
     return "".join(difflib.unified_diff(before, after, f"a/{edit.path}", f"b/{edit.path}"))
 
 

@@ -26,14 +26,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from image_updater.cycle.index import Binder, RepoIndex, manager_options
-from image_updater.cycle.model import Binding, CyclePlan
+from image_updater.cycle.index import Binder, RepoIndex, facts_of
 from image_updater.cycle.settings import ImageSettings, Target
 from image_updater.delivery import RepoSettings, WriteSettings
-from image_updater.errors import ImageUpdaterError
 from image_updater.gitops import Author
 from image_updater.logs import get_logger
-from image_updater.manifests import ManifestFile, ManifestSettings
 from image_updater.registry import RegistrySettings
 from image_updater.sources import Context, DerivedImage, DerivedTarget, Reader, SourceSet, read_sources
 
@@ -260,39 +257,16 @@ def _preamble(configured: Target, found: SourceSet, out: Refreshed) -> list[str]
     return lines
 
 
-def add_created(
-    index: RepoIndex, root: Path, created: Mapping[str, bytes], target: Target, manifests: ManifestSettings
-) -> set[str]:
-    """Index each file to create (absent from the work tree) as if it held the current values; returns
-    the paths added. A file the repository already has is read from the repository instead."""
-    options = manager_options(target.images, manifests)
+def add_created(index: RepoIndex, root: Path, created: Mapping[str, bytes], target: Target) -> None:
+    """Index each file to create (absent from the work tree) as if it held the current values (the plan
+    shows it as new). A file the repository already has is read from the repository instead."""
     binder = Binder(target.images)
-    added = set()
     for rel, data in sorted(created.items()):
         if (root / rel).exists():
             continue
-        try:
-            parsed = ManifestFile.parse(rel, data, options)
-        except ImageUpdaterError as exc:  # our own writer's output: a bug, reported like a broken file
-            index.errors.append(str(exc))
-            continue
-        bindings = [Binding(f, image) for f in parsed.images if not f.skipped and (image := binder.bind(f))]
-        if bindings:
-            index.files[rel] = parsed
-            index.bindings.extend(bindings)
-            added.add(rel)
-    return added
-
-
-def shown_as_created(plan: CyclePlan, created: set[str]) -> CyclePlan:
-    """The plan as people read it: a created file's diff starts from nothing, not from its current values."""
-    if not created:
-        return plan
-    files = [
-        replace(f, before=b"") if f.path in created and f.after is not None and f.after != f.before else f
-        for f in plan.files
-    ]
-    return replace(plan, files=files)
+        # our own writer's output: a parse error would be a bug, reported like a broken file
+        if index.add(rel, facts_of(rel, data, index.options), binder):
+            index.created[rel] = data
 
 
 def _where(location: Any) -> dict[str, Any] | None:
@@ -390,5 +364,4 @@ __all__ = [
     "derived_settings",
     "describe",
     "resolve_sources",
-    "shown_as_created",
 ]

@@ -16,7 +16,7 @@ from image_updater.cycle.plan import Decisions, Digests, pins_wanted, plan_edits
 from image_updater.cycle.promotion import Indexed, carried, soaked, unreadable
 from image_updater.cycle.scan import CycleScanner
 from image_updater.cycle.settings import ImageSettings, Target
-from image_updater.cycle.sources import Refreshed, TargetSources, add_created, shown_as_created
+from image_updater.cycle.sources import Refreshed, TargetSources, add_created
 from image_updater.delivery import Applied, Change, GroupOutcome, PullRequestDelivery, group_for_image, push
 from image_updater.errors import ImageUpdaterError
 from image_updater.forge import Forge, forge_for
@@ -132,7 +132,6 @@ class TargetRunner:
         self.refreshed: Refreshed | None = None
         self.children: dict[str, TargetRunner] = {}
         self.created: Mapping[str, bytes] = {}
-        self._creating: set[str] = set()
 
     @property
     def name(self) -> str:
@@ -154,7 +153,7 @@ class TargetRunner:
     def index(self, root: Path) -> RepoIndex:
         index = index_repo(root, self.target, self.manifests, self.parse_cache)
         if self.created:
-            self._creating = add_created(index, root, self.created, self.target, self.manifests)
+            add_created(index, root, self.created, self.target)
         return index
 
     def _adopt(self, refreshed: Refreshed) -> None:
@@ -207,7 +206,6 @@ class TargetRunner:
         if self.refreshed is not None:
             report.preamble = list(self.refreshed.preamble)
             report.errors.extend(self.refreshed.errors)
-        creating = set(self._creating)
         in_use = indexed.index.images_in_use()
         report.findings = list(indexed.index.findings) + [
             Finding(
@@ -242,7 +240,7 @@ class TargetRunner:
                 render = self.target.message
 
                 def message(_: Sequence[Change]) -> str:
-                    return render([(f.path, f.before, f.after or b"") for f in edits.latest.changed_files])
+                    return render([(f.path, f.before(), f.after()) for f in edits.latest.changed_files])
 
             if self.target.branch_for is not None and edits.changes:
                 moves = list(dict.fromkeys((c.image, c.old, c.new) for c in edits.changes))
@@ -250,7 +248,6 @@ class TargetRunner:
                 git = git.model_copy(update={"write": git.write.model_copy(update={"branch": branch})})
             report.outcomes.append(await push(self.repo, git, edits, dry_run=dry_run, message=message))
             report.plan = edits.latest
-        report.plan = shown_as_created(report.plan, creating)
 
     async def _follow(self, scans: dict[str, ImageScan], peers: Peers) -> None:
         """Narrow each following image's tags to those its source target has soaked."""

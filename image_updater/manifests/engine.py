@@ -64,14 +64,18 @@ def _compose(
 
 @dataclass(frozen=True)
 class TextEdit:
-    """Replacements ``(start, end, text)`` in a file's decoded text, ascending and apart, that ``render``
-    verified on exactly the bytes it was made from; an empty edit changes nothing."""
+    """Replacements ``(start, end, new, old)`` in a file's decoded text, ascending and apart, that
+    ``render`` verified on exactly the bytes it was made from; an empty edit changes nothing.
 
-    splices: tuple[tuple[int, int, str], ...]
+    ``old`` (the text replaced) makes it reversible: the bytes it was made on can be had back from the
+    edited file (``revert``), so a plan need not keep either version of a file it has written.
+    """
+
+    splices: tuple[tuple[int, int, str, str], ...]
 
     def spliced(self, text: str) -> str:
         parts, position = [], 0
-        for start, end, new in self.splices:
+        for start, end, new, _ in self.splices:
             parts += [text[position:start], new]
             position = end
         parts.append(text[position:])
@@ -81,9 +85,32 @@ class TextEdit:
         """The edited bytes of ``data`` (the bytes it was verified on; a BOM is kept)."""
         if not self.splices:
             return data
-        bom = data.startswith(codecs.BOM_UTF8)
-        text = (data[3:] if bom else data).decode("utf-8")
-        return (codecs.BOM_UTF8 if bom else b"") + self.spliced(text).encode("utf-8")
+        bom, text = _text(data)
+        return bom + self.spliced(text).encode("utf-8")
+
+    def revert(self, data: bytes) -> bytes | None:
+        """The bytes this edit was made on, from ``data`` holding its result; None when ``data`` does not."""
+        if not self.splices:
+            return data
+        try:
+            bom, text = _text(data)
+        except UnicodeDecodeError:
+            return None
+        parts, position, shift = [], 0, 0
+        for start, end, new, old in self.splices:
+            at = start + shift
+            if text[at : at + len(new)] != new:
+                return None
+            parts += [text[position:at], old]
+            position = at + len(new)
+            shift += len(new) - (end - start)
+        parts.append(text[position:])
+        return bom + "".join(parts).encode("utf-8")
+
+
+def _text(data: bytes) -> tuple[bytes, str]:
+    bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b""
+    return bom, data[len(bom) :].decode("utf-8")
 
 
 class ManifestFile:
@@ -134,7 +161,7 @@ class ManifestFile:
         if not changes:
             return TextEdit(())
         self._check_anchors(changes)
-        result = TextEdit(tuple((c.start, c.end, c.text) for c in changes))
+        result = TextEdit(tuple((c.start, c.end, c.text, self.text[c.start : c.end]) for c in changes))
         self._verify(result.spliced(self.text), changes)
         return result
 

@@ -1,8 +1,8 @@
 """Every file of the shared corpus: byte-identical round trip, and every found reference edited in place.
 
 For each reference the managers find, a tag edit must change only the bytes of that value (or add
-one line where a kustomize entry has no ``newTag``), the result must parse, and a fresh parse must
-read the new tag back at the same place.
+one line where a kustomize entry has no ``newTag``), revert to the original bytes, the result must
+parse, and a fresh parse must read the new tag back at the same place.
 """
 
 from __future__ import annotations
@@ -73,6 +73,8 @@ def _check_edit(manifest: ManifestFile, index: int, data: bytes) -> str | None:
     new = manifest.render([edit])
     if not changed_only_within(data, new, allowed_spans(manifest, found)):
         return "bytes outside the value changed"
+    if manifest.edit([edit]).revert(new) != data:  # the plan reads a delivered file's old bytes back this way
+        return "the edit does not revert to the bytes it was made on"
     if new == data and found.marker_field in ("", "tag"):
         return "tag edit changed nothing"
     again = ManifestFile.parse(manifest.path, new)

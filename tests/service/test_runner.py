@@ -173,13 +173,13 @@ async def test_a_webhook_burst_during_a_cycle_becomes_exactly_one_follow_up(runn
 async def test_a_persons_commit_between_webhook_cycles_is_edited_not_the_cached_parse(
     running: Running, tmp_path: Path
 ) -> None:
-    """Parsed files are reused across cycles only while their bytes are the same."""
+    """What indexing learnt of a file is reused across cycles only while its bytes are the same."""
     running.hold[1].set()
     await until(lambda: running.service.scheduler.cycles_run == 1, "the start-up cycle")
     cache = running.service.updater.runners["default"].parse_cache.entries
     web_path, api_path = "apps/web/deployment.yaml", "apps/api/deployment.yaml"
-    web_before, api_before = cache[web_path].manifest, cache[api_path].manifest
-    assert web_before is not None and api_before is not None
+    web_before, api_before = cache[web_path], cache[api_path]
+    assert web_before.found and api_before.found
 
     edited = running.files[api_path].replace("value: info", "value: debug  # a person was here")
     running.remote.commit_as_human(tmp_path, {api_path: edited}, "api: debug logs")
@@ -189,15 +189,15 @@ async def test_a_persons_commit_between_webhook_cycles_is_edited_not_the_cached_
     assert running.calls == [None, frozenset({"api"})]
     assert running.remote.read(api_path).decode() == edited.replace("team/api:0.1.0", "team/api:0.1.1")
     cache = running.service.updater.runners["default"].parse_cache.entries
-    assert cache[web_path].manifest is web_before  # unchanged bytes: the parse was reused
-    assert cache[api_path].manifest not in (api_before, None)  # changed by the person, then by us: parsed again
+    assert cache[web_path].found is web_before.found  # unchanged bytes: what the parse found was reused
+    assert cache[api_path].digest != api_before.digest  # changed by the person, then by us: parsed again
     filler = next(path for path in cache if path.startswith("clusters/"))
-    assert cache[filler].found and cache[filler].manifest is None  # no configured image: no tree kept
+    assert cache[filler].found and not hasattr(cache[filler], "manifest")  # facts, never a tree
 
 
 def test_a_cached_index_equals_a_fresh_one_even_when_the_configured_images_change(tmp_path: Path) -> None:
-    """The parse cache keeps a file's tree only while it holds a configured image; configuring another
-    image later must still find and render that image's files."""
+    """The parse cache keeps what each file holds whatever is configured; configuring another image
+    later must still find and render that image's files."""
     host = "127.0.0.1:5000"
     checkout = tmp_path / "checkout"
     for rel, text in config_repo_files(host, {"web": "team/web:1.0.0", "api": "team/api:0.1.0"}, filler=30).items():
