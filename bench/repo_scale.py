@@ -102,7 +102,7 @@ async def run_cycles(config: Path, workdir: Path) -> AsyncIterator[Callable[[], 
         seconds = time.perf_counter() - started
         return {
             "seconds": seconds,
-            "changes": len(report.tree.changes),
+            "changes": sum(len(target.plan.changes) for target in report.targets.values()),
             "errors": report.all_errors[:3],
             "error_count": len(report.all_errors),
         }

@@ -11,7 +11,7 @@ import hashlib
 import os
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -233,6 +233,9 @@ class ParseCache:
     options: ManagerOptions | None = None
     entries: dict[str, FileFacts] = field(default_factory=dict)
     renders: dict[tuple[str, bytes, tuple[object, ...]], TextEdit | str] = field(default_factory=dict)
+    #: The last index and what it was made for (the images, the files to create).
+    last: RepoIndex | None = None
+    last_key: tuple[object, ...] | None = None
 
 
 def _read(path: str) -> bytes:
@@ -298,26 +301,54 @@ def _bind_all(found: Sequence[FoundImage], binder: Binder, findings: list[Findin
     return bindings
 
 
-def index_repo(root: Path, target: Target, manifests: ManifestSettings, cache: ParseCache | None = None) -> RepoIndex:
+def index_repo(
+    root: Path,
+    target: Target,
+    manifests: ManifestSettings,
+    cache: ParseCache | None = None,
+    created: Mapping[str, bytes] | None = None,
+) -> RepoIndex:
     """Parse every candidate file of ``target``'s paths once (or take its facts from ``cache``) and bind what
-    the managers find to the target's images."""
+    the managers find to the target's images.
+
+    ``created``: files the sources will create, indexed from these bytes while the work tree has none.
+    When every file's facts and the settings are the ones of the last index, that index is returned as it
+    is: a cycle in which nothing changed binds nothing again (20,000 references at 10,000 files).
+    """
     options = manager_options(target.images, manifests)
-    binder = Binder(target.images)
-    index = RepoIndex(root=root, options=options)
-    previous = cache.entries if cache is not None and cache.options == options else {}
-    if cache is not None:
-        index.renders = cache.renders
+    usable = cache is not None and cache.options == options
+    previous = cache.entries if cache is not None and usable else {}
     current: dict[str, FileFacts] = {}
+    findings: list[Finding] = []
     top = str(root)
     now = time.time()
-    for rel in iter_files(root, target.git.paths, options, index.findings):
+    same = usable
+    for rel in iter_files(root, target.git.paths, options, findings):
         facts = current[rel] = _facts(os.path.join(top, rel), rel, previous.get(rel), options, now)
+        same = same and facts is previous.get(rel)
+    key = (tuple(target.images), dict(created or {}))
+    if cache is not None and same and len(current) == len(previous) and cache.last_key == key:
+        assert cache.last is not None
+        return cache.last
+    binder = Binder(target.images)
+    index = RepoIndex(root=root, options=options, findings=findings)
+    for rel, facts in current.items():
         index.add(rel, facts, binder)
-    if cache is not None:
-        cache.options, cache.entries = options, current
-        # Verified edits of bytes no file holds any more are of no use again.
-        stale = [key for key in cache.renders if key[0] not in current or current[key[0]].digest != key[1]]
-        for key in stale:
-            del cache.renders[key]
+    for rel, data in sorted((created or {}).items()):
+        # A file the repository already has is read from it instead; a parse error in our own writer's
+        # output would be a bug, reported like a broken file.
+        absent = rel not in current and not os.path.lexists(os.path.join(top, rel))
+        if absent and index.add(rel, facts_of(rel, data, options), binder):
+            index.created[rel] = data
     index.findings.sort(key=lambda f: (f.path is not None, f.path or "", f.line or 0))  # the paths' own first
+    if cache is None:
+        return index
+    index.renders = cache.renders
+    cache.options, cache.entries, cache.last, cache.last_key = options, current, index, key
+    # Verified edits of bytes no file holds any more are of no use again.
+    held = {rel: facts.digest for rel, facts in current.items()}
+    held.update((rel, index.files[rel].digest) for rel in index.created)
+    stale = [k for k in cache.renders if held.get(k[0]) != k[1]]
+    for k in stale:
+        del cache.renders[k]
     return index

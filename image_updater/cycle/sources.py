@@ -26,7 +26,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from image_updater.cycle.index import Binder, RepoIndex, facts_of
 from image_updater.cycle.settings import ImageSettings, Target
 from image_updater.delivery import RepoSettings, WriteSettings
 from image_updater.gitops import Author
@@ -257,18 +256,6 @@ def _preamble(configured: Target, found: SourceSet, out: Refreshed) -> list[str]
     return lines
 
 
-def add_created(index: RepoIndex, root: Path, created: Mapping[str, bytes], target: Target) -> None:
-    """Index each file to create (absent from the work tree) as if it held the current values (the plan
-    shows it as new). A file the repository already has is read from the repository instead."""
-    binder = Binder(target.images)
-    for rel, data in sorted(created.items()):
-        if (root / rel).exists():
-            continue
-        # our own writer's output: a parse error would be a bug, reported like a broken file
-        if index.add(rel, facts_of(rel, data, index.options), binder):
-            index.created[rel] = data
-
-
 def _where(location: Any) -> dict[str, Any] | None:
     return {"file": location.file, "line": location.line} if location is not None else None
 
@@ -360,7 +347,6 @@ def describe(refreshed: Refreshed) -> dict[str, Any]:
 __all__ = [
     "Refreshed",
     "TargetSources",
-    "add_created",
     "derived_settings",
     "describe",
     "resolve_sources",

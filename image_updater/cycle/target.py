@@ -12,11 +12,11 @@ from pathlib import Path
 
 from image_updater.cycle.index import ParseCache, RepoIndex, index_repo
 from image_updater.cycle.model import CyclePlan, Finding, ImageScan
-from image_updater.cycle.plan import Decisions, Digests, pins_wanted, plan_edits, write_edits
+from image_updater.cycle.plan import Decisions, Digests, PlanMemo, plan_edits, write_edits
 from image_updater.cycle.promotion import Indexed, carried, soaked, unreadable
 from image_updater.cycle.scan import CycleScanner
 from image_updater.cycle.settings import ImageSettings, Target
-from image_updater.cycle.sources import Refreshed, TargetSources, add_created
+from image_updater.cycle.sources import Refreshed, TargetSources
 from image_updater.delivery import Applied, Change, GroupOutcome, PullRequestDelivery, group_for_image, push
 from image_updater.errors import ImageUpdaterError
 from image_updater.forge import Forge, forge_for
@@ -124,6 +124,7 @@ class TargetRunner:
         self.parse_cache = ParseCache()
         #: The last cycle's decisions: an image whose tags did not change is not decided again.
         self.decisions: Decisions | None = None
+        self._plans = PlanMemo()
         self._forge: Forge | None = None
         self._clock = clock
         #: Sources: read after each sync; they set this cycle's ``target``, the files to create and the
@@ -151,10 +152,7 @@ class TargetRunner:
             await child.aclose()
 
     def index(self, root: Path) -> RepoIndex:
-        index = index_repo(root, self.target, self.manifests, self.parse_cache)
-        if self.created:
-            add_created(index, root, self.created, self.target)
-        return index
+        return index_repo(root, self.target, self.manifests, self.parse_cache, self.created)
 
     def _adopt(self, refreshed: Refreshed) -> None:
         """This cycle's images, files to create and derived targets, as the sources found them."""
@@ -221,10 +219,10 @@ class TargetRunner:
         await self._follow(report.scans, peers)
         decisions = self.decisions = Decisions(report.scans, previous=self.decisions)
         wanted_pins: dict[str, set[str]] = {}
-        for name, tag in pins_wanted(indexed.index, report.scans, decisions):
+        for name, tag in self._plans.pins(indexed.index, report.scans, decisions):
             wanted_pins.setdefault(name, set()).add(tag)
         digests = await scanner.digests(wanted_pins, report.scans) if wanted_pins else {}
-        report.plan = plan_edits(indexed.index, report.scans, digests, decisions=decisions)
+        report.plan = self._plans.plan(indexed.index, report.scans, digests, decisions)
         edits = _CycleEdits(self, indexed.head, report.scans, digests, report.plan)
         git = self.target.git
         if git.write.mode == "pull_request":

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 import image_updater.cycle.index as index_module
-from image_updater.cycle import ParseCache, index_repo, plan_edits, write_edits
+from image_updater.cycle import Decisions, ParseCache, index_repo, plan_edits, write_edits
+from image_updater.cycle.plan import PlanMemo
 from image_updater.errors import ManifestError
 from image_updater.manifests import ManifestFile
 from tests.cycle.test_edit import WEB, scans, settings, tree_of
@@ -115,3 +116,26 @@ def test_the_diff_of_a_delivered_plan_is_read_back_from_the_file_it_wrote(tmp_pa
     write_edits(root, plan)
     (edit,) = plan.changed_files
     assert (edit.before(), edit.after()) == (POD.format("1.0.0").encode(), POD.format("1.1.0").encode())
+
+
+def test_an_index_in_which_nothing_changed_is_the_last_one_and_so_is_its_plan(tmp_path: Path) -> None:
+    root = tree_of(tmp_path / "repo", {"a.yaml": POD.format("1.0.0"), "b.yaml": POD.format("1.0.1")})
+    _age()
+    config, cache, memo = settings(WEB), ParseCache(), PlanMemo()
+    tags = {"web": ["1.0.0", "1.2.0"]}
+    first = index_repo(root, config.target(), config.manifests, cache)
+    decisions = Decisions(scans(config, tags))
+    plan = memo.plan(first, scans(config, tags), {}, decisions)
+    again = index_repo(root, config.target(), config.manifests, cache)
+    assert again is first  # nothing bound again
+    later = Decisions(scans(config, tags), previous=decisions)
+    assert memo.plan(again, scans(config, tags), {}, later) is plan  # nothing decided or rendered again
+    # a new tag: the same index, a new plan
+    newer = Decisions(scans(config, {"web": [*tags["web"], "1.3.0"]}), previous=later)
+    replanned = memo.plan(again, scans(config, {"web": [*tags["web"], "1.3.0"]}), {}, newer)
+    assert replanned is not plan and [c.new for c in replanned.changes] == ["1.3.0", "1.3.0"]
+    # a file added: a new index, and a plan for it
+    (root / "c.yaml").write_text(POD.format("1.0.0"))
+    grown = index_repo(root, config.target(), config.manifests, cache)
+    assert grown is not first and sorted(grown.files) == ["a.yaml", "b.yaml", "c.yaml"]
+    assert len(memo.plan(grown, scans(config, tags), {}, Decisions(scans(config, tags))).changes) == 3
