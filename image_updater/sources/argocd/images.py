@@ -5,6 +5,7 @@ argocd-image-updater would silently misread are refused here, not served differe
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pydantic
@@ -14,7 +15,7 @@ from image_updater.policy import PolicySpec, SelectionRules
 from image_updater.policy.filters import compile_regex
 from image_updater.reference import ImageReference
 from image_updater.sources.argocd.model import ArgocdRead, Setting, Wanted
-from image_updater.sources.common import derived_registry, go_glob, re2_problem
+from image_updater.sources.common import derived_registry, go_glob, needs_secrets_dir, re2_problem, validation_message
 from image_updater.sources.model import DerivedImage
 
 _STRATEGIES = {
@@ -88,7 +89,7 @@ def derived_image(read: ArgocdRead, item: Wanted) -> DerivedImage:
     try:
         image.policy = PolicySpec(**policy)
     except pydantic.ValidationError as exc:
-        return fail(None, "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()))
+        return fail(None, validation_message(exc))
     rules: dict[str, Any] = {}
     allow = item.settings.get("allow-tags")
     if allow is not None:
@@ -107,15 +108,13 @@ def derived_image(read: ArgocdRead, item: Wanted) -> DerivedImage:
             return fail(allow, f"{text!r} is not regexp:<expression> or any (argocd-image-updater would match no tag)")
     ignore = item.settings.get("ignore-tags")
     if ignore is not None:
-        items = ignore.value if isinstance(ignore.value, list) else str(ignore.value).split(",")
         try:
-            rules["ignore"] = [go_glob(str(g).strip()) for g in items if str(g).strip()]
+            rules["ignore"] = [go_glob(g) for g in _listed(ignore)]
         except ValueError as exc:
             return fail(ignore, str(exc))
     platforms = item.settings.get("platforms")
     if platforms is not None:
-        items = platforms.value if isinstance(platforms.value, list) else str(platforms.value).split(",")
-        wanted = [str(p).strip() for p in items if str(p).strip()]
+        wanted = _listed(platforms)
         if strategy in ("newest-build", "digest"):
             rules["platforms"], rules["platforms_match"] = wanted, "any"
         else:
@@ -130,7 +129,7 @@ def derived_image(read: ArgocdRead, item: Wanted) -> DerivedImage:
     try:
         image.rules = SelectionRules(**rules)
     except pydantic.ValidationError as exc:
-        return fail(None, "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()))
+        return fail(None, validation_message(exc))
     force = item.settings.get("force-update")
     if force is not None:
         text = str(force.value).strip() if not isinstance(force.value, bool) else str(force.value).lower()
@@ -159,38 +158,12 @@ def _credentials(read: ArgocdRead, item: Wanted, secret: Setting) -> str | None:
     if kind in ("env", "ext") and rest:
         return text
     if kind == "pullsecret" and rest.count("/") == 1:
-        directory = read.context.settings.secrets_dir
-        if directory is None:
-            read.finding(
-                "error",
-                item.finding_object,
-                secret.field,
-                secret.location,
-                f"needs source_settings.secrets_dir: the Secret {rest} mounted as <dir>/{rest}/.dockerconfigjson",
-            )
-            return None
-        path = directory / rest / ".dockerconfigjson"
-        if not path.is_file():
-            read.finding("error", item.finding_object, secret.field, secret.location, f"{path} does not exist")
-            return None
-        return f"pullsecret:{path}"
+        path = _mounted(read, item, secret, rest, ".dockerconfigjson")
+        return f"pullsecret:{path}" if path is not None else None
     if kind == "secret" and rest.count("/") == 1 and "#" in rest:
         ref, _, key = rest.partition("#")
-        directory = read.context.settings.secrets_dir
-        if directory is None:
-            read.finding(
-                "error",
-                item.finding_object,
-                secret.field,
-                secret.location,
-                f"needs source_settings.secrets_dir: the Secret {ref} mounted as <dir>/{ref}/{key}",
-            )
-            return None
-        path = directory / ref / key
-        if not path.is_file():
-            read.finding("error", item.finding_object, secret.field, secret.location, f"{path} does not exist")
-            return None
-        return f"file:{path}"
+        path = _mounted(read, item, secret, ref, key)
+        return f"file:{path}" if path is not None else None
     read.finding(
         "error",
         item.finding_object,
@@ -199,3 +172,24 @@ def _credentials(read: ArgocdRead, item: Wanted, secret: Setting) -> str | None:
         f"{text!r} is not pullsecret:NAMESPACE/NAME, secret:NAMESPACE/NAME#FIELD, env:VAR or ext:/path",
     )
     return None
+
+
+def _mounted(read: ArgocdRead, item: Wanted, secret: Setting, ref: str, key: str) -> Path | None:
+    """The file ``key`` of the Secret ``ref`` (``namespace/name``) under ``source_settings.secrets_dir``, or
+    None after reporting why it is not there."""
+    directory = read.context.settings.secrets_dir
+    if directory is None:
+        read.finding("error", item.finding_object, secret.field, secret.location, needs_secrets_dir(ref, key))
+        return None
+    path = directory / ref / key
+    if not path.is_file():
+        read.finding("error", item.finding_object, secret.field, secret.location, f"{path} does not exist")
+        return None
+    return path
+
+
+def _listed(setting: Setting) -> list[str]:
+    """A list setting's entries, trimmed, empty ones left out: a YAML list (ImageUpdater) or comma-separated
+    text (annotations)."""
+    items = setting.value if isinstance(setting.value, list) else str(setting.value).split(",")
+    return [str(i).strip() for i in items if str(i).strip()]

@@ -10,7 +10,7 @@ from typing import Any
 
 from image_updater.sources.argocd.annotations import from_annotations
 from image_updater.sources.argocd.model import PREFIX, App, ArgocdRead, Setting, Wanted, split_image
-from image_updater.sources.common import glob_matches, selector_problem, selector_size, selects
+from image_updater.sources.common import dotted, glob_matches, selector_problem, selector_size, selects
 from image_updater.sources.files import Document, mapping
 from image_updater.sources.model import NotServed
 
@@ -87,12 +87,12 @@ def _from_updater(read: ArgocdRead, app: App, updater: Document, index: int, ref
             for cr_key, key in fields.items():
                 if isinstance(common, dict) and common.get(cr_key) is not None:
                     path_ = (*level, "commonUpdateSettings", cr_key)
-                    wanted.settings[key] = Setting(common[cr_key], updater.at(*path_), _dotted(path_))
+                    wanted.settings[key] = _setting(updater, path_, common[cr_key])
             config = updater.value(*level, "writeBackConfig") if level != here else None
             if isinstance(config, dict):
                 if config.get("method") is not None:
                     path_ = (*level, "writeBackConfig", "method")
-                    wanted.write["method"] = Setting(config["method"], updater.at(*path_), _dotted(path_))
+                    wanted.write["method"] = _setting(updater, path_, config["method"])
                 git = mapping(config.get("gitConfig"))
                 for cr_key, key in (
                     ("branch", "branch"),
@@ -102,33 +102,23 @@ def _from_updater(read: ArgocdRead, app: App, updater: Document, index: int, ref
                 ):
                     if git.get(cr_key) is not None:
                         path_ = (*level, "writeBackConfig", "gitConfig", cr_key)
-                        wanted.write[key] = Setting(git[cr_key], updater.at(*path_), _dotted(path_))
+                        wanted.write[key] = _setting(updater, path_, git[cr_key])
             for key in ("imagesVerification",):
                 if updater.value(*level, key) is not None:
                     path_ = (*level, key)
-                    wanted.problems.append(
-                        read.finding(
-                            "error",
-                            title,
-                            _dotted(path_),
-                            updater.at(*path_),
-                            "signature verification is not supported: image-updater never writes an image it "
-                            "was asked to verify, so this image is not served",
-                        )
+                    _refuse(
+                        read,
+                        wanted,
+                        updater,
+                        path_,
+                        "signature verification is not supported: image-updater never writes an image it "
+                        "was asked to verify, so this image is not served",
                     )
         targets = image.get("manifestTargets") or {}
         if isinstance(targets, dict):
             if targets.get("plugin") is not None:
                 path_ = (*here, "manifestTargets", "plugin")
-                wanted.problems.append(
-                    read.finding(
-                        "error",
-                        title,
-                        _dotted(path_),
-                        updater.at(*path_),
-                        "plugin manifest targets are not supported",
-                    )
-                )
+                _refuse(read, wanted, updater, path_, "plugin manifest targets are not supported")
             for section, key_map in (
                 ("helm", {"name": "helm.image-name", "tag": "helm.image-tag", "spec": "helm.image-spec"}),
                 ("kustomize", {"name": "kustomize.image-name"}),
@@ -137,7 +127,7 @@ def _from_updater(read: ArgocdRead, app: App, updater: Document, index: int, ref
                 for cr_key, key in key_map.items():
                     if isinstance(body, dict) and body.get(cr_key) is not None:
                         path_ = (*here, "manifestTargets", section, cr_key)
-                        wanted.settings[key] = Setting(body[cr_key], updater.at(*path_), _dotted(path_))
+                        wanted.settings[key] = _setting(updater, path_, body[cr_key])
         pull_request = wanted.write.pop("pullRequest", None)
         if pull_request is not None:
             read.finding(
@@ -149,6 +139,18 @@ def _from_updater(read: ArgocdRead, app: App, updater: Document, index: int, ref
             )
         out.append(wanted)
     return out
+
+
+def _setting(updater: Document, path: tuple[str | int, ...], value: Any) -> Setting:
+    """A field of an ImageUpdater as a setting: its value, where it is written, its path for findings."""
+    return Setting(value, updater.at(*path), dotted(path))
+
+
+def _refuse(read: ArgocdRead, wanted: Wanted, updater: Document, path: tuple[str | int, ...], message: str) -> None:
+    """A field of an ImageUpdater that keeps the image from being served."""
+    wanted.problems.append(
+        read.finding("error", f"ImageUpdater {updater.ref}", dotted(path), updater.at(*path), message)
+    )
 
 
 def _ref_matches(ref: Mapping[str, Any], app: App) -> bool:
@@ -168,7 +170,3 @@ def _specificity(ref: Mapping[str, Any]) -> int:
     if ref.get("labelSelectors") is not None:
         score += 10_000 + 100 * selector_size(ref.get("labelSelectors"))
     return score
-
-
-def _dotted(path: Sequence[str | int]) -> str:
-    return ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(".[", "[")

@@ -15,7 +15,14 @@ import pydantic
 from image_updater.policy import PolicySpec, SelectionRules
 from image_updater.policy.filters import compile_regex
 from image_updater.registry import RegistrySettings
-from image_updater.sources.common import covering, derived_registry, selects, valid_image
+from image_updater.sources.common import (
+    covering,
+    derived_registry,
+    needs_secrets_dir,
+    selects,
+    valid_image,
+    validation_message,
+)
 from image_updater.sources.files import Document, mapping
 from image_updater.sources.flux.objects import FluxRead
 from image_updater.sources.model import DerivedImage, Location
@@ -149,7 +156,7 @@ def _secrets(
                 "error",
                 document,
                 ("spec", key),
-                f"needs source_settings.secrets_dir: the Secret {folder} mounted as <dir>/{folder}/{wanted}",
+                needs_secrets_dir(folder, wanted),
             )
             continue
         base = secrets_dir / document.namespace / str(name)
@@ -250,8 +257,7 @@ def read_policy(read: FluxRead, document: Document, repositories: Mapping[tuple[
     try:
         image.policy = PolicySpec(**policy)
     except pydantic.ValidationError as exc:
-        message = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
-        return fail(["policy"], message)
+        return fail(["policy"], validation_message(exc))
     image.rules = SelectionRules(exclude=repo.exclude)
     image.interval = interval
     if repo.suspended or spec.get("suspend"):

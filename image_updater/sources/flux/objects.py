@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from image_updater.sources.common import Context
+from image_updater.sources.common import Context, dotted
 from image_updater.sources.files import Checkout, Document
 from image_updater.sources.model import Finding, SourceSet
 
@@ -56,7 +56,7 @@ class FluxRead:
         found = Finding(
             severity,  # type: ignore[arg-type]
             document.title,
-            ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(".[", "["),
+            dotted(path),
             document.at(*path),
             message,
         )
