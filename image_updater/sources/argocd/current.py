@@ -16,7 +16,7 @@ from image_updater.reference import ImageReference, canonical_name
 from image_updater.sources.argocd import source_file
 from image_updater.sources.argocd.model import App, ArgocdRead, Wanted, WriteBackPlan
 from image_updater.sources.common import normal_path
-from image_updater.sources.files import KUSTOMIZATION_NAMES, child, key_line, mapping, plain
+from image_updater.sources.files import child, key_line, mapping, plain
 from image_updater.sources.model import DerivedImage, Location, NotServed
 
 
@@ -30,7 +30,7 @@ def source_type(read: ArgocdRead, app: App) -> str | None:
         return None
     if read.checkout.exists(posixpath.join(app.path, "Chart.yaml")):
         return "helm"
-    if any(read.checkout.exists(posixpath.join(app.path, n)) for n in KUSTOMIZATION_NAMES):
+    if read.checkout.kustomization(app.path) is not None:
         return "kustomize"
     return None
 
@@ -52,11 +52,7 @@ def find_current(read: ArgocdRead, item: Wanted, image: DerivedImage, plan: Writ
 def kustomize_current(read: ArgocdRead, item: Wanted) -> tuple[ImageReference, Location] | None:
     """The reference a Kustomize Application deploys now: its own ``kustomize.images``, else rendered."""
     name = canonical_name(item.kustomize_name)
-    for entry in (
-        item.app.source.get("kustomize", {}).get("images") or []
-        if isinstance(item.app.source.get("kustomize"), dict)
-        else []
-    ):
+    for entry in item.app.kustomize_images:
         text = str(entry)
         if canonical_name(source_file.image_name_of(text)) == name:
             reference = _reference(text.partition("=")[2] or text)
@@ -72,10 +68,7 @@ def _rendered(
     if folder in seen:
         return None
     seen.add(folder)
-    file = next(
-        (posixpath.join(folder, n) for n in KUSTOMIZATION_NAMES if read.checkout.exists(posixpath.join(folder, n))),
-        None,
-    )
+    file = read.checkout.kustomization(folder)
     composed = read.checkout.composed(file) if file else None
     if file is None or composed is None or not composed.documents:
         return None

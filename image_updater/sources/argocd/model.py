@@ -74,6 +74,12 @@ class App:
     def path(self) -> str:
         return normal_path("", str(self.source.get("path") or ".")) or "."
 
+    @property
+    def kustomize_images(self) -> list[Any]:
+        """The Application's own ``kustomize.images`` overrides, as written."""
+        kustomize = self.source.get("kustomize")
+        return list(kustomize.get("images") or []) if isinstance(kustomize, dict) else []
+
 
 @dataclass
 class Wanted:

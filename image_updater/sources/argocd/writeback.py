@@ -15,7 +15,7 @@ from image_updater.sources.argocd import source_file
 from image_updater.sources.argocd.current import canonical, find_current, helm_value, source_type
 from image_updater.sources.argocd.model import App, ArgocdRead, Setting, Wanted, WriteBackPlan
 from image_updater.sources.common import normal_path
-from image_updater.sources.files import KUSTOMIZATION_NAMES, child, key_line, plain
+from image_updater.sources.files import child, key_line, plain
 from image_updater.sources.model import DerivedImage, Location, Note, NotServed
 
 
@@ -27,14 +27,11 @@ def write_back_plan(read: ArgocdRead, app: App, first: Wanted) -> WriteBackPlan 
     where = setting.location if setting is not None else first.location
     if kind == "kustomization":
         folder = normal_path(app.path, argument or ".")
-        found = [
-            f"{folder}/{n}".lstrip("./") if folder != "." else n
-            for n in KUSTOMIZATION_NAMES
-            if folder is not None and read.checkout.exists(posixpath.join(folder, n))
-        ]
-        if not found:
+        found = read.checkout.kustomization(folder) if folder is not None else None
+        if found is None:
             return _refuse_plan(read, first, setting, where, f"no kustomization file in {folder}")
-        return WriteBackPlan("kustomization", posixpath.normpath(found[0]), "kustomize", True, where)
+        # lstrip("./") drops characters, not a prefix: a folder named ".x" loses its dot (as it always has)
+        return WriteBackPlan("kustomization", posixpath.normpath(found.lstrip("./")), "kustomize", True, where)
     if kind == "helmvalues":
         file = normal_path(app.path, argument or "values.yaml")
         if file is None or not read.checkout.exists(file):
@@ -175,13 +172,10 @@ def create_override(read: ArgocdRead, app: App, plan: WriteBackPlan, served: lis
     if not served:
         return
     if plan.format == "kustomize":
-        own = app.source.get("kustomize", {}).get("images") if isinstance(app.source.get("kustomize"), dict) else None
-        images = [str(i) for i in own or []]
+        images = [str(i) for i in app.kustomize_images]
         for item, image in served:
             current = read.currents.get(image.name)
-            reference = str(
-                ImageReference(item.path, current.tag if current else None, current.digest if current else None)
-            )
+            reference = str(_with_current(item, current))
             setting = item.settings.get("kustomize.image-name")
             entry = f"{item.kustomize_name}={reference}" if setting is not None else reference
             images = source_file.merge_image(images, entry)
@@ -193,9 +187,7 @@ def create_override(read: ArgocdRead, app: App, plan: WriteBackPlan, served: lis
         name_key, tag_key, spec_key = item.helm_names
         version = (current.tag or "") + (f"@{current.digest}" if current and current.digest else "") if current else ""
         if spec_key:
-            parameters[spec_key] = str(
-                ImageReference(item.path, current.tag if current else None, current.digest if current else None)
-            )
+            parameters[spec_key] = str(_with_current(item, current))
         else:
             parameters[name_key] = item.path  # type: ignore[index]
             parameters[tag_key] = version  # type: ignore[index]
@@ -213,6 +205,11 @@ def create_override(read: ArgocdRead, app: App, plan: WriteBackPlan, served: lis
                     files=[plan.file],
                 ),
             )
+
+
+def _with_current(item: Wanted, current: ImageReference | None) -> ImageReference:
+    """The image's repository with the tag and digest it deploys now (none when that is not known)."""
+    return ImageReference(item.path, current.tag if current else None, current.digest if current else None)
 
 
 _EMPTY = type("_Empty", (), {"documents": []})()
