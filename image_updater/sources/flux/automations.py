@@ -76,14 +76,12 @@ def read_automation(read: FluxRead, document: Document) -> Automation:
     push = mapping(git.get("push"))
     for key in ("refspec", "options"):
         if push.get(key):
-            read.finding(
-                "error",
-                document,
+            _refuse_at(
+                read,
+                automation,
                 ("spec", "git", "push", key),
                 f"push {key} is not supported (image-updater pushes one branch, without push options)",
-            )
-            automation.refuse(
-                read.sources, document.at("spec", "git", "push", key), f"spec.git.push.{key} is not supported"
+                f"spec.git.push.{key} is not supported",
             )
     commit = mapping(git.get("commit"))
     if commit.get("signingKey") is not None:
@@ -96,19 +94,28 @@ def read_automation(read: FluxRead, document: Document) -> Automation:
     update = mapping(spec.get("update"))
     path = normal_path("", str(update.get("path") or "."))
     if path is None:
-        read.finding("error", document, ("spec", "update", "path"), "the path leaves the repository")
-        automation.refuse(read.sources, document.at("spec", "update", "path"), "spec.update.path is invalid")
+        _refuse_at(
+            read,
+            automation,
+            ("spec", "update", "path"),
+            "the path leaves the repository",
+            "spec.update.path is invalid",
+        )
         path = "."
     if (update.get("strategy") or "Setters") != "Setters":
-        read.finding("error", document, ("spec", "update", "strategy"), "only the Setters strategy exists")
-        automation.refuse(read.sources, document.at("spec", "update", "strategy"), "unknown update strategy")
+        _refuse_at(
+            read,
+            automation,
+            ("spec", "update", "strategy"),
+            "only the Setters strategy exists",
+            "unknown update strategy",
+        )
     automation.path = path
     message = _message(read, automation, commit)
     automation.selector = spec.get("policySelector")
     problem = selector_problem(automation.selector)
     if problem is not None:
-        read.finding("error", document, ("spec", "policySelector"), problem)
-        automation.refuse(read.sources, document.at("spec", "policySelector"), "invalid policySelector")
+        _refuse_at(read, automation, ("spec", "policySelector"), problem, "invalid policySelector")
     author = mapping(commit.get("author"))
     if automation.served and checkout is not None:
         automation.target = DerivedTarget(
@@ -169,16 +176,18 @@ def _message(read: FluxRead, automation: Automation, commit: Mapping[str, Any]) 
             shown = re.sub(
                 r"line (\d+)", lambda m: f"line {m.group(1)} (file line {int(m.group(1)) + first - 1})", text
             )
-            read.finding(
-                "error",
-                document,
+            _refuse_at(
+                read,
+                automation,
                 ("spec", "git", "commit", "messageTemplate"),
                 f"not supported: {shown}",
-            )
-            automation.refuse(
-                read.sources,
-                document.at("spec", "git", "commit", "messageTemplate"),
                 f"spec.git.commit.messageTemplate is not supported: {shown}",
             )
             template = parse(DEFAULT_MESSAGE)
     return FluxMessage(template, document.namespace, document.name, automation.path, dict(values))
+
+
+def _refuse_at(read: FluxRead, automation: Automation, path: tuple[str, ...], message: str, reason: str) -> None:
+    """An error in a field of the automation (``message``) that refuses all of it (``reason``)."""
+    read.finding("error", automation.document, path, message)
+    automation.refuse(read.sources, automation.document.at(*path), reason)

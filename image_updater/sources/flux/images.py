@@ -54,20 +54,17 @@ def read_repository(read: FluxRead, document: Document) -> Repository:
     spec = mapping(document.value("spec"))
     image = spec.get("image")
     if not isinstance(image, str) or not image:
-        repo.problem = "spec.image is missing"
-        read.finding("error", document, ("spec", "image"), repo.problem)
+        _problem(read, repo, ("spec", "image"), "spec.image is missing")
         return repo
     problem = valid_image(image)
     if problem is not None:
-        repo.problem = f"spec.image: {problem}"
-        read.finding("error", document, ("spec", "image"), problem)
+        _problem(read, repo, ("spec", "image"), f"spec.image: {problem}", problem)
         return repo
     repo.image = image
     try:
         repo.interval = parse_duration(str(spec.get("interval"))) if spec.get("interval") is not None else None
     except ValueError as exc:
-        read.finding("error", document, ("spec", "interval"), str(exc))
-        repo.problem = f"spec.interval: {exc}"
+        _problem(read, repo, ("spec", "interval"), f"spec.interval: {exc}", str(exc))
     exclusion = spec.get("exclusionList")
     if exclusion is not None:
         repo.contributes.append(document.at("spec", "exclusionList"))
@@ -76,8 +73,7 @@ def read_repository(read: FluxRead, document: Document) -> Repository:
             try:
                 compile_regex(pattern, "exclusionList")
             except ValueError as exc:
-                read.finding("error", document, ("spec", "exclusionList", index), str(exc))
-                repo.problem = f"spec.exclusionList: {exc}"
+                _problem(read, repo, ("spec", "exclusionList", index), f"spec.exclusionList: {exc}", str(exc))
         repo.exclude = [p for p in patterns if p != DEFAULT_EXCLUSION]
         if DEFAULT_EXCLUSION not in patterns:
             read.finding(
@@ -91,11 +87,11 @@ def read_repository(read: FluxRead, document: Document) -> Repository:
     repo.access_from = spec.get("accessFrom")
     for key in ("proxySecretRef", "serviceAccountName"):
         if spec.get(key) is not None:
-            repo.problem = f"spec.{key} is not supported"
-            read.finding(
-                "error",
-                document,
+            _problem(
+                read,
+                repo,
                 ("spec", key),
+                f"spec.{key} is not supported",
                 "not supported: give the registry its own settings in registries: "
                 "(proxy:, credentials:) and leave the image to them",
             )
@@ -112,11 +108,11 @@ def read_repository(read: FluxRead, document: Document) -> Repository:
                 f"the credentials of registries entry {base.name} are used instead",
             )
         else:
-            repo.problem = f"spec.provider {provider} is not supported"
-            read.finding(
-                "error",
-                document,
+            _problem(
+                read,
+                repo,
                 ("spec", "provider"),
+                f"spec.provider {provider} is not supported",
                 f"provider {provider} (workload identity) is not supported: configure a registries: entry "
                 f"for this host with credentials (ext: a script printing a token), or a secretRef",
             )
@@ -134,6 +130,15 @@ def read_repository(read: FluxRead, document: Document) -> Repository:
     return repo
 
 
+def _problem(
+    read: FluxRead, repo: Repository, path: tuple[str | int, ...], problem: str, message: str | None = None
+) -> None:
+    """An error at ``path`` that keeps the repository's policies from being served: ``problem`` is what they
+    report, ``message`` (else ``problem``) the finding."""
+    repo.problem = problem
+    read.finding("error", repo.document, path, problem if message is None else message)
+
+
 def _secrets(
     read: FluxRead, document: Document, repo: Repository, spec: Mapping[str, Any]
 ) -> tuple[str | None, str | None]:
@@ -146,27 +151,36 @@ def _secrets(
         repo.contributes.append(document.at("spec", key))
         name = ref.get("name") if isinstance(ref, dict) else None
         if not name:
-            repo.problem = f"spec.{key}.name is missing"
-            read.finding("error", document, ("spec", key), repo.problem)
+            _problem(read, repo, ("spec", key), f"spec.{key}.name is missing")
             continue
         folder = f"{document.namespace}/{name}"
         if secrets_dir is None:
-            repo.problem = f"spec.{key} needs source_settings.secrets_dir"
-            read.finding(
-                "error",
-                document,
+            _problem(
+                read,
+                repo,
                 ("spec", key),
+                f"spec.{key} needs source_settings.secrets_dir",
                 needs_secrets_dir(folder, wanted),
             )
             continue
         base = secrets_dir / document.namespace / str(name)
         if key == "certSecretRef" and (base / "tls.crt").exists():
-            repo.problem = "client certificates are not supported"
-            read.finding("error", document, ("spec", key), "tls.crt/tls.key (client certificates) are not supported")
+            _problem(
+                read,
+                repo,
+                ("spec", key),
+                "client certificates are not supported",
+                "tls.crt/tls.key (client certificates) are not supported",
+            )
             continue
         if not (base / wanted).is_file():
-            repo.problem = f"{base / wanted} is missing"
-            read.finding("error", document, ("spec", key), f"{base / wanted} does not exist (Secret {folder})")
+            _problem(
+                read,
+                repo,
+                ("spec", key),
+                f"{base / wanted} is missing",
+                f"{base / wanted} does not exist (Secret {folder})",
+            )
             continue
         if key == "secretRef":
             credentials = f"pullsecret:{base / wanted}"

@@ -1,4 +1,5 @@
-"""Which documents of a checkout are Flux image automation objects, and how a finding names their fields.
+"""Which documents of a checkout are Flux image automation objects, which comments are Flux's markers, and
+how a finding names a field.
 
 Every kind's reader works on one :class:`FluxRead`: API versions, duplicates and fields Flux does not have
 are judged here once, before any object means anything, and findings about an automation Flux would not
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from image_updater.errors import ImageUpdaterError
+from image_updater.manifests import FoundImage, ManagerOptions, ManifestFile
 from image_updater.sources.common import Context, dotted
 from image_updater.sources.files import Checkout, Document
 from image_updater.sources.model import Finding, SourceSet
@@ -36,6 +39,7 @@ _SPEC_FIELDS = {
     "ImagePolicy": {"imageRepositoryRef", "policy", "filterTags", "digestReflectionPolicy", "interval", "suspend"},
     "ImageUpdateAutomation": {"sourceRef", "git", "interval", "policySelector", "update", "suspend"},
 }
+_MARKERS_ONLY = ManagerOptions(managers=frozenset({"marker"}))
 _GIT_FIELDS = {
     "checkout": {"ref"},
     "commit": {"author", "signingKey", "messageTemplate", "messageTemplateValues"},
@@ -124,3 +128,12 @@ def _unknown_fields(read: FluxRead, document: Document) -> None:
                 read.finding(
                     "warning", document, ("spec", "git", section, key), "not a field of ImageUpdateAutomation v1"
                 )
+
+
+def markers(path: str, data: bytes) -> list[FoundImage]:
+    """The Flux markers (``# {"$imagepolicy": …}``) of a file, each naming a policy; none when it does not parse
+    (the cycle reports such files)."""
+    try:
+        return [f for f in ManifestFile.parse(path, data, _MARKERS_ONLY).images if f.policy is not None]
+    except ImageUpdaterError:
+        return []

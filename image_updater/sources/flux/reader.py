@@ -8,13 +8,11 @@ import posixpath
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from image_updater.errors import ImageUpdaterError
-from image_updater.manifests import ManagerOptions, ManifestFile
 from image_updater.sources.common import Context, covers, selects
 from image_updater.sources.files import Checkout
 from image_updater.sources.flux.automations import Automation, read_automation
 from image_updater.sources.flux.images import read_policy, read_repository
-from image_updater.sources.flux.objects import FluxRead, flux_objects
+from image_updater.sources.flux.objects import FluxRead, flux_objects, markers
 from image_updater.sources.model import DerivedImage, Location, Note, SourceSet
 
 
@@ -55,19 +53,12 @@ class FluxReader(FluxRead):
 
     def _markers(self, images: Mapping[tuple[str, str], DerivedImage], automations: Sequence[Automation]) -> None:
         """Every marker that will not be updated, and why (Flux ignores them silently)."""
-        options = ManagerOptions(managers=frozenset({"marker"}))
         for rel in sorted(self.checkout.files):
             if posixpath.basename(rel) == "Kustomization" or rel.endswith((".yaml", ".yml")):
                 data = self.checkout.read(rel)
                 if data is None or b'"$imagepolicy"' not in data:
                     continue
-                try:
-                    parsed = ManifestFile.parse(rel, data, options)
-                except ImageUpdaterError:
-                    continue  # the cycle reports files that do not parse
-                for found in parsed.images:
-                    if found.policy is None:
-                        continue
+                for found in markers(rel, data):
                     note = self._marker_note(found, images, automations)
                     if note is not None:
                         value = str(found.reference) if found.marker_field == "" else _field_value(found)
