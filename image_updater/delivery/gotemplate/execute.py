@@ -13,7 +13,7 @@ from image_updater.delivery.gotemplate.functions import FUNCTIONS
 from image_updater.delivery.gotemplate.tree import Action, Control, Node, Operand, Pipeline, Text
 from image_updater.delivery.gotemplate.values import NO_VALUE, NoValue, printed, sort_key, truth
 
-_NOTHING: Any = object()  # no piped value (a piped value may be nil)
+_NOTHING: Any = object()  # no piped value (a piped value may be nil), no such attribute
 
 
 class _Scope:
@@ -134,10 +134,8 @@ class GoTemplate:
     def _field(value: Any, name: str, line: int) -> Any:
         if isinstance(value, Mapping):
             return value.get(name, NO_VALUE)
-        if isinstance(value, (str, int, float, bool, list, tuple, NoValue)) or value is None:
+        basic = isinstance(value, (str, int, float, bool, list, tuple, NoValue)) or value is None
+        attribute = _NOTHING if basic else getattr(value, name, _NOTHING)
+        if attribute is _NOTHING:
             raise GoTemplateError(f"can't evaluate field {name} in type {type(value).__name__}", line)
-        try:
-            attribute = getattr(value, name)
-        except AttributeError:
-            raise GoTemplateError(f"can't evaluate field {name} in type {type(value).__name__}", line) from None
         return attribute() if callable(attribute) else attribute
