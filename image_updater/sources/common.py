@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pydantic
+
 from image_updater.errors import InvalidReferenceError
 from image_updater.gitops import GitSettings
 from image_updater.reference import ImageReference, canonical_name, registry_api_host, split_name
@@ -142,6 +144,24 @@ def re2_problem(pattern: str) -> str | None:
             f"{pattern!r} uses a lookaround or a backreference, which Go's RE2 does not have (it would match nothing)"
         )
     return None
+
+
+# --- findings -------------------------------------------------------------------------------------------
+
+
+def dotted(path: Sequence[str | int]) -> str:
+    """A field path as findings name it: ``spec.images[0].alias``."""
+    return ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(".[", "[")
+
+
+def validation_message(exc: pydantic.ValidationError) -> str:
+    """What a settings model refused, as one line without pydantic's prefixes."""
+    return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+
+
+def needs_secrets_dir(secret: str, key: str) -> str:
+    """Why a Secret (``namespace/name``) cannot be read: no ``source_settings.secrets_dir`` to find it in."""
+    return f"needs source_settings.secrets_dir: the Secret {secret} mounted as <dir>/{secret}/{key}"
 
 
 # --- registries -----------------------------------------------------------------------------------------

@@ -198,6 +198,12 @@ class Checkout:
             self._parsed[rel] = known
         return known.composed
 
+    def kustomization(self, folder: str) -> str | None:
+        """The kustomization file of ``folder``: the first of :data:`KUSTOMIZATION_NAMES` there, or None."""
+        return next(
+            (posixpath.join(folder, n) for n in KUSTOMIZATION_NAMES if self.exists(posixpath.join(folder, n))), None
+        )
+
     def of_kind(self, group: str, kind: str) -> list[Document]:
         return [d for d in self.documents if d.group == group and d.kind == kind]
 

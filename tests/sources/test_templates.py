@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from image_updater.delivery.gotemplate import GoTemplateError, parse
-from image_updater.sources.argocd_source import file_name, helm_file, kustomize_file, merge_image, scalar
-from image_updater.sources.flux_message import (
+from image_updater.sources.argocd.source_file import file_name, helm_file, kustomize_file, merge_image, scalar
+from image_updater.sources.flux.message import (
     Change,
     FluxMessage,
     NamespacedName,

@@ -17,12 +17,12 @@ from typing import Any
 
 from image_updater.delivery.gotemplate import GoTemplate, GoTemplateError, Stringer, parse
 from image_updater.errors import ImageUpdaterError
-from image_updater.manifests import FoundImage, ManagerOptions, ManifestFile
+from image_updater.manifests import FoundImage
 from image_updater.manifests.tree import MapNode, Node, compose, deref, get, string_value
+from image_updater.sources.flux.objects import markers
 
 #: ``internal/source/source.go`` defaultMessageTemplate, exactly (no trailing newline).
 DEFAULT_MESSAGE = "Update from image update automation"
-_MARKERS_ONLY = ManagerOptions(managers=frozenset({"marker"}))
 _REMOVED = {".Updated": "template uses removed '.Updated' field. Please use '.Changed' instead"}
 
 
@@ -83,6 +83,11 @@ class TemplateData:
     Changed: Result
     Values: Mapping[str, str]
 
+    @classmethod
+    def of(cls, namespace: str, name: str, changed: Result, values: Mapping[str, Any]) -> TemplateData:
+        """What Flux hands the template: the automation, the changes, ``messageTemplateValues`` as strings."""
+        return cls(NamespacedName(namespace, name), changed, {str(k): str(v) for k, v in values.items()})
+
 
 def check_template(source: str, namespace: str, name: str, values: Mapping[str, Any]) -> GoTemplate:
     """Parse a messageTemplate and render it once over sample data: every unsupported construct, and every
@@ -101,7 +106,7 @@ def check_template(source: str, namespace: str, name: str, values: Mapping[str, 
             }
         }
     )
-    template.render(TemplateData(NamespacedName(namespace, name), sample, {str(k): str(v) for k, v in values.items()}))
+    template.render(TemplateData.of(namespace, name, sample, values))
     return template
 
 
@@ -117,11 +122,7 @@ class FluxMessage:
 
     def __call__(self, files: Sequence[tuple[str, bytes, bytes]]) -> str:
         try:
-            data = TemplateData(
-                NamespacedName(self.namespace, self.name),
-                changed(files, self.update_path),
-                {str(k): str(v) for k, v in self.values.items()},
-            )
+            data = TemplateData.of(self.namespace, self.name, changed(files, self.update_path), self.values)
             return self.template.render(data)
         except GoTemplateError as exc:
             raise ImageUpdaterError(
@@ -133,11 +134,11 @@ def changed(files: Sequence[tuple[str, bytes, bytes]], update_path: str) -> Resu
     """What Flux's setters would report for these (path, before, after) files."""
     result = Result()
     for path, before, after in sorted(files):
-        old = {_key(f): f for f in _markers(path, before)}
+        old = {_key(f): f for f in markers(path, before)}
         text = after.decode("utf-8-sig")
         documents = compose(text).documents
         per_object: dict[ObjectIdentifier, list[Change]] = {}
-        for found in _markers(path, after):
+        for found in markers(path, after):
             previous = old.get(_key(found))
             if previous is None:
                 continue
@@ -151,13 +152,6 @@ def changed(files: Sequence[tuple[str, bytes, bytes]], update_path: str) -> Resu
             rel = path if update_path in ("", ".") else posixpath.relpath(path, update_path)
             result.FileChanges[rel] = per_object
     return result
-
-
-def _markers(path: str, data: bytes) -> list[FoundImage]:
-    try:
-        return [f for f in ManifestFile.parse(path, data, _MARKERS_ONLY).images if f.policy is not None]
-    except ImageUpdaterError:
-        return []
 
 
 def _key(found: FoundImage) -> tuple[int, str | None, str]:
