@@ -272,3 +272,26 @@ def test_targets_derived_by_a_named_target_carry_its_name(tmp_path: Path) -> Non
         found = read_sources(tmp_path, ["flux"], Context(git_settings, config_target=reader, has_targets=True))
         assert [t.id for t in found.targets] == [expected]
         assert found.images[0].served_by == [expected]
+
+
+def test_a_kustomization_write_back_target_in_a_dotted_folder_keeps_the_folders_name(tmp_path: Path) -> None:
+    # The path was once cut with lstrip("./"), which drops characters: ".config/…" became "config/…".
+    app = f"""\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: web
+  namespace: argocd
+  annotations:
+    argocd-image-updater.argoproj.io/image-list: web=ghcr.io/acme/web:^1
+    argocd-image-updater.argoproj.io/write-back-method: git
+    argocd-image-updater.argoproj.io/write-back-target: kustomization:.
+spec:
+  source: {{repoURL: {URL}.git, targetRevision: main, path: .deploy/web}}
+"""
+    files = {
+        "argocd/web.yaml": app,
+        ".deploy/web/kustomization.yaml": "images:\n- name: ghcr.io/acme/web\n  newTag: 1.0.0\n",
+    }
+    (image,) = read(tmp_path, files, ("argocd",)).images
+    assert image.scope == (".deploy/web/kustomization.yaml",)

@@ -30,8 +30,7 @@ def write_back_plan(read: ArgocdRead, app: App, first: Wanted) -> WriteBackPlan 
         found = read.checkout.kustomization(folder) if folder is not None else None
         if found is None:
             return _refuse_plan(read, first, setting, where, f"no kustomization file in {folder}")
-        # lstrip("./") drops characters, not a prefix: a folder named ".x" loses its dot (as it always has)
-        return WriteBackPlan("kustomization", posixpath.normpath(found.lstrip("./")), "kustomize", True, where)
+        return WriteBackPlan("kustomization", posixpath.normpath(found), "kustomize", True, where)
     if kind == "helmvalues":
         file = normal_path(app.path, argument or "values.yaml")
         if file is None or not read.checkout.exists(file):
