@@ -9,6 +9,7 @@ recorded inputs.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -188,22 +189,26 @@ class Selector:
         current_key = _current_key(spec, current, current_digest, self.metadata)
         chosen, digest, reason = _choose(spec, rules, ranked[0], current, current_digest, current_key)
         phrase = kind.phrase(spec, ranked[0])
-        # ``ranked`` is ordered by the kind's comparison, so the candidates above the current version are a
-        # prefix and the ones equal to it follow: two bisections instead of a comparison per candidate.
-        above = equal_end = len(ranked)
-        if current_key is not None:
-            against = current_key.key
 
-            def versus(candidate: Ranked) -> int:
-                return -kind.compare(spec, candidate.key, against)
+        def explain() -> tuple[Verdict, ...]:
+            # ``ranked`` is ordered by the kind's comparison, so the candidates above the current version are
+            # a prefix and the ones equal to it follow: two bisections instead of a comparison per candidate.
+            above = equal_end = len(ranked)
+            if current_key is not None:
+                against = current_key.key
 
-            above = bisect.bisect_left(ranked, 0, key=versus)
-            equal_end = bisect.bisect_right(ranked, 0, key=versus)
-        for position, candidate in enumerate(ranked):
-            order = 1 if position < above else (0 if position < equal_end else -1)
-            verdicts[candidate.tag] = _candidate_verdict(rules, candidate.tag, order, chosen, current, phrase)
+                def versus(candidate: Ranked) -> int:
+                    return -kind.compare(spec, candidate.key, against)
+
+                above = bisect.bisect_left(ranked, 0, key=versus)
+                equal_end = bisect.bisect_right(ranked, 0, key=versus)
+            for position, candidate in enumerate(ranked):
+                order = 1 if position < above else (0 if position < equal_end else -1)
+                verdicts[candidate.tag] = _candidate_verdict(rules, candidate.tag, order, chosen, current, phrase)
+            return _ordered(verdicts, chosen)
+
         changed = chosen != current or (kind.writes_digest and digest != current_digest)
-        return Decision(current, chosen, digest, changed, reason, _ordered(verdicts, chosen))
+        return Decision(current, chosen, digest, changed, reason, explain)
 
 
 def select(
@@ -299,4 +304,4 @@ def _no_candidate(
     digest = current_digest if spec.policy_kind.writes_digest else None
     if current is not None:
         reason = f"kept {_shown(current, digest)}: {reason}"
-    return Decision(current, current, digest, False, reason, _ordered(verdicts, None))
+    return Decision(current, current, digest, False, reason, functools.partial(_ordered, verdicts, None))
