@@ -324,11 +324,13 @@ def index_repo(
     now = time.time()
     same = usable
     for rel in iter_files(root, target.git.paths, options, findings):
-        facts = current[rel] = _facts(os.path.join(top, rel), rel, previous.get(rel), options, now)
-        same = same and facts is previous.get(rel)
+        last = previous.get(rel)
+        facts = current[rel] = _facts(os.path.join(top, rel), rel, last, options, now)
+        same = same and last is not None and facts.digest == last.digest  # a new signature is the same file
     key = (tuple(target.images), dict(created or {}))
     if cache is not None and same and len(current) == len(previous) and cache.last_key == key:
         assert cache.last is not None
+        cache.entries = current
         return cache.last
     binder = Binder(target.images)
     index = RepoIndex(root=root, options=options, findings=findings)

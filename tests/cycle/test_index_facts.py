@@ -68,13 +68,14 @@ def test_a_file_written_within_the_racy_window_is_read_again_until_it_is_older(
     # Two writes of the same size inside one tick of the file system's clock look alike to stat.
     root = tree_of(tmp_path / "repo", {"a.yaml": POD.format("1.0.0")})
     config, cache = settings(WEB), ParseCache()
-    index_repo(root, config.target(), config.manifests, cache)
+    first = index_repo(root, config.target(), config.manifests, cache)
     assert cache.entries["a.yaml"].signature is None  # just written: not trusted
     reads = _count(monkeypatch, index_module, "_read")
     index_repo(root, config.target(), config.manifests, cache)
     assert len(reads) == 1
     _age()
-    index_repo(root, config.target(), config.manifests, cache)
+    assert index_repo(root, config.target(), config.manifests, cache) is first  # the same bytes: nothing rebound
+    assert cache.entries["a.yaml"].signature is not None
     index_repo(root, config.target(), config.manifests, cache)
     assert len(reads) == 2  # read once more to take its now-trusted signature, then known by stat
 
