@@ -5,7 +5,7 @@ See bench/README.md for the figures. Prints figures; asserts nothing.
 
 1. ``python -X importtime -c "import …"`` for three sets of modules: ``cli`` (what ``version`` and ``--help``
    import), ``plan`` (``cli`` + ``config`` + ``commands.once``, everything ``plan`` imports before it does any
-   work) and ``run`` (``plan`` + ``service.runner``). The figure is the sum of the top-level entries'
+   work) and ``run`` (``plan`` + ``commands.run``). The figure is the sum of the top-level entries'
    cumulative times, less the interpreter's own start-up imports (those ``-c pass`` shows). Best and median of
    ``--rounds``; the top 10 cumulative imports of the best ``plan`` round, and the same time grouped by
    top-level package.
@@ -29,7 +29,7 @@ TARGET = 0.5
 SETS = {
     "cli": ["image_updater.cli"],
     "plan": ["image_updater.cli", "image_updater.config", "image_updater.commands.once"],
-    "run": ["image_updater.cli", "image_updater.config", "image_updater.commands.once", "image_updater.service.runner"],
+    "run": ["image_updater.cli", "image_updater.config", "image_updater.commands.once", "image_updater.commands.run"],
 }
 
 
