@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from tests.support.registry import RegistryServer
 
 ENVS = ("prod", "staging", "dev", "eu-prod", "us-prod")
@@ -730,19 +733,28 @@ images:
     return path
 
 
-def parse_plan(text: str) -> tuple[set[tuple[str, str, str]], int]:
-    """(image, current, chosen) for every ``current → chosen`` line of ``image-updater plan``, and the number
-    of (image, current) decisions it lists (``→`` and ``=`` lines)."""
+def image_names(config: Path) -> dict[str, str]:
+    """Image entry name → image, from a configuration ``write_config`` wrote."""
+    text = config.read_text()
+    return dict(re.findall(r"^  - name: (\S+)\n    image: (\S+)$", text, flags=re.MULTILINE))
+
+
+def parse_plan(text: str, images: Mapping[str, str]) -> tuple[set[tuple[str, str, str]], int]:
+    """(image, current, chosen) for every current tag ``plan`` moves, and the number of (image, current)
+    decisions it lists. ``plan`` prints one line per image entry: ``  NAME CURRENT[, CURRENT…] → CHOSEN  reason
+    [places]`` (``=`` when every current tag is the chosen one); ``images`` maps entry names to images."""
     proposals: set[tuple[str, str, str]] = set()
     decisions = 0
-    image = ""
     for line in text.splitlines():
-        if not line.startswith(" "):
-            image = line[line.index(" (") + 2 : -1] if line.startswith("image ") and line.endswith(")") else ""
-        elif image and line.startswith("  ") and not line.startswith("   "):
-            parts = line.split()
-            if len(parts) >= 3 and parts[1] in ("→", "="):
-                decisions += 1
-                if parts[1] == "→":
-                    proposals.add((image, parts[0], parts[2].rstrip(":").split("@")[0]))
+        if not line.startswith("  ") or line.startswith("   "):
+            continue
+        parts = line.split()
+        arrow = next((n for n, part in enumerate(parts) if part in ("→", "=")), None)
+        if arrow is None or arrow < 2 or parts[0] not in images or len(parts) <= arrow + 1:
+            continue
+        chosen = parts[arrow + 1].rstrip(":").split("@")[0]
+        for current in (part.rstrip(",") for part in parts[1:arrow]):
+            decisions += 1
+            if current != chosen:
+                proposals.add((images[parts[0]], current, chosen))
     return proposals, decisions

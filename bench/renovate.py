@@ -305,7 +305,9 @@ def main() -> int:
                     cwd=base,
                     timeout=args.timeout,
                 )
-                plan_proposals, decisions = fleet.parse_plan(plan.stdout.read_text(errors="replace"))
+                plan_proposals, decisions = fleet.parse_plan(
+                    plan.stdout.read_text(errors="replace"), fleet.image_names(config)
+                )
                 row[phase] = {"renovate": rv, "plan": plan, "result": result, "plan_proposals": plan_proposals}
                 print(
                     f"round {r + 1} {phase}: Renovate {rv.wall:.2f}s, peak RSS {rv.maxrss_mb:.0f} MB, exit "

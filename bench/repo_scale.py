@@ -401,7 +401,7 @@ def main() -> int:
                 [*cli, "plan", "--config", str(config)], base / f"plan-{r}.out", env=env, cwd=base, timeout=args.timeout
             )
             plans.append(p)
-            proposals, decisions = fleet.parse_plan(p.stdout.read_text(errors="replace"))
+            proposals, decisions = fleet.parse_plan(p.stdout.read_text(errors="replace"), fleet.image_names(config))
             print(
                 f"round {r + 1}: (a) cold plan: {p.wall:.2f}s wall, peak RSS {p.maxrss_mb:.0f} MB, exit "
                 f"{p.returncode}, {decisions:,} decisions listed [load {p.load}]"

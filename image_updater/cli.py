@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from image_updater import __version__
+from image_updater import __version__, collector
 from image_updater.errors import ImageUpdaterError
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -77,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    collector.tune()
     args = _parser().parse_args(argv)
     try:
         code = _dispatch(args)
@@ -102,6 +103,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         from image_updater.config import load_settings
 
         settings = load_settings(args.config)
+        collector.settle()  # the modules and settings live as long as the process
         if args.command == "sources":
             from image_updater.commands.sources import run_sources
 

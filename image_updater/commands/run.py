@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from image_updater import collector
 from image_updater.config import Settings
 from image_updater.cycle import CycleReport, ImageSettings, Observers, TargetReport, Updater, image_outcomes
 from image_updater.logs import configure_logging, get_logger
@@ -116,7 +117,9 @@ class CycleRecorder:
 class Service:
     """The pieces of the long-running process, built from settings; ``run`` blocks until SIGTERM."""
 
-    def __init__(self, settings: Settings, *, metrics: Metrics | None = None) -> None:
+    def __init__(self, settings: Settings, *, metrics: Metrics | None = None, settle: bool = False) -> None:
+        """``settle``: freeze what the first full cycle leaves alive out of the collector's sight (the
+        process's own service; not a test's, whose objects would then never be collected)."""
         self.settings = settings
         self.metrics = metrics or Metrics()
         self.health = Health(settings.service.interval)
@@ -145,11 +148,16 @@ class Service:
         self.app = create_app(settings.service, on_events=self.on_events, metrics=self.metrics, health=self.health)
         self.health.mark_config_loaded()
         self.server: ServiceServer | None = None
+        self._settled = not settle
 
     async def cycle(self, only: frozenset[str] | None) -> int:
         """One cycle over the targets that use ``only``'s images; the number of errors it reported."""
         report = await self.updater.run_cycle(only)
         self.recorder.record(report)
+        if only is None and not self._settled:
+            # What the first full cycle built (checkouts, indexes, decisions) is kept from cycle to cycle.
+            collector.settle(collect=True)
+            self._settled = True
         return len(report.all_errors)
 
     def on_events(self, events: list[RepositoryEvent]) -> None:
@@ -174,7 +182,7 @@ class Service:
 
 async def run_service(settings: Settings) -> int:
     configure_logging(settings.service.log_format, settings.service.log_level)
-    service = Service(settings)
+    service = Service(settings, settle=True)
     server = await service.start()
     try:
         await server.shutdown_requested.wait()

@@ -230,6 +230,7 @@ def plan_edits(
             (ImageEdit(found=found, tag=decision.chosen, digest=new_digest, name=name), change)
         )
     plan.files = _render_all(index, per_file, plan)
+    index.trees.clear()  # kept for this render only: between cycles an index holds facts, never trees
     return plan
 
 

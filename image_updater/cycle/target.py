@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from image_updater import forge as forges
 from image_updater.cycle.index import ParseCache, RepoIndex, index_repo
 from image_updater.cycle.model import CyclePlan, Finding, ImageScan
 from image_updater.cycle.plan import Decisions, Digests, PlanMemo, plan_edits, write_edits
@@ -19,7 +20,7 @@ from image_updater.cycle.settings import ImageSettings, Target
 from image_updater.cycle.sources import Refreshed, TargetSources
 from image_updater.delivery import Applied, Change, GroupOutcome, PullRequestDelivery, group_for_image, push
 from image_updater.errors import ImageUpdaterError
-from image_updater.forge import Forge, forge_for
+from image_updater.forge import Forge
 from image_updater.gitops import ConfigRepo
 from image_updater.manifests import ManifestSettings
 from image_updater.registry import RegistrySettings
@@ -142,7 +143,7 @@ class TargetRunner:
     def forge(self) -> Forge:
         if self._forge is None:
             hook = self.observers.forge_request
-            self._forge = forge_for(self.target.git.url, self.target.git.forge, on_request=hook)
+            self._forge = forges.forge_for(self.target.git.url, self.target.git.forge, on_request=hook)
         return self._forge
 
     async def aclose(self) -> None:

@@ -140,3 +140,39 @@ def test_an_index_in_which_nothing_changed_is_the_last_one_and_so_is_its_plan(tm
     grown = index_repo(root, config.target(), config.manifests, cache)
     assert grown is not first and sorted(grown.files) == ["a.yaml", "b.yaml", "c.yaml"]
     assert len(memo.plan(grown, scans(config, tags), {}, Decisions(scans(config, tags))).changes) == 3
+
+
+def test_a_cold_plan_renders_from_the_trees_indexing_parsed_and_keeps_none_of_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tree_of(tmp_path / "repo", {"a.yaml": POD.format("1.0.0"), "b.yaml": POD.format("1.0.1")})
+    config = settings(WEB)
+    parses = _count(monkeypatch, ManifestFile, "parse")
+    index = index_repo(root, config.target(), config.manifests, ParseCache())
+    assert sorted(index.trees) == ["a.yaml", "b.yaml"]
+    plan = plan_edits(index, scans(config, {"web": ["1.2.0"]}))
+    assert parses == ["a.yaml", "b.yaml"]  # once each, to index; rendering took the same trees
+    assert [f.after() for f in plan.changed_files] == [POD.format("1.2.0").encode()] * 2
+    assert index.trees == {}  # kept for that render only: between cycles an index holds facts
+
+
+def test_trees_past_the_kept_bytes_are_parsed_again_to_render(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index_module, "KEPT_TREE_BYTES", len(POD.format("1.0.0")))  # room for one file
+    root = tree_of(tmp_path / "repo", {"a.yaml": POD.format("1.0.0"), "b.yaml": POD.format("1.0.1")})
+    config = settings(WEB)
+    parses = _count(monkeypatch, ManifestFile, "parse")
+    index = index_repo(root, config.target(), config.manifests, ParseCache())
+    assert list(index.trees) == ["a.yaml"]
+    plan = plan_edits(index, scans(config, {"web": ["1.2.0"]}))
+    assert parses == ["a.yaml", "b.yaml", "b.yaml"]
+    assert [f.after() for f in plan.changed_files] == [POD.format("1.2.0").encode()] * 2
+
+
+def test_a_kept_tree_of_bytes_that_changed_since_is_an_error_and_not_edited(tmp_path: Path) -> None:
+    root = tree_of(tmp_path / "repo", {"a.yaml": POD.format("1.0.0")})
+    config = settings(WEB)
+    index = index_repo(root, config.target(), config.manifests)
+    assert "a.yaml" in index.trees
+    (root / "a.yaml").write_text(POD.format("1.0.5"))
+    plan = plan_edits(index, scans(config, {"web": ["1.1.0"]}))
+    assert plan.changed_files == [] and any("a.yaml: changed since this cycle read it" in e for e in plan.errors)
