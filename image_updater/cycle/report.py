@@ -16,6 +16,7 @@ from image_updater.cycle.run import CycleReport
 from image_updater.cycle.target import TargetReport
 from image_updater.cycle.targets import DEFAULT_TARGET
 from image_updater.delivery import GroupOutcome
+from image_updater.manifests import unified_diff as text_diff
 from image_updater.policy import Verdict
 
 MAX_VERDICTS = 15
@@ -33,11 +34,12 @@ def _verdict_lines(verdicts: Iterable[Verdict]) -> list[str]:
 
 
 def unified_diff(edit: FileEdit) -> str:
-    if not edit.rendered:
+    if edit.edit is None:
         return ""
-    before = edit.before().decode("utf-8", "replace").splitlines(keepends=True)
+    if not edit.created:
+        return text_diff(edit.path, edit.source(), edit.edit)
     after = edit.after().decode("utf-8", "replace").splitlines(keepends=True)
-    return "".join(difflib.unified_diff(before, after, f"a/{edit.path}", f"b/{edit.path}"))
+    return "".join(difflib.unified_diff([], after, f"a/{edit.path}", f"b/{edit.path}"))
 
 
 def delivery_line(outcome: GroupOutcome) -> str:

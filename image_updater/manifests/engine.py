@@ -21,6 +21,7 @@ from image_updater.manifests.managers import Manager, for_file
 from image_updater.manifests.model import FoundImage, ImageEdit, Slot
 from image_updater.manifests.scalars import render_scalar
 from image_updater.manifests.settings import ManagerOptions
+from image_updater.manifests.textedit import TextEdit
 from image_updater.manifests.tree import UNLIMITED, Budget, ComposedText, Scalar, YamlSyntaxError
 from image_updater.manifests.tree import compose as compose_text
 from image_updater.reference import ImageReference, validate_digest, validate_tag
@@ -60,57 +61,6 @@ def _compose(
         return compose_text(text, nodes=nodes, budget=budget)
     except YamlSyntaxError as exc:
         raise error(f"{prefix}{exc}", path=path, line=exc.line) from exc
-
-
-@dataclass(frozen=True)
-class TextEdit:
-    """Replacements ``(start, end, new, old)`` in a file's decoded text, ascending and apart, that
-    ``render`` verified on exactly the bytes it was made from; an empty edit changes nothing.
-
-    ``old`` (the text replaced) makes it reversible: the bytes it was made on can be had back from the
-    edited file (``revert``), so a plan need not keep either version of a file it has written.
-    """
-
-    splices: tuple[tuple[int, int, str, str], ...]
-
-    def spliced(self, text: str) -> str:
-        parts, position = [], 0
-        for start, end, new, _ in self.splices:
-            parts += [text[position:start], new]
-            position = end
-        parts.append(text[position:])
-        return "".join(parts)
-
-    def apply(self, data: bytes) -> bytes:
-        """The edited bytes of ``data`` (the bytes it was verified on; a BOM is kept)."""
-        if not self.splices:
-            return data
-        bom, text = _text(data)
-        return bom + self.spliced(text).encode("utf-8")
-
-    def revert(self, data: bytes) -> bytes | None:
-        """The bytes this edit was made on, from ``data`` holding its result; None when ``data`` does not."""
-        if not self.splices:
-            return data
-        try:
-            bom, text = _text(data)
-        except UnicodeDecodeError:
-            return None
-        parts, position, shift = [], 0, 0
-        for start, end, new, old in self.splices:
-            at = start + shift
-            if text[at : at + len(new)] != new:
-                return None
-            parts += [text[position:at], old]
-            position = at + len(new)
-            shift += len(new) - (end - start)
-        parts.append(text[position:])
-        return bom + "".join(parts).encode("utf-8")
-
-
-def _text(data: bytes) -> tuple[bytes, str]:
-    bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b""
-    return bom, data[len(bom) :].decode("utf-8")
 
 
 class ManifestFile:

@@ -2,17 +2,19 @@
 
 For each reference the managers find, a tag edit must change only the bytes of that value (or add
 one line where a kustomize entry has no ``newTag``), revert to the original bytes, the result must
-parse, and a fresh parse must read the new tag back at the same place.
+parse, and a fresh parse must read the new tag back at the same place. The diff read off an edit's
+replacements is the one ``difflib`` finds, for each edit and for all of a file's edits at once.
 """
 
 from __future__ import annotations
 
 import csv
+import difflib
 from collections import Counter
 from pathlib import Path
 
-from image_updater.errors import ManifestParseError
-from image_updater.manifests import ImageEdit, ManifestFile, could_hold_images
+from image_updater.errors import ManifestEditError, ManifestParseError
+from image_updater.manifests import ImageEdit, ManifestFile, could_hold_images, unified_diff
 from tests.conftest import require_shared
 from tests.manifests.util import allowed_spans, changed_only_within
 
@@ -51,6 +53,14 @@ def test_every_corpus_file_round_trips_and_every_reference_edits_in_place() -> N
             problem = _check_edit(manifest, index, data)
             if problem:
                 failures.append(f"{path}:{found.line} ({found.manager}): {problem}")
+        editable = [ImageEdit(f, NEW_TAG, f.reference.digest) for f in manifest.images if f.reference is not None]
+        if len(editable) > 1:
+            try:
+                whole = manifest.edit(editable)
+            except ManifestEditError:
+                continue  # two references sharing one value (an anchor): each was checked on its own
+            if unified_diff(path, data, whole) != _difflib_diff(path, data, whole.apply(data)):
+                failures.append(f"{path}: the diff of all its edits is not difflib's")
     print(
         f"\ncorpus: {len(rows)} files, {len(rows) - len(unparseable)} parsed, "
         f"{sum(per_manager.values())} references, {edits_checked} edits checked"
@@ -75,6 +85,8 @@ def _check_edit(manifest: ManifestFile, index: int, data: bytes) -> str | None:
         return "bytes outside the value changed"
     if manifest.edit([edit]).revert(new) != data:  # the plan reads a delivered file's old bytes back this way
         return "the edit does not revert to the bytes it was made on"
+    if unified_diff(manifest.path, data, manifest.edit([edit])) != _difflib_diff(manifest.path, data, new):
+        return "the diff read off the edit is not difflib's"
     if new == data and found.marker_field in ("", "tag"):
         return "tag edit changed nothing"
     again = ManifestFile.parse(manifest.path, new)
@@ -88,3 +100,9 @@ def _check_edit(manifest: ManifestFile, index: int, data: bytes) -> str | None:
     if found.marker_field in ("", "tag") and back.reference.name != found.reference.name:  # type: ignore[union-attr]
         return f"re-parse reads name {back.reference.name!r}"
     return None
+
+
+def _difflib_diff(path: str, before: bytes, after: bytes) -> str:
+    old = before.decode("utf-8-sig").splitlines(keepends=True)
+    new = after.decode("utf-8-sig").splitlines(keepends=True)
+    return "".join(difflib.unified_diff(old, new, f"a/{path}", f"b/{path}"))
