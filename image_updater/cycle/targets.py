@@ -161,11 +161,16 @@ def _repository(git: RepoSettings) -> tuple[str, str]:
 def conflicts(targets: Sequence[Target]) -> list[str]:
     """Every pair of entries that could bind the same reference with different settings."""
     found: list[str] = []
-    places = [(t, image) for t in targets for image in t.images if image.bind_by == "repository"]
-    for (t1, a), (t2, b) in combinations(places, 2):
+    # Only entries for one image in one repository can meet: pairs within those groups, not all pairs
+    # (200 images: 19,900 pairs and 40,000 name normalisations, 0.15 s of every plan's start-up).
+    groups: dict[tuple[str, tuple[str, str]], list[tuple[Target, ImageSettings]]] = {}
+    for t in targets:
+        for image in t.images:
+            if image.bind_by == "repository":
+                groups.setdefault((canonical_name(image.image), _repository(t.git)), []).append((t, image))
+    pairs = (pair for places in groups.values() for pair in combinations(places, 2))
+    for (t1, a), (t2, b) in pairs:
         if a.name == b.name and t1.name == t2.name:
-            continue
-        if canonical_name(a.image) != canonical_name(b.image) or _repository(t1.git) != _repository(t2.git):
             continue
         shared = overlap(t1.git.paths, t2.git.paths)
         if shared is None or _deciding(a) == _deciding(b):
