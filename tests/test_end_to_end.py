@@ -140,7 +140,7 @@ def test_a_push_raced_by_a_person_is_reapplied_and_both_commits_survive(
     def sync_then_someone_pushes(branch: str | None = None, *, fallback: str | None = None) -> str:
         head = real_sync(branch, fallback=fallback)
         syncs["n"] += 1
-        if syncs["n"] == 2:  # after our delivery fetched, before it pushes
+        if syncs["n"] == 1:  # after the cycle fetched and planned, before it pushes
             remote.commit_as_human(tmp_path, {"deploy/notes.txt": "a person was here\n"}, "human commit")
         return head
 

@@ -1,6 +1,7 @@
 """One update cycle wiring settings → registry scan → policy → manifest edit → git delivery → forge."""
 
-from image_updater.cycle.index import FileFacts, ParseCache, RepoIndex, index_repo
+from image_updater.cycle.facts import FileFacts
+from image_updater.cycle.index import ParseCache, RepoIndex, index_repo
 from image_updater.cycle.model import Binding, CyclePlan, FileEdit, Finding, ImageScan
 from image_updater.cycle.outcome import Counts, ImageOutcome, image_outcomes
 from image_updater.cycle.plan import Decisions, decide, pins_wanted, plan_edits, write_edits

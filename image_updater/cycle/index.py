@@ -7,14 +7,14 @@ image by place and name; ``plan.py`` decides and renders from the index.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from image_updater.cycle.facts import FileFacts, digest_of, facts_of, known_facts, read_bytes
 from image_updater.cycle.model import Binding, Finding
 from image_updater.cycle.settings import ImageSettings, Target
 from image_updater.errors import ImageUpdaterError, ManifestError
@@ -24,7 +24,6 @@ from image_updater.manifests import (
     ManifestFile,
     ManifestSettings,
     TextEdit,
-    could_hold_images,
     file_name_matcher,
 )
 from image_updater.reference import canonical_name
@@ -66,7 +65,7 @@ class RepoIndex:
         """The bytes ``rel`` was indexed from, also once it holds ``written`` (the plan printed after its
         delivery); a file that changed otherwise since is an error, never edited."""
         facts = self.files[rel]
-        data = self.created[rel] if rel in self.created else _read(os.path.join(self.root, rel))
+        data = self.created[rel] if rel in self.created else read_bytes(os.path.join(self.root, rel))
         if digest_of(data) == facts.digest:
             return data
         original = written.revert(data) if written is not None else None
@@ -202,32 +201,6 @@ class Binder:
         return self._by_repository.get(repository)
 
 
-#: A file modified less than this before it was read may be modified again with the same size and
-#: timestamp (Linux stamps files from a clock that ticks every few milliseconds; some filesystems keep
-#: seconds): its stat signature is not trusted, and the next index reads it again (git's "racy" rule).
-RACY_SECONDS = 2.0
-
-
-@dataclass(frozen=True)
-class FileFacts:
-    """What indexing learnt from one file's exact bytes: kept between cycles instead of its tree.
-
-    A parsed tree costs some 25 times the file's YAML (a 10,000-file repository held 1.4 GB of them);
-    the facts are the file's digest and what the managers found (each reference with the spans its
-    edit needs), so memory grows with the references, not with the YAML. ``signature`` (size, mtime,
-    inode, ctime) lets an unchanged file be known by one ``stat``; None when it was too fresh to trust.
-    """
-
-    digest: bytes
-    signature: tuple[int, int, int, int] | None = None
-    found: tuple[FoundImage, ...] = ()
-    error: str | None = None
-
-
-def digest_of(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
-
-
 @dataclass
 class ParseCache:
     """What the last index learnt per file, reused for every file whose bytes have not changed since.
@@ -244,62 +217,18 @@ class ParseCache:
     #: The last index and what it was made for (the images, the files to create).
     last: RepoIndex | None = None
     last_key: tuple[object, ...] | None = None
-
-
-def _read(path: str) -> bytes:
-    """``Path(path).read_bytes()`` without the ``Path`` and buffered file objects, a third of the cost."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
-def _signature(path: str, now: float) -> tuple[int, int, int, int] | None:
-    st = os.stat(path)
-    if max(st.st_mtime_ns, st.st_ctime_ns) >= (now - RACY_SECONDS) * 1e9:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
-
-
-def facts_of(rel: str, data: bytes, options: ManagerOptions) -> FileFacts:
-    """Parse ``data`` (when the prefilter says it may hold an image) into the facts kept of it."""
-    return _parsed(rel, data, options)[0]
-
-
-def _parsed(rel: str, data: bytes, options: ManagerOptions) -> tuple[FileFacts, ManifestFile | None]:
-    digest = digest_of(data)
-    if not could_hold_images(rel, data, options):
-        return FileFacts(digest), None
-    try:
-        parsed = ManifestFile.parse(rel, data, options)
-    except ManifestError as exc:
-        return FileFacts(digest, error=str(exc)), None
-    return FileFacts(digest, found=tuple(parsed.images)), parsed if parsed.images else None
+    #: The commit whose tree ``entries`` describe, but for the files ``written`` since (the runner keeps
+    #: both): an index of that tree need not walk or stat (``index_repo(tree_known=True)``).
+    described: str | None = None
+    written: set[str] = field(default_factory=set)
+    #: What the last walk of the paths found (a path that holds nothing, a glob), reported again unwalked.
+    path_findings: list[Finding] = field(default_factory=list)
 
 
 #: YAML bytes whose trees an index keeps for its plan to render from. A cold ``plan`` renders nearly every
 #: file it indexed, and parsing each again took a third of its time (0.45 of 1.6 s at 200 files, 1.2 MB);
 #: a tree costs some 25 times its YAML, so 1 MiB of YAML is about 25 MB, whatever the repository's size.
 KEPT_TREE_BYTES = 1 << 20
-
-
-def _facts(
-    path: str, rel: str, previous: FileFacts | None, options: ManagerOptions, now: float
-) -> tuple[FileFacts, ManifestFile | None]:
-    """The file's facts (and its tree when it was parsed): the last ones when its signature is the same (one
-    ``stat``) or its bytes are."""
-    signature = _signature(path, now)
-    if previous is not None and signature is not None and previous.signature == signature:
-        return previous, None
-    data = _read(path)
-    if previous is not None and previous.digest == digest_of(data):
-        return (previous if previous.signature == signature else replace(previous, signature=signature)), None
-    facts, parsed = _parsed(rel, data, options)
-    return replace(facts, signature=signature), parsed
 
 
 def _bind_all(found: Sequence[FoundImage], binder: Binder, findings: list[Finding] | None = None) -> list[Binding]:
@@ -329,6 +258,8 @@ def index_repo(
     manifests: ManifestSettings,
     cache: ParseCache | None = None,
     created: Mapping[str, bytes] | None = None,
+    *,
+    tree_known: bool = False,
 ) -> RepoIndex:
     """Parse every candidate file of ``target``'s paths once (or take its facts from ``cache``) and bind what
     the managers find to the target's images.
@@ -336,25 +267,39 @@ def index_repo(
     ``created``: files the sources will create, indexed from these bytes while the work tree has none.
     When every file's facts and the settings are the ones of the last index, that index is returned as it
     is: a cycle in which nothing changed binds nothing again (20,000 references at 10,000 files).
+    ``tree_known``: the work tree is the one ``cache`` describes but for the files written since
+    (``ParseCache.described``): only those are looked at, with no walk and no ``stat`` of the rest (a
+    webhook's cycle on 1,000 files: 16 ms less, ``bench/webhook_latency.py``).
     """
     options = manager_options(target.images, manifests)
     usable = cache is not None and cache.options == options
     previous = cache.entries if cache is not None and usable else {}
     current: dict[str, FileFacts] = {}
-    findings: list[Finding] = []
+    walked: list[Finding] = []
     top = str(root)
     now = time.time()
     same = usable
     trees: dict[str, ManifestFile] = {}
     room = KEPT_TREE_BYTES
-    for rel in iter_files(root, target.git.paths, options, findings):
+    recheck = cache.written if tree_known and cache is not None and usable else None  # None: walk
+    unwalked = recheck is not None
+    files = list(previous) if recheck is not None else iter_files(root, target.git.paths, options, walked)
+    for rel in files:
         last = previous.get(rel)
-        facts, parsed = _facts(os.path.join(top, rel), rel, last, options, now)
+        if recheck is not None and last is not None and rel not in recheck:
+            current[rel] = last
+            continue
+        facts, parsed = known_facts(os.path.join(top, rel), rel, last, options, now)
         current[rel] = facts
         if parsed is not None and len(parsed.data) <= room:
             trees[rel] = parsed
             room -= len(parsed.data)
         same = same and last is not None and facts.digest == last.digest  # a new signature is the same file
+    if cache is not None:
+        cache.written.clear()
+        if not unwalked:
+            cache.path_findings = list(walked)
+    findings = list(cache.path_findings) if cache is not None and unwalked else walked
     key = (tuple(target.images), dict(created or {}))
     if cache is not None and same and len(current) == len(previous) and cache.last_key == key:
         assert cache.last is not None

@@ -26,6 +26,8 @@ class Indexed:
     head: str
     index: RepoIndex
     repo: ConfigRepo
+    #: Planned on what the checkout last held, without asking the remote (``ConfigRepo.known``).
+    unsynced: bool = False
 
 
 def carried(source: Indexed, image: ImageSettings) -> dict[str, float]:

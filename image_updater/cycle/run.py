@@ -157,10 +157,15 @@ class Updater:
         report = cycle.targets[runner.name]
         started = time.monotonic()
         synced = False
+        # A cycle for some images (a webhook's) plans on the checkout as we left it: the push is the one
+        # round trip, and a remote that moved rejects it (then fetch, re-apply). With nothing to push it
+        # asks the remote after all, and runs again on what it holds when that moved.
+        followed = {f.target for r in self.runners.values() for f in r.target.follow.values()}
+        unsynced = only is not None and not dry_run and runner.may_skip_sync() and runner.name not in followed
         try:
             try:
                 async with slots:
-                    indexed = await runner.sync_and_index()
+                    indexed = await runner.sync_and_index(skip_sync=unsynced)
             except BaseException as exc:
                 peers[runner.name].set_exception(exc)
                 raise
@@ -171,6 +176,11 @@ class Updater:
             await asyncio.wait([peers[f.target] for f in runner.target.follow.values()] or [_done()])
             async with slots:
                 await runner.run(indexed, scanner, peers, only, dry_run=dry_run, report=report)
+                if indexed.unsynced and not any(o.pushed for o in report.outcomes) and not report.errors:
+                    fresh = await runner.sync_and_index()
+                    if fresh.head != indexed.head:
+                        report = cycle.targets[runner.name] = TargetReport(runner.name)
+                        await runner.run(fresh, scanner, peers, only, dry_run=dry_run, report=report)
         except ImageUpdaterError as exc:
             report.errors.append(str(exc))
         except Exception as exc:  # a bug in one target must not take the fleet's cycle with it

@@ -5,6 +5,7 @@ decide, edit, deliver. Long-lived, so its checkout, parse cache and forge client
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -87,7 +88,7 @@ class _CycleEdits:
             plan = plan_edits(self._runner.index(root), scans, self._digests, decisions=decisions)
             if images is None:
                 self.latest = plan
-        return Applied(write_edits(root, plan), set(plan.failed_images), list(plan.errors))
+        return Applied(self._runner.write(root, plan), set(plan.failed_images), list(plan.errors))
 
 
 @dataclass(frozen=True)
@@ -152,8 +153,15 @@ class TargetRunner:
         for child in self.children.values():
             await child.aclose()
 
-    def index(self, root: Path) -> RepoIndex:
-        return index_repo(root, self.target, self.manifests, self.parse_cache, self.created)
+    def index(self, root: Path, *, tree_known: bool = False) -> RepoIndex:
+        return index_repo(root, self.target, self.manifests, self.parse_cache, self.created, tree_known=tree_known)
+
+    def write(self, root: Path, plan: CyclePlan) -> list[Change]:
+        """Write the plan's files, noting them for the next index: the work tree is no longer the one
+        the parse cache describes until it is committed (``ParseCache.described``)."""
+        self.parse_cache.described = None
+        self.parse_cache.written.update(edit.path for edit in plan.changed_files)
+        return write_edits(root, plan)
 
     def _adopt(self, refreshed: Refreshed) -> None:
         """This cycle's images, files to create and derived targets, as the sources found them."""
@@ -180,16 +188,26 @@ class TargetRunner:
         """Whether a cycle for ``only`` concerns this target (one that reads sources learns its images then)."""
         return only is None or self.sources is not None or any(image.name in only for image in self.target.images)
 
-    async def sync_and_index(self) -> Indexed:
+    def may_skip_sync(self) -> bool:
+        """Whether a cycle may plan on what the checkout last held (``ConfigRepo.known``): a pushing target
+        whose images and files come from config alone (sources may derive targets from what they read)."""
+        return self.target.git.write.mode == "push" and self.sources is None and not self.target.follow
+
+    async def sync_and_index(self, *, skip_sync: bool = False) -> Indexed:
+        """Sync, then index; ``skip_sync``: plan on the checkout as it is when it is known (``may_skip_sync``)."""
         git = self.target.git
-        if git.write.mode == "push":
+        head = await asyncio.to_thread(self.repo.known, git.push_branch) if skip_sync else None
+        unsynced = head is not None
+        if head is None and git.write.mode == "push":
             head = await asyncio.to_thread(self.repo.sync, git.push_branch, fallback=git.branch)
-        else:
+        elif head is None:
             head = await asyncio.to_thread(self.repo.sync)
         if self.sources is not None:
             self._adopt(await asyncio.to_thread(self.sources.refresh, self.repo.root))
-        index = await asyncio.to_thread(self.index, self.repo.root)
-        return Indexed(self.name, head, index, self.repo)
+        known = unsynced and self.parse_cache.described == head
+        index = await asyncio.to_thread(functools.partial(self.index, self.repo.root, tree_known=known))
+        self.parse_cache.described = head
+        return Indexed(self.name, head, index, self.repo, unsynced)
 
     async def run(
         self,
@@ -245,7 +263,10 @@ class TargetRunner:
                 moves = list(dict.fromkeys((c.image, c.old, c.new) for c in edits.changes))
                 branch = self.target.branch_for(moves)
                 git = git.model_copy(update={"write": git.write.model_copy(update={"branch": branch})})
-            report.outcomes.append(await push(self.repo, git, edits, dry_run=dry_run, message=message))
+            outcome = await push(self.repo, git, edits, dry_run=dry_run, message=message)
+            if outcome.pushed and outcome.commit is not None:
+                self.parse_cache.described = outcome.commit  # the tree indexed last, with what we wrote
+            report.outcomes.append(outcome)
             report.plan = edits.latest
 
     async def _follow(self, scans: dict[str, ImageScan], peers: Peers) -> None:

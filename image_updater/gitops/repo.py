@@ -233,7 +233,7 @@ class ConfigRepo:
                 self._take_over()
                 self._recover()
                 yield
-                self._take_over()  # a clone made during the operation
+                self._take_over(held=True)  # a clone made during the operation gets our mark
             except BaseException:
                 self._checked = False  # look at the checkout again before trusting it next time
                 raise
@@ -242,11 +242,12 @@ class ConfigRepo:
         finally:
             os.close(fd)  # releases the lock (git processes that inherited it have exited)
 
-    def _take_over(self) -> None:
+    def _take_over(self, *, held: bool = False) -> None:
         """Forget what we knew of the work tree when another process held the lock since we last did.
 
         Our mark goes in before anything else is done, so a process that dies after taking the lock
         still leaves its own mark, never ours. One small read per operation instead of a ``git status``.
+        ``held``: we held the lock throughout (the end of an operation that cloned): only mark it.
         """
         mark = self.root / ".git" / HOLDER_FILE
         try:
@@ -255,7 +256,8 @@ class ConfigRepo:
             holder = None
         if holder == self._holder:
             return
-        self._tree_is = None
+        if not held:
+            self._tree_is = None
         if (mark.parent / OWNED_MARKER).is_file():  # never written into a repository we did not clone
             mark.write_text(self._holder)
 
@@ -361,6 +363,20 @@ class ConfigRepo:
         """
         with self._exclusive():
             return self._sync(branch or self.settings.branch, fallback)
+
+    def known(self, branch: str) -> str | None:
+        """The commit the work tree holds, when it is ``branch`` as we last fetched or pushed it and nothing
+        touched it since (no other process took the checkout, nothing was applied); else None.
+
+        Asks nobody: a cycle that plans on it skips ``sync``'s ``ls-remote`` and ``status`` (a webhook's
+        cycle: ``bench/webhook_latency.py``). A remote that moved meanwhile rejects the push, and the
+        retry fetches and re-applies; the caller syncs for real when it ends up with nothing to push.
+        """
+        with self._exclusive():
+            if self._repo is None or self._tree_is is None:
+                return None
+            tree = self._tree_is
+            return tree if self._on(branch, tree) and self.remote_sha(branch) == tree else None
 
     def _sync(self, branch: str, fallback: str | None = None) -> str:
         if self._repo is None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import image_updater.cycle.facts as facts_module
 import image_updater.cycle.index as index_module
 from image_updater.cycle import Decisions, ParseCache, index_repo, plan_edits, write_edits
 from image_updater.cycle.plan import PlanMemo
@@ -24,7 +25,7 @@ POD = "kind: Pod\nspec:\n  containers:\n  - name: web\n    image: reg.example/te
 @pytest.fixture(autouse=True)
 def racy_window(monkeypatch: pytest.MonkeyPatch) -> float:
     """A short racy window, so files can be made older than it by waiting (a ctime cannot be set)."""
-    monkeypatch.setattr(index_module, "RACY_SECONDS", 0.05)
+    monkeypatch.setattr(facts_module, "RACY_SECONDS", 0.05)
     return 0.05
 
 
@@ -52,7 +53,7 @@ def test_an_unchanged_file_is_known_by_its_stat_and_not_read_again(
     _age()
     config, cache = settings(WEB), ParseCache()
     first = index_repo(root, config.target(), config.manifests, cache)
-    reads = _count(monkeypatch, index_module, "_read")
+    reads = _count(monkeypatch, facts_module, "read_bytes")
     second = index_repo(root, config.target(), config.manifests, cache)
     assert reads == []  # two stats, no read, no parse
     assert second.files == first.files
@@ -70,7 +71,7 @@ def test_a_file_written_within_the_racy_window_is_read_again_until_it_is_older(
     config, cache = settings(WEB), ParseCache()
     first = index_repo(root, config.target(), config.manifests, cache)
     assert cache.entries["a.yaml"].signature is None  # just written: not trusted
-    reads = _count(monkeypatch, index_module, "_read")
+    reads = _count(monkeypatch, facts_module, "read_bytes")
     index_repo(root, config.target(), config.manifests, cache)
     assert len(reads) == 1
     _age()

@@ -87,6 +87,26 @@ def test_delivering_what_was_planned_on_the_synced_head_pushes_without_asking_th
     assert remote.read("app/deploy.yaml") == b"image: web:1.2.0\n"
 
 
+def test_the_checkout_is_known_only_while_it_is_the_branch_as_we_last_fetched_or_pushed_it(
+    remote: BareRemote, tmp_path: Path
+) -> None:
+    repo = ConfigRepo(settings(remote.url), tmp_path / "work")
+    assert repo.known("main") is None  # nothing cloned yet
+    head = repo.sync()
+    assert repo.known("main") == head and repo.known("other") is None
+    pushed = repo.deliver(replace_in("app/deploy.yaml", "1.0.0", "1.1.0"), message, planned_on=head)
+    assert pushed.commit is not None and repo.known("main") == pushed.commit == remote.rev()
+    remote.commit_as_human(tmp_path, {"README": "edited by a person\n"}, "human edit")
+    assert repo.known("main") == pushed.commit  # asks nobody: the push will tell
+    with pytest.raises(RuntimeError):
+        repo.deliver(lambda root: (_ for _ in ()).throw(RuntimeError("apply failed")), message)
+    assert repo.known("main") is None  # handed to an apply since: only a sync says what it holds
+    head = repo.sync()
+    other = ConfigRepo(settings(remote.url), tmp_path / "work")
+    other.sync()  # another process took the checkout
+    assert repo.known("main") is None
+
+
 def test_another_process_working_in_the_checkout_between_plan_and_delivery_voids_what_we_knew_of_it(
     remote: BareRemote, tmp_path: Path
 ) -> None:
