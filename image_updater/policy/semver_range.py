@@ -29,6 +29,58 @@ _STRICT_RE = re.compile(
 )
 _LENIENT_RE = re.compile(rf"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-({_PRE}))?(?:\+({_PRE}))?$")
 
+
+class Version(semver.Version):
+    """A :class:`semver.Version` that orders by one precomputed tuple (SemVer 2.0 precedence).
+
+    ``semver`` compares by rebuilding both versions' tuples and walking their pre-releases on every
+    call: 36,000 comparisons, 0.2 s, of a 200-image ``plan`` (``bench/renovate.py``). The tuple is
+    (major, minor, patch, release), release ``(1,)`` for none (above every pre-release) and else ``(0,``
+    then each identifier as ``(0, number, "")`` or ``(1, 0, text)`` — numbers below words, a longer list
+    above its prefix); build metadata, as in SemVer, takes no part.
+    """
+
+    __slots__ = ("_order",)
+
+    def __init__(
+        self, major: int, minor: int = 0, patch: int = 0, prerelease: str | None = None, build: str | None = None
+    ) -> None:
+        super().__init__(major, minor, patch, prerelease, build)
+        release: tuple[object, ...] = (1,)
+        if prerelease:
+            release = (0, *((0, int(p), "") if p.isdigit() else (1, 0, p) for p in prerelease.split(".")))
+        self._order = (major, minor, patch, release)
+
+    def _key(self, other: object) -> tuple[object, ...] | None:
+        return other._order if isinstance(other, Version) else None
+
+    def __eq__(self, other: object) -> bool:
+        key = self._key(other)
+        return self._order == key if key is not None else super().__eq__(other)  # type: ignore[operator]
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __lt__(self, other: object) -> bool:
+        key = self._key(other)
+        return self._order < key if key is not None else super().__lt__(other)  # type: ignore[operator]
+
+    def __le__(self, other: object) -> bool:
+        key = self._key(other)
+        return self._order <= key if key is not None else super().__le__(other)  # type: ignore[operator]
+
+    def __gt__(self, other: object) -> bool:
+        key = self._key(other)
+        return self._order > key if key is not None else super().__gt__(other)  # type: ignore[operator]
+
+    def __ge__(self, other: object) -> bool:
+        key = self._key(other)
+        return self._order >= key if key is not None else super().__ge__(other)  # type: ignore[operator]
+
+    def __hash__(self) -> int:
+        return hash(self._order)
+
+
 _OP_ALIASES = {"=>": ">=", "=<": "<=", "~>": "~"}
 _PART = r"(?:\d+|[xX*])"
 _VERSION_TOKEN = rf"v?{_PART}(?:\.{_PART}){{0,2}}(?:-{_PRE})?(?:\+{_PRE})?"
@@ -37,7 +89,7 @@ _HYPHEN_RE = re.compile(rf"\s+-\s+(?P<ver>{_VERSION_TOKEN})")
 _SEPARATOR_RE = re.compile(r"\s*,\s*|\s+")
 
 
-def parse_version(text: str, *, lenient: bool = False) -> semver.Version | None:
+def parse_version(text: str, *, lenient: bool = False) -> Version | None:
     """Read a tag (or extracted value) as a version; ``None`` when it is not one.
 
     Strict mode is SemVer 2.0 with an optional ``v``; lenient mode also takes ``1``, ``1.2`` and leading
@@ -47,13 +99,13 @@ def parse_version(text: str, *, lenient: bool = False) -> semver.Version | None:
     if match is None:
         return None
     major, minor, patch, pre, build = match.groups()
-    return semver.Version(int(major), int(minor or 0), int(patch or 0), pre, build)
+    return Version(int(major), int(minor or 0), int(patch or 0), pre, build)
 
 
 def _bound_below(version: semver.Version) -> semver.Version:
     """``<X.Y.Z`` written without a pre-release means "below the X.Y.Z line": ``<X.Y.Z-0``."""
     if version.prerelease is None:
-        return semver.Version(version.major, version.minor, version.patch, "0")
+        return Version(version.major, version.minor, version.patch, "0")
     return version
 
 
@@ -74,14 +126,14 @@ class _Partial:
         return self.patch is not None
 
     def low(self) -> semver.Version:
-        return semver.Version(self.major or 0, self.minor or 0, self.patch or 0, self.pre)
+        return Version(self.major or 0, self.minor or 0, self.patch or 0, self.pre)
 
     def next_line(self) -> semver.Version:
         """The first version past this x-range (``1.2.x`` → ``1.3.0``); only for partial versions."""
         assert self.major is not None
         if self.minor is None:
-            return semver.Version(self.major + 1, 0, 0)
-        return semver.Version(self.major, self.minor + 1, 0)
+            return Version(self.major + 1, 0, 0)
+        return Version(self.major, self.minor + 1, 0)
 
 
 def _parse_partial(token: str, whole: str) -> _Partial:
@@ -132,14 +184,14 @@ def _comparator(op: str, part: _Partial) -> Test:
         return lambda v: v < upper
     if op == "~":
         if part.minor is None:
-            return _between(low, semver.Version(part.major + 1, 0, 0))
-        return _between(low, semver.Version(part.major, part.minor + 1, 0))
+            return _between(low, Version(part.major + 1, 0, 0))
+        return _between(low, Version(part.major, part.minor + 1, 0))
     # caret: the left-most non-zero part may not change; wildcards widen the range to the part before them
     if part.major > 0 or part.minor is None:
-        return _between(low, semver.Version(part.major + 1, 0, 0))
+        return _between(low, Version(part.major + 1, 0, 0))
     if part.minor > 0 or part.patch is None:
-        return _between(low, semver.Version(0, part.minor + 1, 0))
-    return _between(low, semver.Version(0, 0, part.patch + 1))
+        return _between(low, Version(0, part.minor + 1, 0))
+    return _between(low, Version(0, 0, part.patch + 1))
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import semver
+from hypothesis import given
+from hypothesis import strategies as st
 
 from image_updater.policy import SemverRange, parse_version
+from image_updater.policy.semver_range import Version
 
 
 def satisfies(range_text: str, version: str) -> bool:
@@ -116,3 +120,26 @@ def test_invalid_ranges_raise_naming_the_range(bad: str) -> None:
 def test_parse_version(text: str, lenient: bool, expected: str | None) -> None:
     parsed = parse_version(text, lenient=lenient)
     assert (str(parsed) if parsed is not None else None) == expected
+
+
+_ident = st.one_of(
+    st.integers(min_value=0, max_value=20).map(str), st.sampled_from(["rc", "alpha", "beta", "a1", "x-y"])
+)
+_versions = st.builds(
+    lambda major, minor, patch, pre, build: Version(major, minor, patch, ".".join(pre) or None, build),
+    st.integers(0, 3),
+    st.integers(0, 3),
+    st.integers(0, 3),
+    st.lists(_ident, max_size=3),
+    st.sampled_from([None, "build.1", "sha.abc"]),
+)
+
+
+@given(_versions, _versions)
+def test_the_precomputed_order_is_semvers_own_precedence(a: Version, b: Version) -> None:
+    expected = semver.Version.compare(a, b)  # the package's own algorithm
+    assert (a < b, a == b, a > b) == (expected < 0, expected == 0, expected > 0)
+    assert (a <= b, a >= b, a != b) == (expected <= 0, expected >= 0, expected != 0)
+    assert a != b or hash(a) == hash(b)
+    plain = semver.Version(b.major, b.minor, b.patch, b.prerelease, b.build)  # one of semver's own
+    assert (a < plain, a == plain) == (expected < 0, expected == 0)
