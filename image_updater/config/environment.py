@@ -77,16 +77,22 @@ def _step(annotation: Any, part: str, parent: Location) -> tuple[str | int, Any]
     return f"{where} has no keys below it"
 
 
-def keys_at(model: type[BaseModel], location: Location) -> list[str]:
-    """The settings keys allowed at ``location`` (empty when it is not a mapping), for "did you mean"."""
+def _model_at(model: type[BaseModel], location: Location) -> type[BaseModel] | None:
+    """The settings model at ``location``; None when the location is not a mapping of settings."""
     annotation: Any = model
     for depth, part in enumerate(location):
         step = _step(annotation, str(part), location[:depth])
         if isinstance(step, str):
-            return []
+            return None
         annotation = step[1]
     annotation = _without_none(annotation)
-    return list(annotation.model_fields) if _is_model(annotation) else []
+    return annotation if _is_model(annotation) else None
+
+
+def keys_at(model: type[BaseModel], location: Location) -> list[str]:
+    """The settings keys allowed at ``location`` (empty when it is not a mapping), for "did you mean"."""
+    found = _model_at(model, location)
+    return list(found.model_fields) if found is not None else []
 
 
 def owners_of(model: type[BaseModel], location: Location, key: str) -> list[str]:
@@ -94,14 +100,8 @@ def owners_of(model: type[BaseModel], location: Location, key: str) -> list[str]
 
     ``images.0`` has no ``semver``, but its ``policy`` does, so ``semver:`` there means ``policy: {semver: …}``.
     """
-    annotation: Any = model
-    for depth, part in enumerate(location):
-        step = _step(annotation, str(part), location[:depth])
-        if isinstance(step, str):
-            return []
-        annotation = step[1]
-    annotation = _without_none(annotation)
-    if not _is_model(annotation):
+    annotation = _model_at(model, location)
+    if annotation is None:
         return []
     owners = []
     for name, field in annotation.model_fields.items():
