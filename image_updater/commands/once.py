@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from image_updater.config import Settings
-from image_updater.cycle import CycleReport, Updater, exit_code, render_json, render_report
+from image_updater.cycle import CycleReport, Updater, exit_code, render_json, write_report
 from image_updater.errors import ConfigError
 from image_updater.logs import configure_logging
 
@@ -59,6 +59,6 @@ def _print(settings: Settings, report: CycleReport, output: PlanOutput) -> None:
     if output.json:
         sys.stdout.write(render_json(report, {t.name: t.git for t in settings.cycle_targets}))
         return
-    sys.stdout.write(render_report(report, verbose=output.verbose))
+    write_report(report, sys.stdout.write, verbose=output.verbose)
     if report.all_errors:
         print(f"image-updater: cycle finished with {len(report.all_errors)} error(s)", file=sys.stderr)

@@ -6,7 +6,7 @@ from image_updater.cycle.model import Binding, CyclePlan, FileEdit, Finding, Ima
 from image_updater.cycle.outcome import Counts, ImageOutcome, image_outcomes
 from image_updater.cycle.plan import Decisions, decide, pins_wanted, plan_edits, write_edits
 from image_updater.cycle.promotion import Indexed
-from image_updater.cycle.report import render_report, unified_diff
+from image_updater.cycle.report import render_report, unified_diff, write_report
 from image_updater.cycle.report_json import SCHEMA_VERSION, exit_code, render_json
 from image_updater.cycle.run import CycleReport, Updater
 from image_updater.cycle.scan import CycleScanner, scan_images
@@ -72,4 +72,5 @@ __all__ = [
     "targets_of",
     "unified_diff",
     "write_edits",
+    "write_report",
 ]

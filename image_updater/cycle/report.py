@@ -8,7 +8,7 @@ per image and the reasons behind each choice are one flag away.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from image_updater.cycle.model import FileEdit
 from image_updater.cycle.outcome import Counts, ImageOutcome, image_outcomes
@@ -66,45 +66,69 @@ def _image_line(outcome: ImageOutcome, width: int) -> str:
     return f"  {outcome.name:<{width}} {current} {_VERBS[outcome.status]} {target}  {outcome.reason}  [{where}]"
 
 
-def _target_lines(report: TargetReport, verbose: bool) -> list[str]:
+def _target_lines(report: TargetReport, verbose: bool) -> Iterator[str]:
     outcomes = image_outcomes(report)
-    out = [*report.preamble, Counts.of(outcomes, report).sentence()]
-    out.extend(delivery_line(o) for o in report.outcomes)
+    yield from report.preamble
+    yield Counts.of(outcomes, report).sentence()
+    yield from (delivery_line(o) for o in report.outcomes)
     width = max([len(o.name) for o in outcomes] + [4])
     for outcome in outcomes:
-        out.append(_image_line(outcome, width))
+        yield _image_line(outcome, width)
         if verbose:
             if outcome.origin:
-                out.append(f"      policy from {outcome.origin}")
-            out.extend(_verdict_lines(outcome.verdicts))
+                yield f"      policy from {outcome.origin}"
+            yield from _verdict_lines(outcome.verdicts)
     for skipped in report.plan.skipped:
-        out.append(f"skipped {skipped.path}:{skipped.line} ({skipped.manager}): {skipped.skipped}")
+        yield f"skipped {skipped.path}:{skipped.line} ({skipped.manager}): {skipped.skipped}"
     for finding in report.findings:
-        out.append(f"note: {finding.where + ': ' if finding.where else ''}{finding.message}")
-    out.extend(f"error: {error}" for error in report.all_errors)
-    diffs = [unified_diff(f) for f in report.plan.changed_files]
-    if diffs:
-        out.append("")
-        out.extend(d.rstrip("\n") for d in diffs)
-    return out
+        yield f"note: {finding.where + ': ' if finding.where else ''}{finding.message}"
+    yield from (f"error: {error}" for error in report.all_errors)
+    if report.plan.changed_files:
+        yield ""
+        # One file's diff at a time: at 10,000 files they are 13 MB of text, held once, never all at once.
+        yield from (unified_diff(f).rstrip("\n") for f in report.plan.changed_files)
 
 
-def render_report(report: CycleReport, *, verbose: bool = False) -> str:
-    """Per target (with a header once there is more than the implicit one); a total line first when
-    there are several."""
+def _lines(report: CycleReport, verbose: bool) -> Iterator[str]:
     named = len(report.targets) > 1 or any(name != DEFAULT_TARGET for name in report.targets)
-    out: list[str] = []
     if len(report.targets) > 1:
         total = sum(
             (Counts.of(image_outcomes(t), t) for t in report.targets.values()),
             Counts(0, 0, 0, 0, 0, 0, 0),
         )
-        out += [f"{len(report.targets)} targets, {total.sentence()}", ""]
+        yield f"{len(report.targets)} targets, {total.sentence()}"
+        yield ""
     for name, target in report.targets.items():
         if named:
-            out.append(f"== target {name}")
-        out.extend(_target_lines(target, verbose))
+            yield f"== target {name}"
+        yield from _target_lines(target, verbose)
         if named:
-            out.append("")
-    out.extend(f"error: {error}" for error in report.errors)
-    return "\n".join(out).rstrip("\n") + "\n"
+            yield ""
+    yield from (f"error: {error}" for error in report.errors)
+
+
+def write_report(report: CycleReport, write: Callable[[str], object], *, verbose: bool = False) -> None:
+    """The report, per target (with a header once there is more than the implicit one; a total line first
+    when there are several), handed to ``write`` a line at a time: the lines joined by newlines, without
+    trailing blank lines, ending in one newline."""
+    joined(_lines(report, verbose), write)
+
+
+def joined(lines: Iterable[str], write: Callable[[str], object]) -> None:
+    """``write("\\n".join(lines).rstrip("\\n") + "\\n")``, a piece at a time, never holding all of it."""
+    pending, first = "", True
+    for line in lines:
+        pending += line if first else "\n" + line
+        first = False
+        end = len(pending.rstrip("\n"))
+        if end:  # all up to the last character that is not a newline is final; newlines after it may trail
+            write(pending[:end])
+            pending = pending[end:]
+    write("\n")
+
+
+def render_report(report: CycleReport, *, verbose: bool = False) -> str:
+    """``write_report``'s text as one string."""
+    parts: list[str] = []
+    write_report(report, parts.append, verbose=verbose)
+    return "".join(parts)
