@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from image_updater.cycle.model import Binding
 from image_updater.cycle.target import TargetReport
-from image_updater.policy import Verdict
+from image_updater.policy import Decision, Verdict
 
 _CURRENT = re.compile(r" \(current [^()]*\)$")
 Status = Literal["update", "current", "waiting", "error"]
@@ -106,6 +107,13 @@ def image_outcomes(report: TargetReport) -> list[ImageOutcome]:
     """One record per image the target's cycle scanned, in the order the scans ran."""
     plan = report.plan
     changes = {(c.image, c.path, c.line): c.new for c in plan.changes}
+    # Grouped once: a scan of every binding per image cost 0.85 s of a 10,000-file service cycle (200 × 20,000).
+    bound: dict[str, list[Binding]] = {}
+    for binding in plan.bindings:
+        bound.setdefault(binding.image.name, []).append(binding)
+    chosen_by: dict[str, list[Decision]] = {}
+    for (image, _), decision in sorted(plan.decisions.items()):
+        chosen_by.setdefault(image, []).append(decision)
     out: list[ImageOutcome] = []
     for name, scan in report.scans.items():
         references = [
@@ -115,8 +123,7 @@ def image_outcomes(report: TargetReport) -> list[ImageOutcome]:
                 _version(b.found.reference.tag, b.found.reference.digest) if b.found.reference else "(none)",
                 changes.get((name, b.found.path, b.found.line)),
             )
-            for b in plan.bindings
-            if b.image.name == name
+            for b in bound.get(name, ())
         ]
         outcome = ImageOutcome(
             name,
@@ -126,7 +133,7 @@ def image_outcomes(report: TargetReport) -> list[ImageOutcome]:
             sorted({r.old for r in references}),
             references=references,
         )
-        decisions = [d for (image, _), d in sorted(plan.decisions.items()) if image == name]
+        decisions = chosen_by.get(name, [])
         if decisions:
             chosen = decisions[-1]
             outcome.chosen = _version(chosen.chosen, chosen.digest) if chosen.chosen else None
