@@ -296,7 +296,8 @@ def index_repo(
             room -= len(parsed.data)
         same = same and last is not None and facts.digest == last.digest  # a new signature is the same file
     if cache is not None:
-        cache.written.clear()
+        if cache.last is not None:
+            cache.last.trees.clear()  # a plan that was never made leaves none behind
         if not unwalked:
             cache.path_findings = list(walked)
     findings = list(cache.path_findings) if cache is not None and unwalked else walked
@@ -304,6 +305,7 @@ def index_repo(
     if cache is not None and same and len(current) == len(previous) and cache.last_key == key:
         assert cache.last is not None
         cache.entries = current
+        cache.written.clear()  # read again above: the entries now say what they hold
         return cache.last
     binder = Binder(target.images)
     index = RepoIndex(root=root, options=options, findings=findings)
@@ -322,6 +324,7 @@ def index_repo(
         return index
     index.renders = cache.renders
     cache.options, cache.entries, cache.last, cache.last_key = options, current, index, key
+    cache.written.clear()
     # Verified edits of bytes no file holds any more are of no use again.
     held = {rel: facts.digest for rel, facts in current.items()}
     held.update((rel, index.files[rel].digest) for rel in index.created)

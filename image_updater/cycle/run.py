@@ -134,7 +134,9 @@ class Updater:
     ) -> None:
         try:
             async with slots:
-                peers[runner.name].set_result(await runner.sync_and_index())
+                indexed = await runner.sync_and_index()
+                indexed.index.trees.clear()  # read for its history only: no plan renders from it
+                peers[runner.name].set_result(indexed)
         except ImageUpdaterError as exc:
             peers[runner.name].set_exception(exc)
 
@@ -178,7 +180,7 @@ class Updater:
                 await runner.run(indexed, scanner, peers, only, dry_run=dry_run, report=report)
                 if indexed.unsynced and not any(o.pushed for o in report.outcomes) and not report.errors:
                     fresh = await runner.sync_and_index()
-                    if fresh.head != indexed.head:
+                    if fresh.head != indexed.head or fresh.index is not indexed.index:
                         report = cycle.targets[runner.name] = TargetReport(runner.name)
                         await runner.run(fresh, scanner, peers, only, dry_run=dry_run, report=report)
         except ImageUpdaterError as exc:

@@ -263,9 +263,12 @@ class TargetRunner:
                 moves = list(dict.fromkeys((c.image, c.old, c.new) for c in edits.changes))
                 branch = self.target.branch_for(moves)
                 git = git.model_copy(update={"write": git.write.model_copy(update={"branch": branch})})
+            checkouts = self.repo.checkouts
             outcome = await push(self.repo, git, edits, dry_run=dry_run, message=message)
-            if outcome.pushed and outcome.commit is not None:
-                self.parse_cache.described = outcome.commit  # the tree indexed last, with what we wrote
+            if outcome.pushed and outcome.commit is not None and self.repo.checkouts == checkouts:
+                # The tree indexed last, with what we wrote. After a checkout during delivery (another
+                # process had the work tree, or a rejected push) the index may not be that tree: walk.
+                self.parse_cache.described = outcome.commit
             report.outcomes.append(outcome)
             report.plan = edits.latest
 

@@ -145,6 +145,9 @@ class ConfigRepo:
         # another value there means another process worked in the checkout, so ``_tree_is`` is void.
         self._holder = f"{os.getpid()}-{uuid.uuid4().hex}"
         self._background: concurrent.futures.ThreadPoolExecutor | None = None
+        #: Full checkouts made (``checkout --force`` and ``clean``): when it moves, whatever was read from
+        #: the work tree before may differ from what it holds now (``cycle.TargetRunner`` compares it).
+        self.checkouts = 0
 
     # -- environment -------------------------------------------------------------------------------
     def _auth_env(self, token: str | None) -> dict[str, str]:
@@ -395,6 +398,7 @@ class ConfigRepo:
         if self._tree_is == fetched and self._on(branch, fetched) and clean:
             return fetched
         self._tree_is = None
+        self.checkouts += 1
         self._git("checkout", "--force", "-B", branch, remote_ref)
         self._git("clean", "-fdx")
         self._tree_is = self.head()

@@ -107,3 +107,42 @@ def test_a_webhook_cycle_with_nothing_to_push_asks_the_remote_and_updates_what_a
     asyncio.run(go())
     assert b"team/web:1.1.0" in remote.read("deploy/new.yaml")
     assert remote.log()[:2] == ["chore(images): update 1 image", "add a deployment"]
+
+
+def test_bytes_another_process_left_in_the_checkout_never_become_the_index_a_webhook_cycle_trusts(
+    registry: RegistryServer, tmp_path: Path
+) -> None:
+    updater, remote = _setup(registry, tmp_path, {"deploy/x.yaml": DEPLOYMENT.format(host=registry.host)})
+    runner = next(iter(updater.runners.values()))
+    real_index = runner.index
+    armed: list[bool] = []
+
+    def index(root: Path, **options: bool) -> object:
+        if armed:
+            armed.clear()
+            # Right after our sync, a `run --once` in the same work dir takes it, edits x.yaml and dies.
+            other = ConfigRepo(runner.target.git, runner.repo.root)
+
+            def apply(root: Path) -> list[object]:
+                path = root / "deploy/x.yaml"
+                path.write_bytes(path.read_bytes().replace(b"web:1.1.0", b"web:1.2.0"))
+                raise RuntimeError("killed")
+
+            with pytest.raises(RuntimeError):
+                other.deliver(apply, lambda changes: "message")  # type: ignore[arg-type,return-value]
+        return real_index(root, **options)
+
+    runner.index = index  # type: ignore[assignment,method-assign]
+
+    async def go() -> None:
+        assert (await updater.run_cycle()).ok  # both files 1.0.0 → 1.1.0
+        _push_tag(registry, "1.2.0")
+        armed.append(True)
+        assert (await updater.run_cycle()).ok  # its walk read x.yaml as the dead process left it
+        report = await updater.run_cycle(WEB)
+        assert report.ok, report.all_errors
+        await updater.aclose()
+
+    asyncio.run(go())
+    assert b"team/web:1.2.0" in remote.read("deploy/web.yaml")
+    assert b"team/web:1.2.0" in remote.read("deploy/x.yaml")

@@ -47,3 +47,44 @@ def test_the_diff_of_the_replacements_is_difflibs(text: str, replacements: list[
 
 def test_an_edit_that_changes_nothing_has_no_diff() -> None:
     assert unified_diff("f.yaml", LINES.encode(), TextEdit(())) == ""
+
+
+def _patched(before: str, diff: str) -> str:
+    """``before`` with ``diff``'s hunks applied (a small ``patch``): what the diff says the file becomes."""
+    old = before.splitlines(keepends=True)
+    out: list[str] = []
+    at = 0
+    body = diff.splitlines(keepends=True)[2:]
+    for line in body:
+        if line.startswith("@@"):
+            start = int(line.split()[1].split(",")[0].lstrip("-"))
+            count = line.split()[1].split(",")
+            begin = start - 1 if len(count) == 1 or count[1] != "0" else start
+            out += old[at:begin]
+            at = begin
+        elif line[0] in " -":
+            assert old[at] == line[1:], (old[at], line)
+            if line[0] == " ":
+                out.append(line[1:])
+            at += 1
+        else:
+            out.append(line[1:])
+    return "".join(out + old[at:])
+
+
+EDGES = [
+    # (what it shows, the text, a splice (start, end, new))
+    ("a line end replaced joins two lines", "a: 1\nb: 2\nc: 3\n", (3, 5, "9")),
+    ("a newline after a lone CR makes one CRLF", "a: 1\rb: 2\r", (5, 5, "\nq")),
+    ("an edited line that becomes its neighbour", "x: 1\nx: 2\ny: 3\n", (3, 4, "2")),
+    ("an insertion at the very start", "a: 1\n", (0, 0, "b: 2\n")),
+    ("an insertion at the very end", "a: 1\n", (5, 5, "b: 2\n")),
+]
+
+
+@pytest.mark.parametrize(("text", "splice"), [(t, s) for _, t, s in EDGES], ids=[c[0] for c in EDGES])
+def test_the_diff_applied_to_the_old_text_gives_the_new_one(text: str, splice: tuple[int, int, str]) -> None:
+    start, end, new = splice
+    edit = TextEdit(((start, end, new, text[start:end]),))
+    after = edit.spliced(text)
+    assert _patched(text, unified_diff("f.yaml", text.encode(), edit)) == after
