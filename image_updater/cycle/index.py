@@ -282,7 +282,6 @@ def index_repo(
     trees: dict[str, ManifestFile] = {}
     room = KEPT_TREE_BYTES
     recheck = cache.written if tree_known and cache is not None and usable else None  # None: walk
-    unwalked = recheck is not None
     files = list(previous) if recheck is not None else iter_files(root, target.git.paths, options, walked)
     for rel in files:
         last = previous.get(rel)
@@ -298,9 +297,9 @@ def index_repo(
     if cache is not None:
         if cache.last is not None:
             cache.last.trees.clear()  # a plan that was never made leaves none behind
-        if not unwalked:
+        if recheck is None:
             cache.path_findings = list(walked)
-    findings = list(cache.path_findings) if cache is not None and unwalked else walked
+    findings = list(cache.path_findings) if cache is not None and recheck is not None else walked
     key = (tuple(target.images), dict(created or {}))
     if cache is not None and same and len(current) == len(previous) and cache.last_key == key:
         assert cache.last is not None

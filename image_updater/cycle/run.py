@@ -74,6 +74,8 @@ class Updater:
             settings.registries, docker_config=settings.docker_config, on_request=observers.registry_request
         )
         several = len(settings.cycle_targets) > 1 or any(t.name != DEFAULT_TARGET for t in settings.cycle_targets)
+        #: Targets another one follows: their index is read by others, so it is always made from a sync.
+        self._followed = frozenset(f.target for t in settings.cycle_targets for f in t.follow.values())
         self.runners = {
             t.name: TargetRunner(
                 t,
@@ -162,8 +164,7 @@ class Updater:
         # A cycle for some images (a webhook's) plans on the checkout as we left it: the push is the one
         # round trip, and a remote that moved rejects it (then fetch, re-apply). With nothing to push it
         # asks the remote after all, and runs again on what it holds when that moved.
-        followed = {f.target for r in self.runners.values() for f in r.target.follow.values()}
-        unsynced = only is not None and not dry_run and runner.may_skip_sync() and runner.name not in followed
+        unsynced = only is not None and not dry_run and runner.may_skip_sync() and runner.name not in self._followed
         try:
             try:
                 async with slots:
@@ -179,10 +180,9 @@ class Updater:
             async with slots:
                 await runner.run(indexed, scanner, peers, only, dry_run=dry_run, report=report)
                 if indexed.unsynced and not any(o.pushed for o in report.outcomes) and not report.errors:
-                    fresh = await runner.sync_and_index()
-                    if fresh.head != indexed.head or fresh.index is not indexed.index:
-                        report = cycle.targets[runner.name] = TargetReport(runner.name)
-                        await runner.run(fresh, scanner, peers, only, dry_run=dry_run, report=report)
+                    report = cycle.targets[runner.name] = await self._synced_again(
+                        runner, indexed, scanner, only, report
+                    )
         except ImageUpdaterError as exc:
             report.errors.append(str(exc))
         except Exception as exc:  # a bug in one target must not take the fleet's cycle with it
@@ -194,6 +194,24 @@ class Updater:
                 if child.target.images and child.uses(only):
                     cycle.targets[child.name] = TargetReport(child.name)
                     await self._derived(child, scanner, slots, only, dry_run, cycle.targets[child.name])
+
+    async def _synced_again(
+        self,
+        runner: TargetRunner,
+        indexed: Indexed,
+        scanner: CycleScanner,
+        only: frozenset[str] | None,
+        report: TargetReport,
+    ) -> TargetReport:
+        """A cycle planned on the checkout as we left it found nothing to push: sync, and when the remote
+        (or what the files hold) moved, run again on that (such a target follows none: no peers); the
+        report of the run that counts."""
+        fresh = await runner.sync_and_index()
+        if fresh.head == indexed.head and fresh.index is indexed.index:
+            return report
+        report = TargetReport(runner.name)
+        await runner.run(fresh, scanner, {}, only, dry_run=False, report=report)
+        return report
 
     async def _derived(
         self,
