@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from image_updater.manifests.settings import DEFAULT_MAX_NODES, DEFAULT_PARSE_TIMEOUT
 from image_updater.manifests.tree import (
     Alias,
+    Budget,
     ComposedText,
     MapNode,
     Node,
@@ -208,9 +210,14 @@ class Checkout:
         return [d for d in self.documents if d.group == group and d.kind == kind]
 
 
+#: What reading one file may cost, as for the managers (``manifests.max_nodes``, ``parse_timeout``): a merge-key
+#: bomb among the files that name Flux or Argo CD is refused by path, never expanded (``plain`` expands aliases).
+_BUDGET = Budget(nodes=DEFAULT_MAX_NODES, seconds=DEFAULT_PARSE_TIMEOUT)
+
+
 def _parse(data: bytes) -> _Parsed:
     try:
-        return _Parsed(data, compose(data.decode("utf-8-sig")))
+        return _Parsed(data, compose(data.decode("utf-8-sig"), budget=_BUDGET))
     except UnicodeDecodeError:
         return _Parsed(data, None, "not UTF-8 text")
     except YamlSyntaxError as exc:

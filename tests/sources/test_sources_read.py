@@ -13,6 +13,7 @@ from image_updater.config import load_settings
 from image_updater.errors import ConfigError
 from image_updater.gitops import GitSettings
 from image_updater.sources import Context, SourceSet, SourceSettings, read_sources
+from tests.manifests.test_yaml_bombs import merge_bomb
 from tests.support.gitrepo import git, make_remote
 from tests.support.registry import RegistryServer
 
@@ -295,3 +296,10 @@ spec:
     }
     (image,) = read(tmp_path, files, ("argocd",)).images
     assert image.scope == (".deploy/web/kustomization.yaml",)
+
+
+def test_a_merge_key_bomb_among_the_flux_files_is_refused_naming_its_path_not_expanded(tmp_path: Path) -> None:
+    bomb = merge_bomb().replace("apiVersion: apps/v1", "apiVersion: image.toolkit.fluxcd.io/v1")
+    found = read(tmp_path, {"flux/sync.yaml": GITREPO, "flux/bomb.yaml": bomb})
+    errors = [f for f in found.findings if f.severity == "error"]
+    assert [(f.location.file, "max_nodes" in f.message) for f in errors] == [("flux/bomb.yaml", True)]
