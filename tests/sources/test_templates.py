@@ -128,6 +128,13 @@ def test_printing_a_map_or_struct_is_refused_rather_than_formatted_differently()
         check_template("{{ range .Updated.Images }}{{ . }}{{ end }}", "ns", "a", {})
 
 
+def test_python_internals_are_not_fields_a_template_can_reach() -> None:
+    # Go reaches exported fields only; a template must never walk into __class__ or call __init__.
+    for template in ("{{ .AutomationObject.__class__.__name__ }}", "{{ .Changed.__init__ }}"):
+        with pytest.raises(GoTemplateError, match="can't evaluate field __"):
+            check_template(template, "ns", "a", {})
+
+
 BEFORE = b"""\
 apiVersion: apps/v1
 kind: Deployment

@@ -135,7 +135,9 @@ class GoTemplate:
         if isinstance(value, Mapping):
             return value.get(name, NO_VALUE)
         basic = isinstance(value, (str, int, float, bool, list, tuple, NoValue)) or value is None
-        attribute = _NOTHING if basic else getattr(value, name, _NOTHING)
+        # Go reaches exported fields only (a capital first letter): never ``__class__`` or ``__init__``.
+        exported = name[:1].isupper()
+        attribute = _NOTHING if basic or not exported else getattr(value, name, _NOTHING)
         if attribute is _NOTHING:
             raise GoTemplateError(f"can't evaluate field {name} in type {type(value).__name__}", line)
         return attribute() if callable(attribute) else attribute
