@@ -53,6 +53,14 @@ class RegistryProtocolError(RegistryError):
     """The registry answered something that does not follow the distribution spec."""
 
 
+class RegistryStatusError(RegistryProtocolError):
+    """An HTTP status the request does not expect; ``status`` names it (a 400 to ``?n=`` means the page size)."""
+
+    def __init__(self, message: str, *, status: int, registry: str | None = None, image: str | None = None) -> None:
+        self.status = status
+        super().__init__(message, registry=registry, image=image)
+
+
 class PolicyError(ImageUpdaterError):
     """A policy could not decide (e.g. numerical order over a tag that is not a number)."""
 

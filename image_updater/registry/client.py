@@ -22,6 +22,7 @@ from image_updater.errors import (
     RegistryError,
     RegistryNotFoundError,
     RegistryProtocolError,
+    RegistryStatusError,
 )
 from image_updater.reference import (
     ImageReference,
@@ -209,7 +210,7 @@ class RegistryClient:
             raise RegistryNotFoundError(f"{what} not found (HTTP 404)", **where)
         if reply.status == 403:
             raise RegistryAuthError(f"access to {what} denied (HTTP 403)", **where)
-        raise RegistryProtocolError(f"{what}: unexpected HTTP {reply.status}", **where)
+        raise RegistryStatusError(f"{what}: unexpected HTTP {reply.status}", status=reply.status, **where)
 
     async def list_tags(self, image: str) -> list[str]:
         """Every tag of the repository, following ``Link: rel="next"`` pages to the end."""
@@ -260,8 +261,11 @@ class RegistryClient:
         headers = {"If-None-Match": cached.etag} if cached is not None else None
         try:
             reply = await self._get(repo, url, headers=headers, parse_json=True, what="tag list", kind="tags")
-        except RegistryProtocolError:
-            if first and "?n=" in url and repo.registry.name not in self._without_page_size:
+        except RegistryStatusError as exc:
+            # Only a refusal of the request itself: an oversized or hostile answer (also a protocol error)
+            # is that image's failure, never a reason to page without ``n`` for the whole registry.
+            refused = 400 <= exc.status < 500
+            if refused and first and "?n=" in url and repo.registry.name not in self._without_page_size:
                 # a registry that rejects our page size: ask with its default from now on
                 self._without_page_size.add(repo.registry.name)
                 return await self._tag_page(repo, repo.url("tags/list"), first=True)

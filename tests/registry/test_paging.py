@@ -116,3 +116,17 @@ async def test_etags_make_an_unchanged_listing_cost_304s(registry: RegistryServe
         third = await client.list_tags(image)
     assert third == sorted([*TAGS, "9.9.9"])
     assert proxy.statuses[6:] == [304, 304, 200]  # only the last page changed
+
+
+async def test_an_oversized_tag_list_fails_its_image_only_and_the_registry_keeps_its_page_size(
+    registry: RegistryServer, proxy: RegistryProxy
+) -> None:
+    with registry.pusher() as pusher:
+        pusher.push_tags("big", [f"1.0.{n}-a-rather-long-build-suffix" for n in range(40)])  # > 1 KiB of JSON
+        pusher.push_tags("small", TAGS[:2])
+    async with RegistryClient([through(proxy, max_tag_list_bytes=1024)]) as client:
+        with pytest.raises(RegistryProtocolError, match="max_tag_list_bytes"):
+            await client.list_tags(f"{proxy.host}/big")
+        assert sorted(await client.list_tags(f"{proxy.host}/small")) == sorted(TAGS[:2])
+    # the oversized answer is not "the registry refused n=": neither asked again nor paged without it
+    assert tag_requests(proxy) == ["/v2/big/tags/list?n=1000", "/v2/small/tags/list?n=1000"]
