@@ -15,13 +15,15 @@ from itertools import combinations
 
 from image_updater.cycle.settings import FollowSettings, ImageOverride, ImageSettings, Target, TargetSettings
 from image_updater.delivery import RepoSettings
+from image_updater.policy import SelectionRules
 from image_updater.reference import canonical_name
 from image_updater.sources import SourceKind, SourceSettings
 from image_updater.validation import Located
 
 DEFAULT_TARGET = "default"
-#: The settings that decide what a reference becomes; two entries equal in these govern it alike.
-_DECIDING = ("image", "policy", "allow", "ignore", "exclude", "platforms", "allow_downgrade", "include_artifacts")
+#: The settings that decide what a reference becomes; two entries equal in these govern it alike. Derived from
+#: the selection rules, so a rule added there counts here (``pin_digest`` and ``platforms_match`` were missed).
+_DECIDING = ("image", "policy", "pin_digest", *SelectionRules.model_fields)
 
 
 Placed = tuple[TargetSettings, tuple[str | int, ...]]

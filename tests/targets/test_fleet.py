@@ -134,6 +134,19 @@ def test_two_entries_on_one_repository_in_the_top_level_git_are_refused_too(tmp_
         load_settings(config, environ={})
 
 
+@pytest.mark.parametrize("differs", ["pin_digest: true", "platforms_match: any"])
+def test_entries_that_differ_only_in_a_pin_or_the_platform_rule_are_refused_too(tmp_path: Path, differs: str) -> None:
+    # Every selection rule counts: the second entry's setting would otherwise have no effect, silently.
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "git: {url: 'file:///srv/config.git'}\nimages:\n"
+        "  - {name: web-a, image: reg.example/team/web, platforms: [linux/amd64]}\n"
+        f"  - {{name: web-b, image: reg.example/team/web, platforms: [linux/amd64], {differs}}}\n"
+    )
+    with pytest.raises(ConfigError, match=r"images web-a \(target default\) and web-b \(target default\)"):
+        load_settings(config, environ={})
+
+
 def test_a_webhook_for_one_image_runs_only_the_targets_that_use_it(fleet: Fleet) -> None:
     fleet.push_tags("team/web", ["1.0.0", "1.1.0"])
     fleet.push_tags("team/api", ["2.0.0", "2.1.0"])
