@@ -110,7 +110,7 @@ def test_a_webhook_cycle_with_nothing_to_push_asks_the_remote_and_updates_what_a
 
 
 def test_bytes_another_process_left_in_the_checkout_never_become_the_index_a_webhook_cycle_trusts(
-    registry: RegistryServer, tmp_path: Path
+    registry: RegistryServer, tmp_path: Path, git_commands: list[str]
 ) -> None:
     updater, remote = _setup(registry, tmp_path, {"deploy/x.yaml": DEPLOYMENT.format(host=registry.host)})
     runner = next(iter(updater.runners.values()))
@@ -139,8 +139,12 @@ def test_bytes_another_process_left_in_the_checkout_never_become_the_index_a_web
         _push_tag(registry, "1.2.0")
         armed.append(True)
         assert (await updater.run_cycle()).ok  # its walk read x.yaml as the dead process left it
+        git_commands.clear()
         report = await updater.run_cycle(WEB)
         assert report.ok, report.all_errors
+        # Its delivery checked the tree out again, so this cycle walked the files instead of trusting that
+        # index, and found x.yaml to update at once (not only after asking the remote and running again).
+        assert git_commands == ["add", "commit", "push"]
         await updater.aclose()
 
     asyncio.run(go())
