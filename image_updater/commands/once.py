@@ -5,11 +5,12 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from image_updater.config import Settings
-from image_updater.cycle import CycleReport, Updater, exit_code, render_json, write_report
+from image_updater.cycle import CycleReport, ImageSettings, Updater, exit_code, render_json, write_report
 from image_updater.errors import ConfigError
 from image_updater.logs import configure_logging
 
@@ -21,9 +22,10 @@ class PlanOutput:
     exit_code: bool = False  # 0 nothing to do, 2 changes pending, 1 error (Terraform's -detailed-exitcode)
 
 
-def _check_images(settings: Settings, only: frozenset[str] | None) -> None:
-    """``plan --image NAME`` naming no image would plan nothing, silently."""
-    known = {image.name for image in settings.images}
+def _check_images(settings: Settings, only: frozenset[str] | None, found: Sequence[ImageSettings] = ()) -> None:
+    """``plan --image NAME`` naming no image would plan nothing, silently. ``found``: the images the sources
+    read (``flux-system:web``), known only once the checkouts are read."""
+    known = {image.name for image in (*settings.images, *found)}
     unknown = sorted((only or frozenset()) - known)
     if unknown:
         raise ConfigError(f"--image {', '.join(unknown)} names no configured image (known: {', '.join(sorted(known))})")
@@ -40,11 +42,15 @@ async def run_once(
     """One cycle. ``plan`` (``dry_run``) clones into a folder of its own: it is often run beside a
     service (``kubectl exec … image-updater plan``) whose checkout it must not disturb."""
     configure_logging(settings.service.log_format, settings.service.log_level)  # as the service does: redacted
-    _check_images(settings, only)
+    reads_sources = any(target.sources for target in settings.cycle_targets)
+    if not reads_sources:
+        _check_images(settings, only)
     scratch = Path(tempfile.mkdtemp(prefix="image-updater-plan-")) if dry_run else None
     updater = Updater(settings, workdir=scratch / "checkouts" if scratch else None)
     try:
         report = await updater.run_cycle(only, dry_run=dry_run, targets=targets)
+        if reads_sources:
+            _check_images(settings, only, updater.derived_images())
         _print(settings, report, output)  # the diffs are read from the checkout, one file at a time
     finally:
         await updater.aclose()

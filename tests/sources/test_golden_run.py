@@ -366,3 +366,15 @@ def test_golden_scenario_through_sources_plan_and_run(scenario_run: Any, capsys:
     new = sum(len(git(remote.path, "rev-list", f"{settled[b]}..{h}").split()) for b, h in moved.items())
     assert new == run["second_run_commits"], output
     shutil.rmtree(Path("checkout"), ignore_errors=True)
+
+
+@pytest.mark.parametrize("scenario_run", ["flux-guide"], indirect=True)
+def test_plan_image_takes_the_names_of_images_the_sources_found(
+    scenario_run: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, output = _run(["plan", "--config", "config.yaml", "--image", "flux-system:podinfo"], capsys)
+    assert code == 0, output
+    assert "flux-system:podinfo" in output and "5.0.3" in output
+    code, output = _run(["plan", "--config", "config.yaml", "--image", "flux-system:nothing"], capsys)
+    assert code == 1
+    assert "--image flux-system:nothing names no configured image" in output
