@@ -57,10 +57,10 @@ def child(mode: str, config: Path, report: Path) -> int:
     if mode == "default":
         collector.tune = lambda: None
         collector.settle = lambda **_: None
-    from image_updater.cli import main
+    from image_updater.cli import entry
 
     try:
-        return main(["plan", "--config", str(config)])
+        return entry(["plan", "--config", str(config)])
     finally:
         report.write_text(json.dumps({"gc_seconds": spent[0], "collections": runs, "threshold": gc.get_threshold()}))
 

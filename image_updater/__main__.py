@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from image_updater.cli import main
+from image_updater.cli import entry
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

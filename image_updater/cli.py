@@ -76,11 +76,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def entry(argv: Sequence[str] | None = None) -> int:
+    """The ``image-updater`` process (the script, ``python -m``): ``main`` with the collector set for a
+    process whose state is built once and then lives long (``collector``). Not for ``main`` called in
+    another program's process (the tests'), whose objects would then never be collected."""
     collector.tune()
+    return main(argv, settle=True)
+
+
+def main(argv: Sequence[str] | None = None, *, settle: bool = False) -> int:
+    """``settle``: freeze what is alive once the settings are loaded (``entry`` does)."""
     args = _parser().parse_args(argv)
     try:
-        code = _dispatch(args)
+        code = _dispatch(args, settle)
         sys.stdout.flush()  # inside the try: a reader that went away fails this write, not the exit's
     except BrokenPipeError:
         # Python's recipe (docs: "Note on SIGPIPE"): what is still buffered goes to /dev/null, so the
@@ -91,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _dispatch(args: argparse.Namespace, settle: bool) -> int:
     try:
         if args.command == "version":
             print(f"image-updater {__version__}")
@@ -103,7 +111,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from image_updater.config import load_settings
 
         settings = load_settings(args.config)
-        collector.settle()  # the modules and settings live as long as the process
+        if settle:
+            collector.settle()  # the modules and settings live as long as the process
         if args.command == "sources":
             from image_updater.commands.sources import run_sources
 
@@ -131,4 +140,4 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

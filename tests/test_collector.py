@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from image_updater import collector
-from image_updater.cli import main
+from image_updater.cli import entry, main
 
 
 @pytest.fixture(autouse=True)
@@ -26,10 +26,16 @@ class _Node:
         self.me = self  # a reference cycle: only the collector frees it
 
 
-def test_the_cli_collects_the_young_generation_less_often_and_keeps_the_older_ratios() -> None:
+def test_the_process_collects_the_young_generation_less_often_and_keeps_the_older_ratios() -> None:
+    gc.set_threshold(700, 10, 10)
+    assert entry(["version"]) == 0
+    assert gc.get_threshold() == (collector.YOUNG_THRESHOLD, 10, 10)
+
+
+def test_main_called_in_another_programs_process_leaves_its_collector_alone() -> None:
     gc.set_threshold(700, 10, 10)
     assert main(["version"]) == 0
-    assert gc.get_threshold() == (collector.YOUNG_THRESHOLD, 10, 10)
+    assert gc.get_threshold() == (700, 10, 10)
 
 
 def test_settling_frees_the_garbage_first_and_then_freezes_what_is_alive() -> None:

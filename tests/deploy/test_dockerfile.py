@@ -239,7 +239,7 @@ def test_builder_inputs_build_a_wheel_with_the_console_script(dockerfile: Docker
     (wheel,) = wheels.glob("image_updater-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         entry_points = next(n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt"))
-        assert "image-updater = image_updater.cli:main" in archive.read(entry_points).decode()
+        assert "image-updater = image_updater.cli:entry" in archive.read(entry_points).decode()
         assert "image_updater/__init__.py" in archive.namelist()
 
 
