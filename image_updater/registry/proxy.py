@@ -61,10 +61,13 @@ class ProxyRoutes:
             return ProxyRoute(setting.address, setting.username, password, key)
         if urllib.request.proxy_bypass(host):  # NO_PROXY (host or host:port, suffixes, *)
             return None
-        address = urllib.request.getproxies().get(scheme)
+        proxies = urllib.request.getproxies()
+        # ALL_PROXY when no scheme's own variable is set, as curl (git) and httpx (the forges) read it.
+        name = scheme if proxies.get(scheme) else "all"
+        address = proxies.get(name)
         if not address:
             return None
-        variable = f"{scheme.upper()}_PROXY"
+        variable = f"{name.upper()}_PROXY"
         if "://" not in address:
             address = f"http://{address}"  # curl and git read "proxy:3128" as http
         parts = urlsplit(address)

@@ -78,6 +78,14 @@ async def test_http_proxy_from_the_environment_carries_every_request(
     assert f"GET http://{tagged.host}/v2/team/web/tags/list?n=1000" in forwarded
 
 
+async def test_all_proxy_carries_the_registry_when_no_scheme_has_its_own(
+    tagged: RegistryServer, http_proxy: ProxyProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALL_PROXY", http_proxy.url)  # as curl (git) and httpx (the forges) read it
+    _, requests = await scan(plain(tagged), f"{tagged.host}/team/web")
+    assert requests >= 4 and len(http_proxy.forwarded_to(tagged.host)) == requests
+
+
 @pytest.mark.parametrize("no_proxy", ["127.0.0.1", "example.com, 127.0.0.1", "*", "{host}"])
 async def test_no_proxy_sends_the_registry_direct(
     tagged: RegistryServer, http_proxy: ProxyProcess, monkeypatch: pytest.MonkeyPatch, no_proxy: str
