@@ -136,12 +136,14 @@ def resolve_sources(configured: Target, found: SourceSet) -> Refreshed:
                 out.errors.append(f"image {entry.name} overriding {image.name}: {exc}")
                 continue
         out.images[image.name] = settings
+        if entry is not None:
+            # It is the found image now, bound and delivered as the source says: also when the source
+            # serves it nowhere (suspended, not selected), where left in config it would update by repository.
+            moved.add(entry.name)
         if image.status != "served":
             continue
         for target in image.served_by:
             placed.setdefault(target, []).append(settings)
-        if entry is not None and image.served_by:
-            moved.add(entry.name)  # it is the found image now, bound and delivered as the source says
     own = [image for image in configured.images if image.name not in moved] + placed.get(configured.name, [])
     paths = _with_scopes(configured.git.paths, own)
     git = configured.git if paths == configured.git.paths else configured.git.model_copy(update={"paths": paths})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from image_updater.cycle import ImageSettings, Target
 from image_updater.cycle.sources import resolve_sources
 from image_updater.delivery import RepoSettings
@@ -91,3 +93,12 @@ def test_a_flux_policy_is_overridden_by_its_bare_name_only_when_no_other_namespa
     assert [i.name for i in out.target.images] == ["api"]  # ambiguous: it stays a config.yaml image
     assert all(c.images[0].policy.semver == "^1" for c in out.children)
     assert any("overrides none of the Flux policies team:api, ops:api" in line for line in out.preamble)
+
+
+def test_an_entry_overriding_a_policy_the_source_serves_nowhere_updates_nothing_either() -> None:
+    # A suspended ImagePolicy is served by no automation; its override must not update by repository instead.
+    configured = Target("default", GIT, (entry("team:api"), entry("plain")), "w")
+    suspended = replace(flux("team:api"), status="suspended", served_by=[])
+    out = resolve_sources(configured, found(suspended, targets=(automation("team"),)))
+    assert [i.name for i in out.target.images] == ["plain"]
+    assert all(i.name != "team:api" for c in out.children for i in c.images)
