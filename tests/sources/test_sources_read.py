@@ -141,6 +141,18 @@ def test_an_image_repository_in_another_namespace_needs_its_access_from(tmp_path
     assert "does not admit ImagePolicies of namespace flux-system" in error.message
     assert found.images[0].status == "error"
 
+    # A selector Kubernetes would refuse admits nobody and says so, instead of failing the whole read.
+    broken = other.replace(
+        "interval: 5m}", "interval: 5m, accessFrom: {namespaceSelectors: [{matchExpressions: [{operator: Exists}]}]}}"
+    )
+    found = read(
+        tmp_path,
+        {"objects.yaml": broken + "---\n" + policy().replace("{name: web}", "{name: web, namespace: apps}")},
+    )
+    (error,) = found.errors
+    assert "not read, being invalid: each matchExpressions entry needs a key" in error.message
+    assert found.images[0].status == "error"
+
 
 def test_a_secret_ref_needs_the_secrets_dir_and_its_file(tmp_path: Path) -> None:
     private = REPOSITORY.replace("interval: 5m}", "interval: 5m, secretRef: {name: regcred}}")

@@ -19,6 +19,7 @@ from image_updater.sources.common import (
     covering,
     derived_registry,
     needs_secrets_dir,
+    selector_problem,
     selects,
     valid_image,
     validation_message,
@@ -217,10 +218,12 @@ def read_policy(read: FluxRead, document: Document, repositories: Mapping[tuple[
     image.repository_from = repo.document.at("spec", "image")
     image.image = repo.image
     if namespace != document.namespace and not _admits(read, repo, document.namespace):
+        invalid = [p for p in map(selector_problem, _selectors(repo)) if p is not None]
         return fail(
             ["imageRepositoryRef", "namespace"],
             f"ImageRepository {namespace}/{repo.document.name} does not admit ImagePolicies of namespace "
-            f"{document.namespace} (its spec.accessFrom.namespaceSelectors)",
+            f"{document.namespace} (its spec.accessFrom.namespaceSelectors"
+            + (f"; not read, being invalid: {'; '.join(invalid)})" if invalid else ")"),
         )
     if repo.problem is not None:
         image.status, image.reason = "error", f"ImageRepository {repo.document.ref}: {repo.problem}"
@@ -280,10 +283,13 @@ def read_policy(read: FluxRead, document: Document, repositories: Mapping[tuple[
     return image
 
 
-def _admits(read: FluxRead, repo: Repository, namespace: str) -> bool:
-    """Flux's ACL: another namespace's policy may use the repository only when accessFrom admits it."""
+def _selectors(repo: Repository) -> list[Any]:
     selectors = (repo.access_from or {}).get("namespaceSelectors") if isinstance(repo.access_from, dict) else None
-    if not selectors:
-        return False
+    return list(selectors) if isinstance(selectors, list) else []
+
+
+def _admits(read: FluxRead, repo: Repository, namespace: str) -> bool:
+    """Flux's ACL: another namespace's policy may use the repository only when accessFrom admits it; a
+    selector Kubernetes would refuse (a matchExpressions entry without a key) admits nobody."""
     labels = {"kubernetes.io/metadata.name": namespace, **read.namespaces().get(namespace, {})}
-    return any(isinstance(s, dict) and selects(s, labels) for s in selectors)
+    return any(isinstance(s, dict) and selector_problem(s) is None and selects(s, labels) for s in _selectors(repo))
