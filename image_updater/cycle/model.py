@@ -12,6 +12,11 @@ from image_updater.policy import Decision
 from image_updater.registry import TagMetadata
 
 
+def version_of(tag: str | None, digest: str | None) -> str:
+    """A reference's version as plans and reports write it: ``tag``, ``tag@digest``, ``@digest`` or ``(none)``."""
+    return (tag or "") + (f"@{digest}" if digest else "") or "(none)"
+
+
 @dataclass(frozen=True)
 class Binding:
     """A reference found in the repo, tied to the configured image that governs it."""

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from image_updater.cycle.model import Binding
+from image_updater.cycle.model import Binding, version_of
 from image_updater.cycle.target import TargetReport
 from image_updater.policy import Decision, Verdict
 
@@ -89,10 +89,6 @@ class Counts:
         return text
 
 
-def _version(tag: str | None, digest: str | None) -> str:
-    return (tag or "") + (f"@{digest}" if digest else "") or "(none)"
-
-
 def _short(reason: str, target: str) -> str:
     """The policy's reason without what the plan's line already shows: the tag it chose
     (``1.1.0: highest …``) and the current one (``… (current 1.0.0)``)."""
@@ -120,7 +116,7 @@ def image_outcomes(report: TargetReport) -> list[ImageOutcome]:
             Reference(
                 b.found.path,
                 b.found.line,
-                _version(b.found.reference.tag, b.found.reference.digest) if b.found.reference else "(none)",
+                version_of(b.found.reference.tag, b.found.reference.digest) if b.found.reference else "(none)",
                 changes.get((name, b.found.path, b.found.line)),
             )
             for b in bound.get(name, ())
@@ -135,8 +131,9 @@ def image_outcomes(report: TargetReport) -> list[ImageOutcome]:
         )
         decisions = chosen_by.get(name, [])
         if decisions:
-            chosen = decisions[-1]
-            outcome.chosen = _version(chosen.chosen, chosen.digest) if chosen.chosen else None
+            # The one that moves when one does (several current versions: the others are "kept").
+            chosen = next((d for d in decisions if d.changed), decisions[-1])
+            outcome.chosen = version_of(chosen.chosen, chosen.digest) if chosen.chosen else None
             outcome.reason = _short(chosen.reason, outcome.chosen or "")
             outcome.verdicts = chosen.verdicts
         if scan.error:

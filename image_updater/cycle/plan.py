@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from image_updater.cycle.index import RepoIndex
-from image_updater.cycle.model import CyclePlan, FileEdit, ImageScan
+from image_updater.cycle.model import CyclePlan, FileEdit, ImageScan, version_of
 from image_updater.cycle.settings import ImageSettings
 from image_updater.delivery import Change
 from image_updater.errors import ImageUpdaterError
@@ -29,18 +29,14 @@ from image_updater.reference import canonical_name, is_valid_tag
 Digests = Mapping[tuple[str, str], str]
 
 
-def _version(tag: str | None, digest: str | None) -> str:
-    return (tag or "") + (f"@{digest}" if digest else "") or "(none)"
-
-
 def decide(image: ImageSettings, scan: ImageScan, tag: str | None, digest: str | None) -> Decision:
-    """The policy's choice; an image that follows another target says what it waits for when it stays."""
-    return _waiting(scan, Selector(image.policy, image, scan.tags or [], scan.metadata).decide(tag, digest), digest)
+    """The policy's choice for one reference (``image-updater test``), as a cycle's ``Decisions`` make it."""
+    return Decisions({image.name: scan}).get(image, tag, digest)
 
 
 def _waiting(scan: ImageScan, decision: Decision, digest: str | None) -> Decision:
     if scan.waiting and not decision.changed:
-        return replace(decision, reason=f"kept {_version(decision.current, digest)}: {scan.waiting}")
+        return replace(decision, reason=f"kept {version_of(decision.current, digest)}: {scan.waiting}")
     return decision
 
 
@@ -194,7 +190,7 @@ def plan_edits(
             plan.errors.append(f"image {image.name}: {exc}")
             plan.failed_images.add(image.name)
             continue
-        plan.decisions[(image.name, _version(tag, digest))] = decision
+        plan.decisions[(image.name, version_of(tag, digest))] = decision
         if decision.chosen is None:
             continue
         new_digest, reason = decision.digest, decision.reason
@@ -219,8 +215,8 @@ def plan_edits(
             continue
         change = Change(
             image=image.name,
-            old=_version(tag, digest),
-            new=_version(decision.chosen, new_digest),
+            old=version_of(tag, digest),
+            new=version_of(decision.chosen, new_digest),
             path=found.path,
             line=found.line,
             policy=image.policy.describe(),

@@ -121,7 +121,6 @@ class TargetRunner:
         token = read_secret(file=git.token_file, env=git.token_env, what="git token")
         hook = self.observers.git_push
         on_push = (lambda seconds, ok: hook(target.name, seconds, ok)) if hook is not None else None
-        self._token = token
         self.repo = ConfigRepo(git, workdir.resolve(), token=token, on_push=on_push)
         self.parse_cache = ParseCache()
         #: The last cycle's decisions: an image whose tags did not change is not decided again.
