@@ -31,7 +31,7 @@ from image_updater.delivery import RepoSettings, WriteSettings
 from image_updater.gitops import Author
 from image_updater.logs import get_logger
 from image_updater.registry import RegistrySettings
-from image_updater.sources import Context, DerivedImage, DerivedTarget, Reader, SourceSet, read_sources
+from image_updater.sources import Context, DerivedImage, DerivedTarget, Reader, SourceSet, covers, read_sources
 
 log = get_logger(__name__)
 
@@ -195,14 +195,9 @@ def _with_scopes(paths: Sequence[str], images: Sequence[ImageSettings]) -> list[
     for image in images:
         for file in image.scope:
             folder = posixpath.normpath(file)
-            if not any(_covers(p, folder) for p in out):
+            if not any(covers(p, folder) for p in out):
                 out.append(folder)
     return out
-
-
-def _covers(folder: str, file: str) -> bool:
-    folder = posixpath.normpath(folder.strip() or ".")
-    return folder == "." or file == folder or file.startswith(folder + "/")
 
 
 def _child(parent: Target, derived: DerivedTarget, images: Sequence[ImageSettings]) -> Target:

@@ -5,7 +5,7 @@ This package sits between the cycle and delivery: it reads a checkout and return
 (``model.py``); ``cycle/sources.py`` is the one place that turns them into image settings and targets.
 """
 
-from image_updater.sources.common import Context
+from image_updater.sources.common import Context, covers
 from image_updater.sources.files import Reader
 from image_updater.sources.model import (
     BranchRenderer,
@@ -36,5 +36,6 @@ __all__ = [
     "SourceSet",
     "SourceSettings",
     "SourcesSettings",
+    "covers",
     "read_sources",
 ]

@@ -225,4 +225,6 @@ def normal_path(base: str, path: str) -> str | None:
 
 
 def covers(folder: str, file: str) -> bool:
-    return folder in ("", ".") or file == folder or file.startswith(folder.rstrip("/") + "/")
+    """Whether ``file`` is ``folder`` or below it (``""``, ``.``, ``./`` and ``apps/`` spelt any way)."""
+    folder = posixpath.normpath(folder.strip() or ".")
+    return folder == "." or file == folder or file.startswith(folder + "/")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from image_updater.manifests import kustomize, markers
 from image_updater.manifests.settings import DEFAULT_MAX_NODES, DEFAULT_PARSE_TIMEOUT
 from image_updater.manifests.tree import (
     Alias,
@@ -32,14 +33,15 @@ from image_updater.manifests.tree import (
 )
 from image_updater.sources.model import Location
 
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-#: A file holding none of these holds no object the sources read (nor a kustomization that names one).
+KUSTOMIZATION_NAMES = kustomize.FILE_NAMES
+#: A file holding none of these holds no object the sources read (nor a kustomization that names one), nor a
+#: Flux marker (the marker manager's own token).
 TOKENS = (
     b"image.toolkit.fluxcd.io",
     b"source.toolkit.fluxcd.io",
     b"argoproj.io",
     b"kind: Namespace",
-    b"$imagepolicy",
+    *markers.TOKENS,
 )
 _YAML_SUFFIXES = (".yaml", ".yml")
 
