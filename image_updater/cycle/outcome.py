@@ -131,8 +131,7 @@ def image_outcomes(report: TargetReport) -> list[ImageOutcome]:
         )
         decisions = chosen_by.get(name, [])
         if decisions:
-            # The one that moves when one does (several current versions: the others are "kept").
-            chosen = next((d for d in decisions if d.changed), decisions[-1])
+            chosen = decisions[-1]
             outcome.chosen = version_of(chosen.chosen, chosen.digest) if chosen.chosen else None
             outcome.reason = _short(chosen.reason, outcome.chosen or "")
             outcome.verdicts = chosen.verdicts

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from image_updater.config import Settings
-from image_updater.cycle import ImageScan, TargetReport, image_outcomes, index_repo, plan_edits, write_edits
+from image_updater.cycle import ImageScan, index_repo, plan_edits, write_edits
 
 
 def settings(*images: dict[str, Any]) -> Settings:
@@ -173,14 +173,3 @@ def test_a_bad_key_path_is_refused_at_load_naming_the_key() -> None:
         settings({**WEB, "key_paths": [{"tag": "backend..tag"}]})
     with pytest.raises(ValidationError, match=r"bad key path 'spec\[x\]'"):
         Settings(git={"url": "file:///unused"}, manifests={"custom_resources": [{"kind": "W", "path": "spec[x]"}]})
-
-
-def test_an_image_at_two_versions_reports_the_reason_of_the_one_that_moves(tmp_path: Path) -> None:
-    pod = "kind: Pod\nspec:\n  containers:\n  - name: web\n    image: reg.example/team/web:{}\n"
-    root = tree_of(tmp_path, {"a.yaml": pod.format("1.2.0"), "b.yaml": pod.format("1.9.9")})
-    config = settings({**WEB, "policy": {"semver": "~1.2"}})  # 1.9.9 is kept (no downgrade), 1.2.0 moves
-    tags = scans(config, {"web": ["1.2.0", "1.2.5", "1.9.9"]})
-    plan = plan_edits(index_repo(root, config.target(), config.manifests), tags)
-    (outcome,) = image_outcomes(TargetReport("default", scans=tags, plan=plan))
-    assert (outcome.status, outcome.chosen) == ("update", "1.2.5")
-    assert outcome.reason.startswith("highest version in range") and "kept" not in outcome.reason
