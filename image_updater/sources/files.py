@@ -30,6 +30,8 @@ from image_updater.manifests.tree import (
     YamlSyntaxError,
     compose,
     deref,
+    get,
+    items,
 )
 from image_updater.sources.model import Location
 
@@ -53,7 +55,7 @@ def child(node: Node | None, *keys: str | int) -> Node | None:
         if isinstance(key, int):
             node = node.items[key] if isinstance(node, SeqNode) and key < len(node.items) else None
         elif isinstance(node, MapNode):
-            node = next((v for k, v in node.pairs if isinstance(k, Scalar) and k.value == key), None)
+            node = get(node, key)  # merge keys (``<<: *defaults``) as the managers and Kubernetes read them
         else:
             return None
     return deref(node)
@@ -79,7 +81,8 @@ def plain(node: Node | None) -> Any:
     if node is None:
         return None
     if isinstance(node, MapNode):
-        return {str(plain(k)): plain(v) for k, v in node.pairs}
+        # Own keys, then what ``<<`` merges in, keys as written: the managers' one reading of a mapping.
+        return {key: plain(value) for key, value in items(node)}
     if isinstance(node, SeqNode):
         return [plain(item) for item in node.items]
     if isinstance(node, Alias):  # an alias of an alias: deref follows one level only

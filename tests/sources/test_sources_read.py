@@ -315,3 +315,15 @@ def test_a_merge_key_bomb_among_the_flux_files_is_refused_naming_its_path_not_ex
     found = read(tmp_path, {"flux/sync.yaml": GITREPO, "flux/bomb.yaml": bomb})
     errors = [f for f in found.findings if f.severity == "error"]
     assert [(f.location.file, "max_nodes" in f.message) for f in errors] == [("flux/bomb.yaml", True)]
+
+
+def test_a_policy_written_with_a_merge_key_is_read_as_kubernetes_reads_it(tmp_path: Path) -> None:
+    merged = policy("<<: *semver").replace(
+        "kind: ImagePolicy", "kind: ImagePolicy\nx-defaults: &semver {policy: {semver: {range: ^1.0}}}"
+    )
+    found = read(
+        tmp_path,
+        {"flux/sync.yaml": GITREPO, "flux/objects.yaml": REPOSITORY + "---\n" + merged + "---\n" + automation()},
+    )
+    (image,) = found.images
+    assert (image.status, image.policy.semver if image.policy else None) == ("served", "^1.0")
