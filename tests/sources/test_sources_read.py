@@ -12,6 +12,7 @@ from image_updater.cli import main
 from image_updater.config import load_settings
 from image_updater.errors import ConfigError
 from image_updater.gitops import GitSettings
+from image_updater.registry import RegistrySettings
 from image_updater.sources import Context, SourceSet, SourceSettings, read_sources
 from tests.manifests.test_yaml_bombs import merge_bomb
 from tests.support.gitrepo import git, make_remote
@@ -327,3 +328,16 @@ def test_a_policy_written_with_a_merge_key_is_read_as_kubernetes_reads_it(tmp_pa
     )
     (image,) = found.images
     assert (image.status, image.policy.semver if image.policy else None) == ("served", "^1.0")
+
+
+def test_insecure_on_an_image_repository_a_registries_entry_covers_is_said_to_be_that_entrys(tmp_path: Path) -> None:
+    (tmp_path / "flux").mkdir()
+    (tmp_path / "flux/objects.yaml").write_text(
+        REPOSITORY.replace("interval: 5m}", "interval: 5m, insecure: true}") + "---\n" + policy()
+    )
+    (tmp_path / "flux/sync.yaml").write_text(GITREPO)
+    ghcr = RegistrySettings(name="ghcr", url="https://ghcr.io", prefix="ghcr.io")
+    context = Context(GitSettings(url="file:///srv/fleet.git", url_aliases=[URL]), registries=[ghcr])
+    found = read_sources(tmp_path, ["flux"], context)
+    (note,) = [f for f in found.findings if f.field == "spec.insecure"]
+    assert note.severity == "info" and "registries entry ghcr covers this host" in note.message

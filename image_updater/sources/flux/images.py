@@ -118,7 +118,15 @@ def read_repository(read: FluxRead, document: Document) -> Repository:
                 f"for this host with credentials (ext: a script printing a token), or a secretRef",
             )
     credentials, ca_file = _secrets(read, document, repo, spec)
-    insecure = bool(spec.get("insecure")) and covering(read.context.registries, image) is None
+    configured = covering(read.context.registries, image)
+    insecure = bool(spec.get("insecure")) and configured is None
+    if spec.get("insecure") and configured is not None:
+        read.finding(
+            "info",
+            document,
+            ("spec", "insecure"),
+            f"registries entry {configured.name} covers this host: its own insecure setting applies",
+        )
     if credentials or ca_file or insecure:
         repo.registry = derived_registry(
             f"flux:{document.ref}",
