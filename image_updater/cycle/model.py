@@ -86,9 +86,14 @@ class FileEdit:
         return b"" if self.created else self.source()
 
     def after(self) -> bytes:
+        return self.versions()[1]
+
+    def versions(self) -> tuple[bytes, bytes]:
+        """``(before(), after())`` from one read of the file (each reads, digests and may revert it)."""
         if self.edit is None:
             raise ValueError(f"{self.path}: its edits did not render ({self.error})")
-        return self.edit.apply(self.source())
+        data = self.source()
+        return (b"" if self.created else data), self.edit.apply(data)
 
 
 @dataclass

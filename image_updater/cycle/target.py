@@ -256,7 +256,7 @@ class TargetRunner:
                 render = self.target.message
 
                 def message(_: Sequence[Change]) -> str:
-                    return render([(f.path, f.before(), f.after()) for f in edits.latest.changed_files])
+                    return render([(f.path, *f.versions()) for f in edits.latest.changed_files])
 
             if self.target.branch_for is not None and edits.changes:
                 moves = list(dict.fromkeys((c.image, c.old, c.new) for c in edits.changes))

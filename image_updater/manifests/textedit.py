@@ -78,9 +78,11 @@ def _range(start: int, count: int) -> str:
     return f"{beginning},{count}"
 
 
-def _blocks(text: str, splices: tuple[tuple[int, int, str, str], ...]) -> list[tuple[int, list[str], list[str]]]:
-    """Each run of changed lines as (first old line, old lines, new lines), the unchanged ends trimmed."""
-    lines = text.splitlines(keepends=True)
+def _blocks(
+    text: str, lines: list[str], splices: tuple[tuple[int, int, str, str], ...]
+) -> list[tuple[int, list[str], list[str]]]:
+    """Each run of changed lines of ``text`` (split into ``lines``) as (first old line, old lines, new lines),
+    the unchanged ends trimmed."""
     starts, position = [], 0
     for line in lines:
         starts.append(position)
@@ -127,10 +129,10 @@ def unified_diff(path: str, data: bytes, edit: TextEdit, context: int = CONTEXT)
     """``difflib.unified_diff`` of ``data`` and ``edit.apply(data)`` (``a/path``, ``b/path``), from the
     replacements alone; empty when they change nothing."""
     _, text = _text(data)
-    blocks = _blocks(text, edit.splices)
+    lines = text.splitlines(keepends=True)  # once: a 600 KB file is split for the whole diff
+    blocks = _blocks(text, lines, edit.splices)
     if not blocks:
         return ""
-    lines = text.splitlines(keepends=True)
     out = [f"--- a/{path}\n", f"+++ b/{path}\n"]
     shift = 0  # new line number minus old line number before the block at hand
     hunk: list[tuple[int, list[str], list[str], int]] = []
