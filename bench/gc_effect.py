@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -30,7 +29,7 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(1, str(ROOT))
 
 import fleet  # noqa: E402
-from repo_scale import Measured, build, measured  # noqa: E402
+from repo_scale import Measured, build, cleanup, measured  # noqa: E402
 
 MODES = ("tuned", "default")
 
@@ -79,10 +78,11 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="bench-gc-"))
-    server, storage, gen, remote = build(base, args)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     rows: dict[str, list[tuple[Measured, dict[str, object]]]] = {mode: [] for mode in MODES}
+    server = storage = None
     try:
+        server, storage, gen, remote = build(base, args)
         for r in range(args.rounds):
             for mode in MODES if r % 2 == 0 else reversed(MODES):
                 config = fleet.write_config(
@@ -126,12 +126,7 @@ def main() -> int:
             f"({args.files:,} files)"
         )
     finally:
-        server.stop()
-        shutil.rmtree(storage, ignore_errors=True)
-        if args.keep:
-            print(f"kept {base}")
-        else:
-            shutil.rmtree(base, ignore_errors=True)
+        cleanup(server, storage, base, keep=args.keep)
     return 0
 
 

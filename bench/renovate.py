@@ -38,7 +38,7 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(1, str(ROOT))
 
 import fleet  # noqa: E402
-from repo_scale import Measured, loadavg, measured  # noqa: E402
+from repo_scale import Measured, cleanup, loadavg, measured  # noqa: E402
 
 RENOVATE = "renovate@44"
 NODE = "node@24"
@@ -326,13 +326,7 @@ def main() -> int:
         summary(rows, expected, proxy, args)
     finally:
         proxy.close()
-        if server is not None:
-            server.stop()
-        shutil.rmtree(storage, ignore_errors=True)
-        if args.keep:
-            print(f"kept: {base}")
-        else:
-            shutil.rmtree(base, ignore_errors=True)
+        cleanup(server, storage, base, keep=args.keep)
     return 0
 
 

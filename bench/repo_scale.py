@@ -468,15 +468,20 @@ def main() -> int:
         report(args, gen, naive, plans, warms, service)
         print(f"\nwhole run: {time.perf_counter() - wall_started:.0f}s; load average at the end: {loadavg()}")
     finally:
-        if server is not None:
-            server.stop()
-        if storage is not None:
-            shutil.rmtree(storage, ignore_errors=True)
-        if args.keep:
-            print(f"kept: {base}")
-        else:
-            shutil.rmtree(base, ignore_errors=True)
+        cleanup(server, storage, base, keep=args.keep)
     return 0
+
+
+def cleanup(server: Any, storage: Path | None, base: Path, *, keep: bool) -> None:
+    """Stop the registry, drop its storage, and drop the run's folder unless ``--keep`` (then say where)."""
+    if server is not None:
+        server.stop()
+    if storage is not None:
+        shutil.rmtree(storage, ignore_errors=True)
+    if keep:
+        print(f"kept: {base}")
+    else:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def last_error(log: Path) -> str:
