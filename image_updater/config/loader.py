@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
+from image_updater.config import fastyaml
 from image_updater.config.environment import EnvOverride, env_overrides, keys_at, owners_of
 from image_updater.config.settings import ENVIRON_KEY, Settings
 from image_updater.errors import ConfigError, ImageUpdaterError
@@ -60,6 +61,16 @@ def load_settings(path: str | os.PathLike[str] | None = None, *, environ: Mappin
         ) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not UTF-8 text (byte {exc.start})", source=str(source)) from None
+    environ = os.environ if environ is None else environ
+    fast = fastyaml.load(text)
+    if fast is not None and isinstance(fast[0] or {}, dict):
+        try:
+            settings = Settings(**{**_plain(fast[0] or {}), ENVIRON_KEY: environ})
+        except (ValidationError, ImageUpdaterError):
+            pass  # read again below, with ruamel's line records, for a message naming the line and key
+        else:
+            settings.locate_images(str(source), fast[1])
+            return settings
     yaml = YAML(typ="rt")
     try:
         document = yaml.load(text) or {}
@@ -67,7 +78,6 @@ def load_settings(path: str | os.PathLike[str] | None = None, *, environ: Mappin
         raise _yaml_error(exc, source) from None
     if not isinstance(document, dict):
         raise ConfigError("the top level must be a mapping (registries:, git:, images:, …)", source=str(source))
-    environ = os.environ if environ is None else environ
     overrides = env_overrides(Settings, environ)  # kept to say which variable a bad value came from
     try:
         values: dict[str, Any] = {**_plain(document), ENVIRON_KEY: environ}
