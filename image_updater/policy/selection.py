@@ -39,10 +39,11 @@ def _cheap(spec: PolicySpec, rules: SelectionRules, tag: str, current: str | Non
     kind = spec.policy_kind
     if not rules.include_artifacts and is_artifact_tag(tag):
         return Rejected(tag, "artefact tag (signature/attestation/SBOM)")
-    excluded = next((rx for rx in rules.exclude if compile_regex(rx, "exclude").search(tag)), None)
-    if excluded is not None:
-        return Rejected(tag, f"rejected by exclusion regex {excluded!r}")
-    glob = matching_ignore_glob(tag, rules.ignore)
+    if rules.exclude:
+        excluded = next((rx for rx in rules.exclude if compile_regex(rx, "exclude").search(tag)), None)
+        if excluded is not None:
+            return Rejected(tag, f"rejected by exclusion regex {excluded!r}")
+    glob = matching_ignore_glob(tag, rules.ignore) if rules.ignore else None
     if glob is not None:
         return Rejected(tag, f"rejected by ignore glob {glob!r}")
     if rules.allow is not None and not compile_regex(rules.allow, "allow").search(tag):
