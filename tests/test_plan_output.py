@@ -99,6 +99,33 @@ def test_the_short_plan_has_a_summary_the_delivery_and_a_line_per_image(
     ]
 
 
+def test_an_image_at_two_versions_says_why_it_moves_and_why_the_other_version_stays(
+    repo: tuple[RegistryServer, BareRemote],
+    registry: RegistryServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Once the line took the reason of the last version in sort order: "→ 1.1.0  kept 9.0.0: …", as if
+    # nothing moved. 9.0.0 (hand-written, above every tag) sorts after 1.0.0.
+    _, remote = repo
+    remote.commit_as_human(
+        tmp_path, {"apps/pinned.yaml": POD.format(name="web", image=f"{registry.host}/team/web:9.0.0")}, "pin"
+    )
+    config = _config(
+        tmp_path,
+        registry,
+        remote,
+        [{"name": "web", "policy": {"semver": "*"}}],
+        paths=["apps/web.yaml", "apps/pinned.yaml"],
+    )
+    assert main(["plan", "--config", str(config)]) == 0
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  web ")]
+    assert line == (
+        "  web  1.0.0, 9.0.0 → 1.1.0  highest version in range '*'; kept 9.0.0: it orders above every candidate "
+        "(best 1.1.0); set allow_downgrade to move down  [apps/web.yaml:5, apps/pinned.yaml:5]"
+    )
+
+
 def test_json_follows_its_schema_and_exit_codes_say_what_is_pending(
     repo: tuple[RegistryServer, BareRemote], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

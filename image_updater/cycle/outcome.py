@@ -131,9 +131,13 @@ def image_outcomes(report: TargetReport) -> list[ImageOutcome]:
         )
         decisions = chosen_by.get(name, [])
         if decisions:
-            chosen = decisions[-1]
+            # An image at several versions: the line says why it moves (a decision that changes something),
+            # then why each version that stays elsewhere stays ("kept X: it orders above every candidate").
+            chosen = next((d for d in reversed(decisions) if d.changed), decisions[-1])
             outcome.chosen = version_of(chosen.chosen, chosen.digest) if chosen.chosen else None
             outcome.reason = _short(chosen.reason, outcome.chosen or "")
+            stays = (d for d in decisions if not d.changed and (d.chosen, d.digest) != (chosen.chosen, chosen.digest))
+            outcome.reason = "; ".join([outcome.reason, *dict.fromkeys(d.reason for d in stays)])
             outcome.verdicts = chosen.verdicts
         if scan.error:
             outcome.status, outcome.error = "error", scan.error
