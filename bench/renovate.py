@@ -301,7 +301,8 @@ def main() -> int:
                 plan = measured(
                     [*cli, "plan", "--config", str(config)],
                     base / f"plan-{r}-{phase}.out",
-                    env=env,
+                    # as Renovate's: a parse cache (cycle/store.py) empty for cold, kept for warm, one per round
+                    env={**env, "IMAGE_UPDATER_CACHE__DIR": str(run_dir / "iu-cache")},
                     cwd=base,
                     timeout=args.timeout,
                 )

@@ -397,8 +397,14 @@ def main() -> int:
                 f"loading {facts.get('files', 0):,} files, {facts.get('documents', 0):,} documents), "
                 f"peak RSS {n.maxrss_mb:.0f} MB [load {n.load}]"
             )
+            # each round's plan starts with an empty parse cache (cycle/store.py) of its own: cold
+            plan_env = {**env, "IMAGE_UPDATER_CACHE__DIR": str(base / f"plan-cache-{r}")}
             p = measured(
-                [*cli, "plan", "--config", str(config)], base / f"plan-{r}.out", env=env, cwd=base, timeout=args.timeout
+                [*cli, "plan", "--config", str(config)],
+                base / f"plan-{r}.out",
+                env=plan_env,
+                cwd=base,
+                timeout=args.timeout,
             )
             plans.append(p)
             proposals, decisions = fleet.parse_plan(p.stdout.read_text(errors="replace"), fleet.image_names(config))
@@ -409,6 +415,19 @@ def main() -> int:
             print(f"         {compare('plan', proposals, expected)}")
             if p.returncode:
                 print(f"         plan stderr: {p.stderr.read_text(errors='replace')[-400:]}")
+            again = measured(
+                [*cli, "plan", "--config", str(config)],
+                base / f"plan-again-{r}.out",
+                env=plan_env,
+                cwd=base,
+                timeout=args.timeout,
+            )
+            same = again.stdout.read_text(errors="replace") == p.stdout.read_text(errors="replace")
+            print(
+                f"round {r + 1}: (a') plan again, a new process with that parse cache kept: {again.wall:.2f}s wall, "
+                f"peak RSS {again.maxrss_mb:.0f} MB, output {'the same' if same else 'DIFFERENT'} [load {again.load}]"
+            )
+            shutil.rmtree(base / f"plan-cache-{r}", ignore_errors=True)
             w = measured(
                 [
                     *python,

@@ -46,7 +46,7 @@ async def run_once(
     if not reads_sources:
         _check_images(settings, only)
     scratch = Path(tempfile.mkdtemp(prefix="image-updater-plan-")) if dry_run else None
-    updater = Updater(settings, workdir=scratch / "checkouts" if scratch else None)
+    updater = Updater(settings, workdir=scratch / "checkouts" if scratch else None, cache=settings.cache_folder)
     try:
         report = await updater.run_cycle(only, dry_run=dry_run, targets=targets)
         if reads_sources:

@@ -129,7 +129,7 @@ class Service:
             git_push=self.metrics.git_push,
             forge_request=self.metrics.forge_request,
         )
-        self.updater = Updater(settings, observers=observers)
+        self.updater = Updater(settings, cache=settings.cache_folder, observers=observers)
         intervals = {i.name: i.interval for i in settings.images if i.interval is not None}
         if intervals and any(t.sources for t in settings.cycle_targets):
             # A cycle for some images only would leave out the ones the sources find: all follow the global one.

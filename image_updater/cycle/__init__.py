@@ -21,6 +21,7 @@ from image_updater.cycle.settings import (
     TargetSettings,
 )
 from image_updater.cycle.sources import Refreshed, TargetSources, describe
+from image_updater.cycle.store import FactsStore
 from image_updater.cycle.target import Observers, TargetReport, TargetRunner
 from image_updater.cycle.targets import DEFAULT_TARGET, conflicts, overlap, resolve, shared_workdirs, targets_of
 
@@ -34,6 +35,7 @@ __all__ = [
     "CycleScanner",
     "CycleSettings",
     "Decisions",
+    "FactsStore",
     "FileEdit",
     "FileFacts",
     "Finding",

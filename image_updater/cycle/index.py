@@ -223,6 +223,8 @@ class ParseCache:
     written: set[str] = field(default_factory=set)
     #: What the last walk of the paths found (a path that holds nothing, a glob), reported again unwalked.
     path_findings: list[Finding] = field(default_factory=list)
+    #: Facts learnt since the entries were last stored (``store.FactsStore``): a file parsed, one gone.
+    dirty: bool = False
 
 
 #: YAML bytes whose trees an index keeps for its plan to render from. A cold ``plan`` renders nearly every
@@ -306,6 +308,8 @@ def index_repo(
         cache.entries = current
         cache.written.clear()  # read again above: the entries now say what they hold
         return cache.last
+    if cache is not None and not (same and len(current) == len(previous)):
+        cache.dirty = True
     binder = Binder(target.images)
     index = RepoIndex(root=root, options=options, findings=findings)
     for rel, facts in current.items():

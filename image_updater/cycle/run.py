@@ -16,13 +16,13 @@ from pathlib import Path
 
 from image_updater.cycle.promotion import Indexed
 from image_updater.cycle.scan import CycleScanner
-from image_updater.cycle.settings import CycleSettings, ImageSettings
+from image_updater.cycle.settings import CycleSettings, ImageSettings, Target
 from image_updater.cycle.target import Observers, TargetReport, TargetRunner
 from image_updater.cycle.targets import DEFAULT_TARGET
 from image_updater.delivery import GroupOutcome
 from image_updater.errors import ConfigError, ImageUpdaterError
 from image_updater.logs import get_logger
-from image_updater.registry import RegistryClient
+from image_updater.registry import RegistryClient, import_in_background
 
 log = get_logger(__name__)
 
@@ -63,11 +63,14 @@ class Updater:
         settings: CycleSettings,
         *,
         workdir: Path | None = None,
+        cache: Callable[[Target], Path | None] | None = None,
         observers: Observers | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """``workdir`` puts every target's checkout below one folder (``plan``'s scratch folder); ``observers``
-        hear of every registry request, git push and forge request (the service's metrics)."""
+        """``workdir`` puts every target's checkout below one folder (``plan``'s scratch folder); ``cache``
+        names the folder each target's parse cache is kept in between processes (``store.py``; None: not
+        kept); ``observers`` hear of every registry request, git push and forge request (the service's
+        metrics)."""
         self.settings = settings
         observers = observers or Observers()
         self.client = RegistryClient(
@@ -85,6 +88,7 @@ class Updater:
                 observers,
                 registries=settings.registries,
                 has_targets=several,
+                cache_dir=cache(t) if cache is not None else None,
             )
             for t in settings.cycle_targets
         }
@@ -108,6 +112,7 @@ class Updater:
     ) -> CycleReport:
         """A cycle over the targets that use an image in ``only`` (None: all), or only those ``targets``."""
         started = time.monotonic()
+        import_in_background()  # the registry's HTTP client, while the targets' git processes run
         report = CycleReport(dry_run=dry_run)
         self.check_targets(targets)
         chosen = [r for r in self.runners.values() if (targets is None or r.name in targets) and r.uses(only)]

@@ -159,6 +159,20 @@ class TargetSettings(BaseModel):
     sources: list[SourceKind] | None = None
 
 
+class CacheSettings(BaseModel):
+    """``cache:``: where each target's parse cache is kept between processes (``cycle/store.py``).
+
+    A second ``plan`` (or a restarted service) then parses and verifies only files whose bytes changed.
+    ``dir`` defaults to the folder beside each target's checkout (``<workdir>/cache`` for the top-level git:),
+    which ``plan`` run beside the service, in the same working folder, shares with it.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    dir: str | None = None
+
+
 class FleetSettings(BaseModel):
     """The top-level ``targets:`` and ``workdir:`` (under which each target's checkout lives)."""
 
@@ -166,6 +180,14 @@ class FleetSettings(BaseModel):
 
     workdir: str = ".image-updater"
     targets: list[TargetSettings] = Field(default_factory=list)
+    cache: CacheSettings = CacheSettings()
+
+    def cache_folder(self, target: Target) -> Path | None:
+        """Where ``target``'s parse cache is stored: ``cache.dir``, else beside its checkout (``WORKDIR/cache``
+        for the top-level git:); None when ``cache.enabled`` is false."""
+        if not self.cache.enabled:
+            return None
+        return Path(self.cache.dir) if self.cache.dir else Path(target.workdir).parent / "cache"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from image_updater.cycle.promotion import Indexed, carried, soaked, unreadable
 from image_updater.cycle.scan import CycleScanner
 from image_updater.cycle.settings import ImageSettings, Target
 from image_updater.cycle.sources import Refreshed, TargetSources
+from image_updater.cycle.store import FactsStore
 from image_updater.delivery import Applied, Change, GroupOutcome, PullRequestDelivery, group_for_image, push
 from image_updater.errors import ImageUpdaterError
 from image_updater.forge import Forge
@@ -113,6 +114,7 @@ class TargetRunner:
         *,
         registries: Sequence[RegistrySettings] = (),
         has_targets: bool = False,
+        cache_dir: Path | None = None,
     ) -> None:
         self.target = target
         self.manifests = manifests
@@ -123,6 +125,10 @@ class TargetRunner:
         on_push = (lambda seconds, ok: hook(target.name, seconds, ok)) if hook is not None else None
         self.repo = ConfigRepo(git, workdir.resolve(), token=token, on_push=on_push)
         self.parse_cache = ParseCache()
+        self.cache_dir = cache_dir
+        #: The parse cache kept between processes; read once, before the first index.
+        self.store = FactsStore(cache_dir, target.name, f"{git.url} {git.branch}") if cache_dir else None
+        self._store_read = False
         #: The last cycle's decisions: an image whose tags did not change is not decided again.
         self.decisions: Decisions | None = None
         self._plans = PlanMemo()
@@ -173,7 +179,9 @@ class TargetRunner:
             if runner is None:
                 folder = "".join(c if c.isalnum() or c in "-_." else "_" for c in target.name)
                 workdir = self.repo.root.parent / f"{self.repo.root.name}.targets" / folder
-                runner = TargetRunner(target, self.manifests, workdir, self._clock, self.observers)
+                runner = TargetRunner(
+                    target, self.manifests, workdir, self._clock, self.observers, cache_dir=self.cache_dir
+                )
             runner.target = target
             runner.repo.settings = target.git
             runner.created = refreshed.created.get(target.name, {})
@@ -204,6 +212,9 @@ class TargetRunner:
         if self.sources is not None:
             self._adopt(await asyncio.to_thread(self.sources.refresh, self.repo.root))
         known = unsynced and self.parse_cache.described == head
+        if self.store is not None and not self._store_read:
+            self._store_read = True
+            await asyncio.to_thread(self.store.load, self.parse_cache)
         index = await asyncio.to_thread(functools.partial(self.index, self.repo.root, tree_known=known))
         self.parse_cache.described = head
         return Indexed(self.name, head, index, self.repo, unsynced)
@@ -270,6 +281,8 @@ class TargetRunner:
                 self.parse_cache.described = outcome.commit
             report.outcomes.append(outcome)
             report.plan = edits.latest
+        if self.store is not None:
+            await asyncio.to_thread(self.store.save, self.parse_cache)
 
     async def _follow(self, scans: dict[str, ImageScan], peers: Peers) -> None:
         """Narrow each following image's tags to those its source target has soaked."""

@@ -20,12 +20,13 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
-
-import git
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from image_updater.errors import GitError, PushRejectedError
 from image_updater.gitops.settings import GitSettings
+
+if TYPE_CHECKING:  # GitPython (36 ms) is imported where git first runs, not with this module (bench/startup.py)
+    import git
 from image_updater.logs import get_logger
 from image_updater.retry import backoff_delay
 from image_updater.secrets import redact_url
@@ -179,6 +180,8 @@ class ConfigRepo:
         ``stdin`` goes through a temporary file, not an argument: Linux refuses any single argument over
         128 KiB (``MAX_ARG_STRLEN``), which a commit message listing 4,800 changes passes (``bench/README``).
         """
+        import git
+
         options = [item for setting in (*self._config, *config) for item in ("-c", setting)]
         runner = self._repo.git if self._repo is not None and cwd == self.root else git.Git(str(cwd))
         keep = (self._lock_fd,) if self._lock_fd is not None else ()
@@ -310,6 +313,8 @@ class ConfigRepo:
 
     def _health_problem(self) -> str | None:
         """Why the checkout in ``root`` cannot be used as it is (None: it can), fixing the remote URL."""
+        import git
+
         try:
             repo = git.Repo(self.root)
             origin = repo.remote("origin")
@@ -340,6 +345,8 @@ class ConfigRepo:
     def _clone(self) -> None:
         """``git clone --no-checkout`` in steps, the ownership marker first: a kill at any point leaves a
         checkout known to be ours, which the next run's health check discards."""
+        import git
+
         if any(os.scandir(self.root)):
             raise GitError(
                 f"git.workdir {self.root} holds files but no Git repository; "
@@ -399,8 +406,10 @@ class ConfigRepo:
             return fetched
         self._tree_is = None
         self.checkouts += 1
+        first = self._repo is not None and not self._repo.head.is_valid()  # a new clone: no file to clean
         self._git("checkout", "--force", "-B", branch, remote_ref)
-        self._git("clean", "-fdx")
+        if not first:
+            self._git("clean", "-fdx")
         self._tree_is = self.head()
         return self._tree_is
 
@@ -425,15 +434,21 @@ class ConfigRepo:
         or went away. The answer is as fresh as a fetch's: a branch that moves after it is caught
         by the push being rejected, as before.
         """
+        tracking = self._tracking_refs()
+        if not tracking:  # a new clone: there is nothing to compare, and nothing for maintenance to do yet
+            self._git("fetch", "--prune", "--no-auto-maintenance", "origin")
+            return
         advertised: dict[str, str] = {}
         for line in self._git("ls-remote", "--heads", "origin").splitlines():
             sha, _, ref = line.partition("\t")
             advertised[ref.removeprefix("refs/heads/")] = sha
-        if advertised != self._tracking_refs():
+        if advertised != tracking:
             self._git("fetch", "--prune", "origin")
 
     def _tracking_refs(self) -> dict[str, str]:
         """Branch → commit of our ``refs/remotes/origin/*`` (read from files, no process)."""
+        import git
+
         return {
             ref.remote_head: str(ref.object.hexsha)
             for ref in git.RemoteReference.iter_items(self.repo, remote=self.repo.remote("origin"))
@@ -450,6 +465,8 @@ class ConfigRepo:
 
     def remote_sha(self, branch: str) -> str | None:
         """The commit ``origin/branch`` pointed at when we last fetched (None if absent)."""
+        import git
+
         try:
             return str(self.repo.commit(f"refs/remotes/origin/{branch}").hexsha)
         except (git.BadName, ValueError):

@@ -5,6 +5,7 @@ from image_updater.registry.credentials import Credentials
 from image_updater.registry.metadata import TagMetadata
 from image_updater.registry.scanner import TagScanner
 from image_updater.registry.settings import RegistriesSettings, RegistrySettings
+from image_updater.registry.transport import import_in_background
 
 __all__ = [
     "Credentials",
@@ -14,4 +15,5 @@ __all__ = [
     "Repository",
     "TagMetadata",
     "TagScanner",
+    "import_in_background",
 ]

@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import sys
+import threading
 import time
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urljoin
 
-import aiohttp
 from multidict import CIMultiDictProxy
 
 from image_updater.errors import RegistryAuthError, RegistryProtocolError, RegistryUnavailableError
@@ -29,6 +30,9 @@ from image_updater.registry.proxy import ProxyRoute, ProxyRoutes
 from image_updater.registry.settings import RegistrySettings
 from image_updater.retry import backoff_delay
 from image_updater.tls import verification
+
+if TYPE_CHECKING:
+    import aiohttp
 
 log = get_logger("image_updater.registry")
 
@@ -92,9 +96,28 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def import_in_background() -> None:
+    """Start importing aiohttp in a thread of its own, unless it is imported already.
+
+    aiohttp is imported where a request is first made, not with this module: it is 0.1 s of ``plan``'s
+    start-up (its two default SSL contexts alone are 50 ms, ``bench/startup.py``), and a cycle needs it only
+    after git has cloned or fetched. Started when a cycle starts, the import runs while that git process
+    works; a request made before it finishes waits for it (Python's import lock), and nothing is imported
+    twice.
+    """
+    if "aiohttp" not in sys.modules:
+        threading.Thread(target=_import_aiohttp, name="import-aiohttp", daemon=True).start()
+
+
+def _import_aiohttp() -> None:
+    import aiohttp  # noqa: F401 - imported for its side effect: sys.modules holds it from now on
+
+
 def _login(route: ProxyRoute | None) -> aiohttp.BasicAuth | None:
     """The proxy login as aiohttp 3 takes it. (Its suggested replacement, ``proxy_headers``, reaches only
     CONNECT tunnels, not plain-http requests sent to the proxy, so the deprecated ``proxy_auth`` it is.)"""
+    import aiohttp
+
     if route is None or route.username is None:
         return None
     return aiohttp.BasicAuth(route.username, route.password or "")
@@ -127,6 +150,8 @@ class RegistryConnection:
         return f"RegistryConnection({self.settings.name}, {self.settings.url})"
 
     def _client(self) -> aiohttp.ClientSession:
+        import aiohttp
+
         if self._session is None:
             tls = verification(
                 insecure=self.settings.insecure,
@@ -218,6 +243,8 @@ class RegistryConnection:
     async def _attempt(
         self, method: str, url: str, headers: dict[str, str] | None, parse_json: bool, image: str | None, kind: Kind
     ) -> Reply:
+        import aiohttp
+
         async with self._slots:
             if self._limiter is not None:
                 await self._limiter.wait()
