@@ -38,6 +38,7 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(1, str(ROOT))
 
 import fleet  # noqa: E402
+from compiled import compile_tree  # noqa: E402
 from repo_scale import Measured, cleanup, loadavg, measured  # noqa: E402
 
 RENOVATE = "renovate@44"
@@ -269,6 +270,7 @@ def main() -> int:
     proxy = RefusingProxy()
     server = None
     env = {**os.environ, "PYTHONPATH": str(args.code_root.resolve())}
+    compile_tree(args.code_root.resolve())  # as installed: bytecode, not source, each process (compiled.py)
     cli = [sys.executable, "-m", "image_updater.cli"]
     try:
         spec = fleet.Fleet(files=args.files, images=args.images, tags=args.tags, refs=args.refs)

@@ -47,6 +47,7 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(1, str(ROOT))
 
 import fleet  # noqa: E402
+from compiled import compile_tree  # noqa: E402
 
 TARGETS = {"plan/naive": 0.5, "warm": 1.0, "steady": 1.0, "rss_mb": 200.0}
 
@@ -365,6 +366,7 @@ def main() -> int:
     wall_started = time.perf_counter()
     base = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     env = {**os.environ, "PYTHONPATH": str(args.code_root.resolve())}
+    compile_tree(args.code_root.resolve())  # as installed: bytecode, not source, each process (compiled.py)
     python = [sys.executable]
     cli = [*python, "-m", "image_updater.cli"]
     server = storage = None

@@ -41,6 +41,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(1, str(ROOT / "bench"))
+
+from compiled import compile_tree  # noqa: E402
 
 from tests.support.gitrepo import GIT_ENV, BareRemote, git, make_remote  # noqa: E402
 from tests.support.registry import MT_DOCKER_CONFIG, MT_DOCKER_LAYER, MT_DOCKER_MANIFEST, ImagePusher  # noqa: E402
@@ -242,6 +245,7 @@ def run(
         command += ["-m", "image_updater.cli", "run", "--config", str(config)]
         log_path = base / "service.log"
         env = {**os.environ, "PYTHONPATH": str(service_root)}
+        compile_tree(Path(service_root))  # as installed: bytecode, not source (compiled.py)
         if git_trace is not None:
             git_trace.unlink(missing_ok=True)
             env["GIT_TRACE2_EVENT"] = str(git_trace.resolve())

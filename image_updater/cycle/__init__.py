@@ -21,7 +21,7 @@ from image_updater.cycle.settings import (
     TargetSettings,
 )
 from image_updater.cycle.sources import Refreshed, TargetSources, describe
-from image_updater.cycle.store import FactsStore
+from image_updater.cycle.store import FactsStore, private_folder
 from image_updater.cycle.target import Observers, TargetReport, TargetRunner
 from image_updater.cycle.targets import DEFAULT_TARGET, conflicts, overlap, resolve, shared_workdirs, targets_of
 
@@ -66,6 +66,7 @@ __all__ = [
     "overlap",
     "pins_wanted",
     "plan_edits",
+    "private_folder",
     "render_json",
     "render_report",
     "resolve",

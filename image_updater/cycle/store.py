@@ -128,6 +128,15 @@ class FactsStore:
         self._saved = frozenset(stored.renders)
 
 
+def private_folder(path: Path) -> str | None:
+    """Create ``path`` (0700) unless it exists; why someone else could write there, or None when no one can."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return _unsafe(path, dir_=True)
+
+
 def _unsafe(path: Path, *, dir_: bool) -> str | None:
     try:
         st = os.stat(path, follow_symlinks=False)

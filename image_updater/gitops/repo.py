@@ -369,7 +369,8 @@ class ConfigRepo:
         The remote is asked every time (``_fetch``). ``checkout --force`` and ``clean -fdx`` (a third
         of a cycle's Git time on a 1,000-file repo) are skipped when the branch is still the commit
         our own checkout or commit left in the work tree and nothing has been handed the tree to
-        write since.
+        write since, or, in a checkout an earlier process left, when it is the branch's commit and
+        ``git status`` (ignored files included) shows nothing else.
         """
         with self._exclusive():
             return self._sync(branch or self.settings.branch, fallback)
@@ -391,8 +392,13 @@ class ConfigRepo:
     def _sync(self, branch: str, fallback: str | None = None) -> str:
         if self._repo is None:
             self._clone()
+        known = self._tree_is
+        if known is None and self._repo is not None and self._repo.head.is_valid():
+            # A checkout an earlier process left (a restarted service, plan's kept one): trusted as its HEAD
+            # only when git status shows nothing else in it, as after our own checkout.
+            known = self.head()
         # The work tree is looked at while the remote is asked: two processes at once, one's wait.
-        untouched = self._in_background(self._untouched) if self._tree_is is not None else None
+        untouched = self._in_background(self._untouched) if known is not None else None
         try:
             self._fetch()
         finally:
@@ -402,7 +408,8 @@ class ConfigRepo:
         fetched = self.remote_sha(start)
         if fetched is None:
             raise GitError(f"branch {start} does not exist on {redact_url(self.settings.url)}")
-        if self._tree_is == fetched and self._on(branch, fetched) and clean:
+        if known == fetched and self._on(branch, fetched) and clean:
+            self._tree_is = fetched
             return fetched
         self._tree_is = None
         self.checkouts += 1

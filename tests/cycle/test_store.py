@@ -7,6 +7,7 @@ Against a real registry and a bare remote, through real cycles; ``plan`` also as
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import os
 import subprocess
@@ -156,7 +157,7 @@ def test_a_store_others_may_write_is_ignored_and_a_damaged_one_is_parsed_again(
     assert len(stored.read_bytes()) > 100
 
 
-def test_plan_as_a_process_keeps_its_store_beside_the_checkout_and_cache_enabled_false_keeps_none(
+def test_plan_keeps_its_store_and_its_own_checkout_in_the_cache_folder_and_cache_enabled_false_keeps_none(
     fleet: tuple[Settings, BareRemote], registry: RegistryServer, tmp_path: Path
 ) -> None:
     _, remote = fleet
@@ -182,7 +183,27 @@ def test_plan_as_a_process_keeps_its_store_beside_the_checkout_and_cache_enabled
         assert done.returncode == 0, done.stderr
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1] and "1.0.0 → 1.2.0" in outputs[0]
-    assert [p.name.startswith("facts-default-") for p in (tmp_path / "state" / "cache").iterdir()] == [True]
+    cache = tmp_path / "state" / "cache"
+    assert sorted(p.name.split("-")[0] for p in cache.iterdir()) == ["facts", "plan"]
+    # plan's own checkout, kept for the next plan to fetch into; never the service's (state/checkout)
+    assert (cache / "plan-checkouts" / "default" / "apps" / "a.yaml").is_file()
+    assert not (tmp_path / "state" / "checkout").exists()
+    # another plan holding that folder: this one clones into a scratch folder and says so
+    held = os.open(cache / "plan-checkouts", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        done = subprocess.run(
+            [sys.executable, "-m", "image_updater.cli", "plan", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
+    finally:
+        os.close(held)
+    assert done.returncode == 0 and done.stdout == outputs[0]
+    assert "plan clones into a scratch folder" in done.stderr and "another plan is using it" in done.stderr
     config.write_text(body + "cache: {enabled: false, dir: " + str(tmp_path / "off") + "}\n")
     done = subprocess.run(
         [sys.executable, "-m", "image_updater.cli", "plan", "--config", str(config)],

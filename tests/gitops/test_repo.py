@@ -368,6 +368,27 @@ def test_files_left_in_the_checkout_by_others_are_never_committed(remote: BareRe
     assert touched == ["M\tapp/deploy.yaml"]
 
 
+def test_a_new_process_trusts_a_checkout_an_earlier_one_left_only_while_git_status_shows_nothing_else(
+    remote: BareRemote, tmp_path: Path
+) -> None:
+    # A restarted service, or plan's kept checkout: no checkout --force / clean -fdx when the tree is the
+    # branch's commit and nothing else, the full reset as before when anything else is there.
+    ConfigRepo(settings(remote.url), tmp_path / "work").sync()
+    again = ConfigRepo(settings(remote.url), tmp_path / "work")
+    assert again.sync() == remote.rev() and again.checkouts == 0
+    (tmp_path / "work" / "stray.yaml").write_text("image: web:9.9.9\n")  # untracked, as another process left it
+    (tmp_path / "work" / ".gitignore").write_text("")  # nothing ignored: the stray file shows either way
+    third = ConfigRepo(settings(remote.url), tmp_path / "work")
+    assert third.sync() == remote.rev() and third.checkouts == 1
+    assert not (tmp_path / "work" / "stray.yaml").exists() and not (tmp_path / "work" / ".gitignore").exists()
+    ignored = tmp_path / "work" / ".git" / "info" / "exclude"
+    ignored.write_text("*.tmp\n")
+    (tmp_path / "work" / "left.tmp").write_text("ignored, but not ours\n")
+    fourth = ConfigRepo(settings(remote.url), tmp_path / "work")
+    assert fourth.sync() == remote.rev() and fourth.checkouts == 1
+    assert not (tmp_path / "work" / "left.tmp").exists()
+
+
 def test_a_push_the_server_refuses_is_not_retried(remote: BareRemote, tmp_path: Path) -> None:
     hook = remote.path / "hooks" / "pre-receive"
     hook.write_text("#!/bin/sh\necho 'main is protected' >&2\nexit 1\n")
