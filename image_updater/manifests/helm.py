@@ -39,7 +39,7 @@ def image_block(ctx: FileContext, manager: str, block: MapNode) -> FoundImage:
 
 
 def find_in(ctx: FileContext, manager: str, roots: list[Node]) -> Iterator[FoundImage]:
-    for node, _ in walk(roots):
+    for node in walk(roots):
         if not isinstance(node, MapNode):
             continue
         for key, raw in node.pairs:

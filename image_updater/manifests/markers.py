@@ -49,7 +49,7 @@ def split_marker(marker: str) -> tuple[str, str]:
 def find(ctx: FileContext) -> Iterator[FoundImage]:
     if TOKEN not in ctx.text:
         return
-    for node, _ in walk(ctx.documents):
+    for node in walk(ctx.documents):
         if not isinstance(node, MapNode):
             continue
         marked: list[tuple[Node, str, str]] = []
@@ -62,7 +62,7 @@ def find(ctx: FileContext) -> Iterator[FoundImage]:
         for value, policy, field in marked:
             yield _found(ctx, node, value, policy, field, marked)
     # Markers on list items (``- image:v1 # {...}``) bind the whole reference.
-    for node, _ in walk(ctx.documents):
+    for node in walk(ctx.documents):
         if not isinstance(node, MapNode):
             for item in getattr(node, "items", []):
                 if isinstance(item, Scalar | Alias) and (marker := marker_at(ctx.text, item.end)):

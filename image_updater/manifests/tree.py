@@ -348,21 +348,21 @@ def string_value(node: Node | None) -> str | None:
     return node.value if isinstance(node, Scalar) and node.is_string else None
 
 
-def walk(documents: list[Node]) -> Iterator[tuple[Node, list[str]]]:
-    """Every collection once (aliases not followed twice), with the key path that reached it."""
+def walk(documents: list[Node]) -> Iterator[MapNode | SeqNode]:
+    """Every collection once (aliases not followed twice), in document order.
+
+    No key paths: no caller used them, and building one list per node was a third of the helm manager's
+    time (it walks every document that holds the word "image"; 18,400 collections at 200 files).
+    """
     seen: set[int] = set()
-    stack: list[tuple[Node, list[str]]] = [(doc, []) for doc in reversed(documents)]
+    stack: list[Node | None] = list(reversed(documents))
     while stack:
-        node, path = stack.pop()
-        node = deref(node)  # type: ignore[assignment]
+        node = deref(stack.pop())
         if not isinstance(node, MapNode | SeqNode) or id(node) in seen:
             continue
         seen.add(id(node))
-        yield node, path
+        yield node
         if isinstance(node, MapNode):
-            for key, value in reversed(node.pairs):
-                key_text = key.value if isinstance(key, Scalar) else "?"
-                stack.append((value, [*path, key_text]))
+            stack.extend(value for _, value in reversed(node.pairs))
         else:
-            for index in range(len(node.items) - 1, -1, -1):
-                stack.append((node.items[index], [*path, f"[{index}]"]))
+            stack.extend(reversed(node.items))
