@@ -66,8 +66,7 @@ def _image_line(outcome: ImageOutcome, width: int) -> str:
     return f"  {outcome.name:<{width}} {current} {_VERBS[outcome.status]} {target}  {outcome.reason}  [{where}]"
 
 
-def _target_lines(report: TargetReport, verbose: bool) -> Iterator[str]:
-    outcomes = image_outcomes(report)
+def _target_lines(report: TargetReport, outcomes: list[ImageOutcome], verbose: bool) -> Iterator[str]:
     yield from report.preamble
     yield Counts.of(outcomes, report).sentence()
     yield from (delivery_line(o) for o in report.outcomes)
@@ -91,9 +90,10 @@ def _target_lines(report: TargetReport, verbose: bool) -> Iterator[str]:
 
 def _lines(report: CycleReport, verbose: bool) -> Iterator[str]:
     named = len(report.targets) > 1 or any(name != DEFAULT_TARGET for name in report.targets)
+    outcomes = {name: image_outcomes(target) for name, target in report.targets.items()}
     if len(report.targets) > 1:
         total = sum(
-            (Counts.of(image_outcomes(t), t) for t in report.targets.values()),
+            (Counts.of(outcomes[name], t) for name, t in report.targets.items()),
             Counts(0, 0, 0, 0, 0, 0, 0),
         )
         yield f"{len(report.targets)} targets, {total.sentence()}"
@@ -101,7 +101,7 @@ def _lines(report: CycleReport, verbose: bool) -> Iterator[str]:
     for name, target in report.targets.items():
         if named:
             yield f"== target {name}"
-        yield from _target_lines(target, verbose)
+        yield from _target_lines(target, outcomes[name], verbose)
         if named:
             yield ""
     yield from (f"error: {error}" for error in report.errors)

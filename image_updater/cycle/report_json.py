@@ -30,13 +30,14 @@ def _counts(counts: Counts) -> dict[str, int]:
     return dict(vars(counts))
 
 
-def _target(name: str, report: TargetReport, git: Any) -> dict[str, Any]:
+def _target(name: str, report: TargetReport, git: Any) -> tuple[dict[str, Any], Counts]:
     outcomes = image_outcomes(report)
+    counts = Counts.of(outcomes, report)
     return {
         "name": name,
         "repository": redact_url(git.url) if git is not None else None,
         "branch": git.branch if git is not None else None,
-        "summary": _counts(Counts.of(outcomes, report)),
+        "summary": _counts(counts),
         "delivery": [
             {
                 "group": o.group,
@@ -70,15 +71,14 @@ def _target(name: str, report: TargetReport, git: Any) -> dict[str, Any]:
         "findings": [{"kind": f.kind, "message": f.message, "path": f.path, "line": f.line} for f in report.findings],
         "errors": report.all_errors,
         "diff": "".join(unified_diff(f) for f in report.plan.changed_files),
-    }
+    }, counts
 
 
 def render_json(report: CycleReport, gits: dict[str, Any]) -> str:
     """``gits``: each target's git settings (repository and branch are named, the URL redacted)."""
-    targets = [_target(name, t, gits.get(name)) for name, t in report.targets.items()]
-    total = Counts(0, 0, 0, 0, 0, 0, 0)
-    for t in report.targets.values():
-        total = total + Counts.of(image_outcomes(t), t)
+    made = [_target(name, t, gits.get(name)) for name, t in report.targets.items()]
+    targets = [document for document, _ in made]
+    total = sum((counts for _, counts in made), Counts(0, 0, 0, 0, 0, 0, 0))
     document = {
         "version": SCHEMA_VERSION,
         "dry_run": report.dry_run,

@@ -113,6 +113,7 @@ class Updater:
         """A cycle over the targets that use an image in ``only`` (None: all), or only those ``targets``."""
         started = time.monotonic()
         import_in_background()  # the registry's HTTP client, while the targets' git processes run
+        await self.client.close_stale()
         report = CycleReport(dry_run=dry_run)
         self.check_targets(targets)
         chosen = [r for r in self.runners.values() if (targets is None or r.name in targets) and r.uses(only)]

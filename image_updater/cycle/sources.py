@@ -21,7 +21,7 @@ binding (markers, write-back file) and the delivery (the automation) stay the so
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -119,7 +119,8 @@ def resolve_sources(configured: Target, found: SourceSet) -> Refreshed:
     entries = {image.name: image for image in configured.images}
     moved: set[str] = set()
     placed: dict[str, list[ImageSettings]] = {}
-    bare = _bare_names(found)
+    by_bare_name = _flux_by_bare_name(found)
+    bare = {name for names in by_bare_name.values() if len(names) == 1 for name in names}
     for image in found.images:
         if image.policy is None:
             continue
@@ -128,7 +129,7 @@ def resolve_sources(configured: Target, found: SourceSet) -> Refreshed:
         except ValueError as exc:  # a combination the images: model refuses
             out.errors.append(f"{image.location}: image {image.name}: {exc}")
             continue
-        entry = entries.get(image.name) or (entries.get(image.name.partition(":")[2]) if bare.get(image.name) else None)
+        entry = entries.get(image.name) or (entries.get(image.name.partition(":")[2]) if image.name in bare else None)
         if entry is not None:
             try:
                 settings = _overridden(settings, entry, image.origin)
@@ -162,7 +163,9 @@ def resolve_sources(configured: Target, found: SourceSet) -> Refreshed:
             registries.setdefault(image.registry.prefix, image.registry)
     out.registries = tuple(registries.values())
     out.preamble = _preamble(configured, found, out)
-    for name, namespaces in _ambiguous(found, entries).items():
+    for name, namespaces in by_bare_name.items():
+        if name not in entries or len(namespaces) < 2:
+            continue
         out.preamble.append(
             f"  warning: images entry {name} overrides none of the Flux policies {', '.join(namespaces)} "
             f"(several namespaces have one of that name): name one as namespace:{name}"
@@ -171,22 +174,15 @@ def resolve_sources(configured: Target, found: SourceSet) -> Refreshed:
     return out
 
 
-def _bare_names(found: SourceSet) -> dict[str, bool]:
-    """Flux policies a config entry may override by its bare name: those whose name no other namespace has."""
-    names: dict[str, int] = {}
-    for image in found.images:
-        if image.source == "flux":
-            names[image.name.partition(":")[2]] = names.get(image.name.partition(":")[2], 0) + 1
-    return {i.name: names.get(i.name.partition(":")[2]) == 1 for i in found.images if i.source == "flux"}
-
-
-def _ambiguous(found: SourceSet, entries: Mapping[str, ImageSettings]) -> dict[str, list[str]]:
-    """Config entries named like Flux policies of several namespaces (``podinfo`` for ``a:podinfo``, ``b:…``)."""
+def _flux_by_bare_name(found: SourceSet) -> dict[str, list[str]]:
+    """Flux policies by their name without the namespace (``podinfo`` → ``a:podinfo``, ``b:podinfo``): a config
+    entry named ``podinfo`` overrides the one policy of that name, and names none when several namespaces
+    have one."""
     by_name: dict[str, list[str]] = {}
     for image in found.images:
         if image.source == "flux":
             by_name.setdefault(image.name.partition(":")[2], []).append(image.name)
-    return {n: names for n, names in by_name.items() if n in entries and len(names) > 1}
+    return by_name
 
 
 def _with_scopes(paths: Sequence[str], images: Sequence[ImageSettings]) -> list[str]:

@@ -150,6 +150,15 @@ class RegistryClient:
     async def aclose(self) -> None:
         for connection in [*self._connections.values(), *self._stale]:
             await connection.close()  # counters and auth state stay; a later call reopens the pool
+        self._stale.clear()
+
+    async def close_stale(self) -> None:
+        """Close the pools of derived entries ``use_derived`` replaced. Not at once: the cycle that replaced
+        them may still have requests in flight on them; cycles run one at a time, so the next one closes
+        them (a service whose sources change entries kept every old pool open until it stopped)."""
+        stale, self._stale = self._stale, []
+        for connection in stale:
+            await connection.close()
 
     @property
     def requests_made(self) -> int:

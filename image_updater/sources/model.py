@@ -102,10 +102,6 @@ class DerivedImage:
     namespace: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)
 
-    @property
-    def plan_line(self) -> str:
-        return f"policy from {self.origin}"
-
 
 #: Renders a derived target's commit message from the files its commit changes: (path, before, after).
 MessageRenderer = Callable[[Sequence[tuple[str, bytes, bytes]]], str]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from datetime import UTC, datetime, timedelta
@@ -81,6 +82,26 @@ def test_derived_entries_apply_by_longest_prefix_and_a_configured_prefix_wins() 
     assert client.repository("ghcr.io/team/app").registry.name == "team"  # same prefix as configured: config wins
     client.use_derived("default", [])
     assert client.repository("ghcr.io/acme/api").registry.name == "ghcr"  # gone with the next read
+
+
+def test_the_pool_of_a_replaced_derived_entry_is_closed_by_the_next_cycle_not_kept_open() -> None:
+    async def run() -> tuple[bool, bool, bool]:
+        client = RegistryClient([reg("ghcr", "ghcr.io", "https://ghcr.example")])
+        client.use_derived("default", [reg("flux:a/api", "ghcr.io/acme/api", "https://ghcr.example")])
+        connection = client._connection(client.repository("ghcr.io/acme/api").registry)
+        session = connection._client()  # the pool a request of this cycle opened
+        client.use_derived("default", [reg("flux:a/api", "ghcr.io/acme/api", "https://other.example")])
+        open_during_the_cycle = not session.closed
+        await client.close_stale()  # what the next cycle does first
+        closed_then = session.closed
+        await client.aclose()
+        return (
+            open_during_the_cycle,
+            closed_then,
+            client.repository("ghcr.io/acme/api").registry.url == "https://other.example",
+        )
+
+    assert asyncio.run(run()) == (True, True, True)
 
 
 @pytest.mark.parametrize(
