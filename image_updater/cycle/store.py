@@ -107,12 +107,11 @@ class FactsStore:
         if cache.options is None or not (cache.dirty or self._saved != cache.renders.keys()):
             return
         stored = _Stored(code_fingerprint(), cache.options, cache.entries, dict(cache.renders))
+        unsafe = private_folder(self.folder)
+        if unsafe is not None:
+            log.warning("parse cache not written", path=str(self.path), why=unsafe)
+            return
         try:
-            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            unsafe = _unsafe(self.folder, dir_=True)
-            if unsafe is not None:
-                log.warning("parse cache not written", path=str(self.path), why=unsafe)
-                return
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{self.path.name}.")  # created 0600
             try:
                 with os.fdopen(fd, "wb") as handle:

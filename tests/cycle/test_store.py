@@ -157,6 +157,18 @@ def test_a_store_others_may_write_is_ignored_and_a_damaged_one_is_parsed_again(
     assert len(stored.read_bytes()) > 100
 
 
+def plan_process(config: Path) -> subprocess.CompletedProcess[str]:
+    """``image-updater plan`` as a process of its own, in the config's folder."""
+    return subprocess.run(
+        [sys.executable, "-m", "image_updater.cli", "plan", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=config.parent,
+        timeout=120,
+    )
+
+
 def test_plan_keeps_its_store_and_its_own_checkout_in_the_cache_folder_and_cache_enabled_false_keeps_none(
     fleet: tuple[Settings, BareRemote], registry: RegistryServer, tmp_path: Path
 ) -> None:
@@ -169,17 +181,9 @@ def test_plan_keeps_its_store_and_its_own_checkout_in_the_cache_folder_and_cache
         f"images: [{{name: web, image: '{registry.host}/team/web', policy: {{semver: '^1.0'}}}}]\n"
     )
     config.write_text(body)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     outputs = []
     for _ in range(2):
-        done = subprocess.run(
-            [sys.executable, "-m", "image_updater.cli", "plan", "--config", str(config)],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=120,
-        )
+        done = plan_process(config)
         assert done.returncode == 0, done.stderr
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1] and "1.0.0 → 1.2.0" in outputs[0]
@@ -192,26 +196,12 @@ def test_plan_keeps_its_store_and_its_own_checkout_in_the_cache_folder_and_cache
     held = os.open(cache / "plan-checkouts", os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(held, fcntl.LOCK_EX)
-        done = subprocess.run(
-            [sys.executable, "-m", "image_updater.cli", "plan", "--config", str(config)],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=120,
-        )
+        done = plan_process(config)
     finally:
         os.close(held)
     assert done.returncode == 0 and done.stdout == outputs[0]
     assert "plan clones into a scratch folder" in done.stderr and "another plan is using it" in done.stderr
     config.write_text(body + "cache: {enabled: false, dir: " + str(tmp_path / "off") + "}\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "image_updater.cli", "plan", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-    )
+    done = plan_process(config)
     assert done.returncode == 0 and done.stdout == outputs[0]
     assert not (tmp_path / "off").exists()
